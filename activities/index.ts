@@ -1,0 +1,2 @@
+export { createReplayActivities, failureTypes } from './replay-activities.ts';
+export type * from './replay-activities.ts';

@@ -1,0 +1,268 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type pg from 'pg';
+import { isUniqueViolation, withTransaction } from '../adapters/database.ts';
+import {
+  advanceReplayCursor,
+  getExecution,
+  insertExecutionIfAbsent,
+  markRoutesStarted,
+  setExecutionStatus,
+  setRoutesStatus,
+  setSourceExecution,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type NewExecution,
+  type ReplaySource,
+} from '../adapters/executions.ts';
+import { replayMessageId } from '../adapters/ids.ts';
+import type { Logger } from '../adapters/logger.ts';
+import type { ObjectStore, StoredObject } from '../adapters/object-store.ts';
+import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
+import type { OutgoingMessage, RouteQueue } from '../adapters/route-queue.ts';
+import { selectsKey, stageFolder } from '../adapters/storage-paths.ts';
+
+export interface ReplayActivityDependencies {
+  pool: pg.Pool;
+  objectStore: ObjectStore;
+  routeQueue: RouteQueue;
+  logger: Logger;
+}
+
+/** Failure types the workflow and the api recognise. */
+export const failureTypes = {
+  tagTaken: 'TagTaken',
+  configNotFound: 'ConfigNotFound',
+  executionNotFound: 'ExecutionNotFound',
+  notRunning: 'ExecutionNotRunning',
+} as const;
+
+export interface ResolveSourceInput {
+  executionId: string;
+  parentExecutionId: string;
+  replaySource: ReplaySource;
+  fromStage: string;
+  fromPath: string;
+}
+
+export interface ReplaySourceLocation {
+  sourceExecutionId: string;
+  /** Key prefix to list: the stage folder, narrowed by from_path. */
+  listPrefix: string;
+  /** The stage folder; keys are selected relative to it. */
+  stageFolder: string;
+  fromPath: string;
+}
+
+export interface ListPageInput {
+  source: ReplaySourceLocation;
+  startAfter: string | null;
+  maxKeys: number;
+}
+
+export interface ListedPage {
+  objects: StoredObject[];
+  lastKey: string | null;
+  isTruncated: boolean;
+}
+
+export interface PublishBatchInput {
+  executionId: string;
+  objects: StoredObject[];
+  /** Where the cursor stood before this page, and where it moves to. */
+  expectedCursor: string | null;
+  newCursor: string;
+}
+
+export interface PublishBatchResult {
+  published: number;
+  /** True when a previous attempt had committed this page already: nothing was written. */
+  alreadyApplied: boolean;
+}
+
+export function createReplayActivities({
+  pool,
+  objectStore,
+  routeQueue,
+  logger,
+}: ReplayActivityDependencies) {
+  const log = (executionId: string) => {
+    const info = Context.current().info;
+    return logger.child({
+      execution_id: executionId,
+      workflow_id: info.workflowExecution?.workflowId,
+      activity: info.activityType,
+      attempt: info.attempt,
+    });
+  };
+
+  return {
+    /** Inserts the replay's record (idempotent by id). A taken tag is final: the request is refused. */
+    async createExecutionRecord(execution: NewExecution): Promise<ExecutionRecord> {
+      try {
+        const record = await insertExecutionIfAbsent(pool, execution);
+        log(execution.id).info({ status: record.status }, 'execution record ready');
+        return record;
+      } catch (error) {
+        if (isUniqueViolation(error, 'executions_tag_key')) {
+          throw ApplicationFailure.nonRetryable(
+            `tag '${execution.tag}' is already used by another execution`,
+            failureTypes.tagTaken,
+          );
+        }
+        throw error;
+      }
+    },
+
+    /**
+     * Decides whose storage the replay reads. `lineage` walks up the parents to the nearest one
+     * that stored outputs of from_stage; `storage` and `manual` read the parent.
+     */
+    async resolveReplaySource(input: ResolveSourceInput): Promise<ReplaySourceLocation> {
+      let sourceExecutionId = input.parentExecutionId;
+      if (input.replaySource === 'lineage') {
+        let candidate: string | null = input.parentExecutionId;
+        const visited = new Set<string>();
+        while (candidate && !visited.has(candidate)) {
+          visited.add(candidate);
+          if (await objectStore.hasAnyObject(stageFolder(objectStore.prefix, candidate, input.fromStage))) {
+            sourceExecutionId = candidate;
+            break;
+          }
+          candidate = (await getExecution(pool, candidate))?.parent_execution_id ?? null;
+        }
+      }
+      await setSourceExecution(pool, input.executionId, sourceExecutionId);
+      const folder = stageFolder(objectStore.prefix, sourceExecutionId, input.fromStage);
+      log(input.executionId).info(
+        { source_execution_id: sourceExecutionId, folder },
+        'replay source resolved',
+      );
+      return {
+        sourceExecutionId,
+        stageFolder: folder,
+        listPrefix: folder + input.fromPath,
+        fromPath: input.fromPath,
+      };
+    },
+
+    /** Marks the target config's routes started and makes sure their queues exist. No init message. */
+    async startRoutes(input: { executionId: string; configId: string }): Promise<string[]> {
+      const config = await getPipelineConfig(pool, input.configId);
+      if (!config) {
+        throw ApplicationFailure.nonRetryable(
+          `pipeline config ${input.configId} no longer exists`,
+          failureTypes.configNotFound,
+        );
+      }
+      const routes = config.routes.map((route) => route.name);
+      for (const route of routes) await routeQueue.ensureQueue(route);
+      await markRoutesStarted(pool, input.executionId, routes);
+      log(input.executionId).info({ routes }, 'routes started');
+      return routes;
+    },
+
+    /** One page of the source folder after a cursor, keeping only the keys from_path selects. */
+    async listStoragePage(input: ListPageInput): Promise<ListedPage> {
+      const page = await objectStore.listPage(input.source.listPrefix, input.startAfter, input.maxKeys);
+      const objects = page.objects.filter((object) =>
+        selectsKey(input.source.fromPath, object.key.slice(input.source.stageFolder.length)),
+      );
+      return { objects, lastKey: page.lastKey, isTruncated: page.isTruncated };
+    },
+
+    /**
+     * Publishes one page exactly once: in one transaction, the record is locked, the cursor is
+     * compared-and-set, and the messages (deterministic ids) are inserted. A retry after a commit
+     * finds the cursor moved and writes nothing.
+     */
+    async publishBatch(input: PublishBatchInput): Promise<PublishBatchResult> {
+      const started = performance.now();
+      const result = await withTransaction(pool, async (client) => {
+        const locked = await client.query<ExecutionRecord>(
+          `SELECT id, config_id, status, parent_execution_id, root_execution_id, replay_source, from_stage, to_route,
+                  metadata, replay_cursor, published_count
+             FROM executions WHERE id = $1 FOR UPDATE`,
+          [input.executionId],
+        );
+        const record = locked.rows[0];
+        if (!record) {
+          throw ApplicationFailure.nonRetryable(
+            `execution ${input.executionId} not found`,
+            failureTypes.executionNotFound,
+          );
+        }
+        if (record.status === 'cancelled' || record.status === 'completed' || record.status === 'failed') {
+          throw ApplicationFailure.nonRetryable(
+            `execution ${input.executionId} is ${record.status}`,
+            failureTypes.notRunning,
+          );
+        }
+        const applied = await advanceReplayCursor(client, {
+          id: input.executionId,
+          expectedCursor: input.expectedCursor,
+          newCursor: input.newCursor,
+          listed: input.objects.length,
+          published: input.objects.length,
+        });
+        if (!applied) return { published: 0, alreadyApplied: true };
+        const route = record.to_route!;
+        const messages: OutgoingMessage[] = input.objects.map((object, index) => {
+          const id = replayMessageId(record.id, route, object.key);
+          return {
+            id,
+            route,
+            body: {
+              message_id: id,
+              execution_id: record.id,
+              parent_execution_id: record.parent_execution_id,
+              root_execution_id: record.root_execution_id,
+              config_id: record.config_id,
+              route,
+              stage: record.from_stage!,
+              replay: true,
+              replay_source: record.replay_source!,
+              object: { bucket: objectStore.bucket, ...object },
+              sequence: record.published_count + index,
+              metadata: record.metadata,
+            },
+          };
+        });
+        await routeQueue.insert(messages, client);
+        return { published: messages.length, alreadyApplied: false };
+      });
+      log(input.executionId).debug(
+        { ...result, ms: Math.round(performance.now() - started), cursor: input.newCursor },
+        'batch published',
+      );
+      return result;
+    },
+
+    /** Moves the record (and for cancel, its routes) to a status; idempotent. */
+    async setExecutionStatus(input: {
+      executionId: string;
+      status: ExecutionStatus;
+      error?: string | null;
+    }): Promise<ExecutionRecord> {
+      const record = await withTransaction(pool, async (client) => {
+        const updated = await setExecutionStatus(
+          client,
+          input.executionId,
+          input.status,
+          input.error ?? null,
+        );
+        if (input.status === 'cancelled' || input.status === 'failed')
+          await setRoutesStatus(client, input.executionId, input.status);
+        return updated;
+      });
+      if (!record)
+        throw ApplicationFailure.nonRetryable(
+          `execution ${input.executionId} not found`,
+          failureTypes.executionNotFound,
+        );
+      log(input.executionId).info({ status: input.status, error: input.error }, 'execution status changed');
+      return record;
+    },
+  };
+}
+
+export type ReplayActivities = ReturnType<typeof createReplayActivities>;

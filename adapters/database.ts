@@ -1,0 +1,52 @@
+import pg from 'pg';
+
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+export interface DatabaseOptions {
+  url: string;
+  schema: string;
+  poolMax: number;
+  /** Bounds every query (and the wait for a connection), so a dead database means an error, not a hang. */
+  queryTimeoutMs?: number;
+  applicationName: string;
+}
+
+// bigint counters fit in a JS number for any realistic replay (< 2^53)
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export function createPool(options: DatabaseOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax,
+    application_name: options.applicationName,
+    options: `-c search_path=${options.schema},public`,
+    connectionTimeoutMillis: options.queryTimeoutMs ?? 10_000,
+    query_timeout: options.queryTimeoutMs,
+  });
+  // an idle client losing its connection (Postgres restarted) must not crash the process
+  pool.on('error', () => {});
+  return pool;
+}
+
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const pgError = error as { code?: string; constraint?: string };
+  return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
+}

@@ -1,0 +1,223 @@
+import type { Queryable } from './database.ts';
+import { isUuid } from './ids.ts';
+
+export const executionStatuses = ['running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+export const replaySources = ['storage', 'lineage', 'manual'] as const;
+export type ReplaySource = (typeof replaySources)[number];
+
+export interface ExecutionRecord {
+  id: string;
+  config_id: string;
+  status: ExecutionStatus;
+  started_at: string;
+  completed_at: string | null;
+  parent_execution_id: string | null;
+  root_execution_id: string;
+  source_execution_id: string | null;
+  replay_source: ReplaySource | null;
+  from_stage: string | null;
+  to_route: string | null;
+  from_path: string | null;
+  tag: string | null;
+  metadata: Record<string, unknown>;
+  workflow_id: string | null;
+  listed_count: number;
+  published_count: number;
+  replay_cursor: string | null;
+  error: string | null;
+}
+
+export interface NewExecution {
+  id: string;
+  config_id: string;
+  parent_execution_id: string | null;
+  root_execution_id: string;
+  replay_source: ReplaySource | null;
+  from_stage: string | null;
+  to_route: string | null;
+  from_path: string | null;
+  tag: string | null;
+  metadata: Record<string, unknown>;
+  workflow_id: string | null;
+}
+
+const COLUMNS = `id, config_id, status, started_at, completed_at, parent_execution_id, root_execution_id,
+  source_execution_id, replay_source, from_stage, to_route, from_path, tag, metadata, workflow_id,
+  listed_count, published_count, replay_cursor, error`;
+
+type ExecutionRow = Omit<ExecutionRecord, 'started_at' | 'completed_at'> & {
+  started_at: Date;
+  completed_at: Date | null;
+};
+
+function toRecord(row: ExecutionRow): ExecutionRecord {
+  return {
+    ...row,
+    started_at: row.started_at.toISOString(),
+    completed_at: row.completed_at ? row.completed_at.toISOString() : null,
+  };
+}
+
+/** Inserts the record unless one with this id exists; returns the stored record either way. */
+export async function insertExecutionIfAbsent(
+  db: Queryable,
+  execution: NewExecution,
+): Promise<ExecutionRecord> {
+  await db.query(
+    `INSERT INTO executions (id, config_id, status, parent_execution_id, root_execution_id, replay_source,
+       from_stage, to_route, from_path, tag, metadata, workflow_id)
+     VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      execution.id,
+      execution.config_id,
+      execution.parent_execution_id,
+      execution.root_execution_id,
+      execution.replay_source,
+      execution.from_stage,
+      execution.to_route,
+      execution.from_path,
+      execution.tag,
+      JSON.stringify(execution.metadata),
+      execution.workflow_id,
+    ],
+  );
+  const stored = await getExecution(db, execution.id);
+  if (!stored) throw new Error(`execution ${execution.id} vanished after insert`);
+  return stored;
+}
+
+export async function getExecution(db: Queryable, id: string): Promise<ExecutionRecord | undefined> {
+  const result = await db.query<ExecutionRow>(`SELECT ${COLUMNS} FROM executions WHERE id = $1`, [id]);
+  return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+}
+
+/** Looks an execution up by UUID, else by tag (a tag may itself look like a UUID). */
+export async function findExecutionByIdOrTag(
+  db: Queryable,
+  idOrTag: string,
+): Promise<ExecutionRecord | undefined> {
+  if (isUuid(idOrTag)) {
+    const byId = await getExecution(db, idOrTag.toLowerCase());
+    if (byId) return byId;
+  }
+  const result = await db.query<ExecutionRow>(`SELECT ${COLUMNS} FROM executions WHERE tag = $1`, [idOrTag]);
+  return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+}
+
+export async function isTagTaken(db: Queryable, tag: string): Promise<boolean> {
+  const result = await db.query('SELECT 1 FROM executions WHERE tag = $1', [tag]);
+  return (result.rowCount ?? 0) > 0;
+}
+
+export interface ExecutionFilter {
+  parent_execution_id?: string;
+  status?: ExecutionStatus;
+  tag?: string;
+  /** Return executions older than this id (ids are UUID v7, so id order is start order). */
+  before_id?: string;
+  limit: number;
+}
+
+export async function listExecutions(db: Queryable, filter: ExecutionFilter): Promise<ExecutionRecord[]> {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    values.push(value);
+    conditions.push(sql.replace('?', `$${values.length}`));
+  };
+  if (filter.parent_execution_id) add('parent_execution_id = ?', filter.parent_execution_id);
+  if (filter.status) add('status = ?', filter.status);
+  if (filter.tag) add('tag = ?', filter.tag);
+  if (filter.before_id) add('id < ?', filter.before_id);
+  values.push(filter.limit);
+  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+  const result = await db.query<ExecutionRow>(
+    `SELECT ${COLUMNS} FROM executions ${where} ORDER BY id DESC LIMIT $${values.length}`,
+    values,
+  );
+  return result.rows.map(toRecord);
+}
+
+export async function setSourceExecution(
+  db: Queryable,
+  id: string,
+  sourceExecutionId: string | null,
+): Promise<void> {
+  await db.query('UPDATE executions SET source_execution_id = $2, updated_at = now() WHERE id = $1', [
+    id,
+    sourceExecutionId,
+  ]);
+}
+
+/**
+ * Compare-and-set of the replay cursor: applies a page only if the cursor still stands where the page
+ * started. Returns false when the page was applied already (a retried activity): the caller rolls back.
+ */
+export async function advanceReplayCursor(
+  db: Queryable,
+  update: {
+    id: string;
+    expectedCursor: string | null;
+    newCursor: string | null;
+    listed: number;
+    published: number;
+  },
+): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE executions
+        SET replay_cursor = $3, listed_count = listed_count + $4, published_count = published_count + $5,
+            updated_at = now()
+      WHERE id = $1 AND replay_cursor IS NOT DISTINCT FROM $2`,
+    [update.id, update.expectedCursor, update.newCursor, update.listed, update.published],
+  );
+  return result.rowCount === 1;
+}
+
+/** Moves a record to a final or paused status (idempotent); completed_at is set for final ones. */
+export async function setExecutionStatus(
+  db: Queryable,
+  id: string,
+  status: ExecutionStatus,
+  error: string | null = null,
+): Promise<ExecutionRecord | undefined> {
+  const final = status !== 'running' && status !== 'interrupted';
+  const result = await db.query<ExecutionRow>(
+    `UPDATE executions
+        SET status = $2, error = $3, updated_at = now(),
+            completed_at = CASE WHEN $4::boolean THEN COALESCE(completed_at, now()) ELSE NULL END
+      WHERE id = $1
+      RETURNING ${COLUMNS}`,
+    [id, status, error, final],
+  );
+  return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+}
+
+export async function markRoutesStarted(db: Queryable, executionId: string, routes: string[]): Promise<void> {
+  await db.query(
+    `INSERT INTO execution_routes (execution_id, route, status)
+     SELECT $1, route, 'running' FROM unnest($2::text[]) AS route
+     ON CONFLICT (execution_id, route) DO NOTHING`,
+    [executionId, routes],
+  );
+}
+
+export async function setRoutesStatus(
+  db: Queryable,
+  executionId: string,
+  status: ExecutionStatus,
+): Promise<void> {
+  await db.query('UPDATE execution_routes SET status = $2 WHERE execution_id = $1', [executionId, status]);
+}
+
+export async function routesOf(
+  db: Queryable,
+  executionId: string,
+): Promise<{ route: string; status: string }[]> {
+  const result = await db.query(
+    'SELECT route, status FROM execution_routes WHERE execution_id = $1 ORDER BY route',
+    [executionId],
+  );
+  return result.rows;
+}

@@ -1,0 +1,135 @@
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AppConfig } from './config.ts';
+
+/** What a replay message says about one stored object (DESIGN.md section 3). */
+export interface StoredObject {
+  key: string;
+  size: number;
+  etag: string;
+  last_modified: string;
+}
+
+export interface ListPage {
+  objects: StoredObject[];
+  /** The last key S3 returned (selected or not): the StartAfter of the next page. */
+  lastKey: string | null;
+  isTruncated: boolean;
+}
+
+export interface ObjectStoreOptions {
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  prefix: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle?: boolean;
+  /** Bound on one request; the SDK's own retries stay off so callers (activities) own retrying. */
+  requestTimeoutMs?: number;
+  maxAttempts?: number;
+}
+
+export function objectStoreOptionsFromConfig(config: AppConfig): ObjectStoreOptions {
+  return {
+    endpoint: config.S3_ENDPOINT,
+    region: config.S3_REGION,
+    bucket: config.S3_BUCKET,
+    prefix: config.S3_PREFIX,
+    accessKeyId: config.S3_ACCESS_KEY_ID,
+    secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+  };
+}
+
+export class ObjectStore {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+
+  constructor(options: ObjectStoreOptions) {
+    this.bucket = options.bucket;
+    this.prefix = options.prefix;
+    const timeout = options.requestTimeoutMs ?? 30_000;
+    this.client = new S3Client({
+      endpoint: options.endpoint,
+      region: options.region,
+      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+      credentials:
+        options.accessKeyId && options.secretAccessKey
+          ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
+          : undefined,
+      maxAttempts: options.maxAttempts ?? 1,
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: Math.min(timeout, 5000),
+        requestTimeout: timeout,
+      }),
+    });
+  }
+
+  /** One page of keys under keyPrefix, strictly after startAfter, in S3's (UTF-8 binary) order. */
+  async listPage(keyPrefix: string, startAfter: string | null, maxKeys: number): Promise<ListPage> {
+    const response = await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: keyPrefix,
+        StartAfter: startAfter ?? undefined,
+        MaxKeys: maxKeys,
+      }),
+    );
+    const objects = (response.Contents ?? []).map((item) => ({
+      key: item.Key!,
+      size: item.Size ?? 0,
+      etag: (item.ETag ?? '').replaceAll('"', ''),
+      last_modified: (item.LastModified ?? new Date(0)).toISOString(),
+    }));
+    return {
+      objects,
+      lastKey: objects.at(-1)?.key ?? null,
+      isTruncated: Boolean(response.IsTruncated) && objects.length > 0,
+    };
+  }
+
+  async hasAnyObject(keyPrefix: string): Promise<boolean> {
+    const page = await this.listPage(keyPrefix, null, 1);
+    return page.objects.length > 0;
+  }
+
+  async putObject(key: string, body: string | Uint8Array, contentType = 'application/json'): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
+  async getObjectText(key: string): Promise<string> {
+    const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return (await response.Body?.transformToString('utf-8')) ?? '';
+  }
+
+  async ping(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+
+  async ensureBucket(): Promise<void> {
+    try {
+      await this.ping();
+    } catch {
+      await this.client
+        .send(new CreateBucketCommand({ Bucket: this.bucket }))
+        .catch((error: { name?: string }) => {
+          if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
+        });
+    }
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}

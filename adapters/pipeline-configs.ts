@@ -1,0 +1,62 @@
+import type { Queryable } from './database.ts';
+
+export interface RouteDefinition {
+  name: string;
+  input_stage: string;
+  output_stage: string | null;
+}
+
+export interface PipelineDefinition {
+  stages: string[];
+  routes: RouteDefinition[];
+  entry_route: string;
+}
+
+export interface PipelineConfig extends PipelineDefinition {
+  id: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface ConfigRow {
+  id: string;
+  name: string;
+  definition: PipelineDefinition;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toConfig(row: ConfigRow): PipelineConfig {
+  return {
+    id: row.id,
+    name: row.name,
+    ...row.definition,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+export async function insertPipelineConfig(
+  db: Queryable,
+  config: { id: string; name: string; definition: PipelineDefinition },
+): Promise<PipelineConfig> {
+  const result = await db.query<ConfigRow>(
+    `INSERT INTO pipeline_configs (id, name, definition) VALUES ($1, $2, $3)
+     RETURNING id, name, definition, created_at, updated_at`,
+    [config.id, config.name, JSON.stringify(config.definition)],
+  );
+  return toConfig(result.rows[0]!);
+}
+
+export async function getPipelineConfig(db: Queryable, id: string): Promise<PipelineConfig | undefined> {
+  const result = await db.query<ConfigRow>(
+    'SELECT id, name, definition, created_at, updated_at FROM pipeline_configs WHERE id = $1',
+    [id],
+  );
+  return result.rows[0] ? toConfig(result.rows[0]) : undefined;
+}
+
+export function findRoute(config: PipelineDefinition, routeName: string): RouteDefinition | undefined {
+  return config.routes.find((route) => route.name === routeName);
+}

@@ -1,0 +1,20 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Search attributes operators filter replays by (DESIGN.md section 6). All Keyword: exact match.
+ * DESIGN.md names the status attribute `ExecutionStatus`, but that is a reserved Temporal system
+ * attribute (the workflow's own Running/Completed/...), so ours is `ReplayStatus`.
+ */
+export const searchAttributes = {
+  ExecutionId: defineSearchAttributeKey('ExecutionId', SearchAttributeType.KEYWORD),
+  ParentExecutionId: defineSearchAttributeKey('ParentExecutionId', SearchAttributeType.KEYWORD),
+  RootExecutionId: defineSearchAttributeKey('RootExecutionId', SearchAttributeType.KEYWORD),
+  ConfigId: defineSearchAttributeKey('ConfigId', SearchAttributeType.KEYWORD),
+  ReplaySource: defineSearchAttributeKey('ReplaySource', SearchAttributeType.KEYWORD),
+  ReplayStatus: defineSearchAttributeKey('ReplayStatus', SearchAttributeType.KEYWORD),
+  ExecutionTag: defineSearchAttributeKey('ExecutionTag', SearchAttributeType.KEYWORD),
+  FromStage: defineSearchAttributeKey('FromStage', SearchAttributeType.KEYWORD),
+  ToRoute: defineSearchAttributeKey('ToRoute', SearchAttributeType.KEYWORD),
+} as const;
+
+export const searchAttributeNames = Object.keys(searchAttributes) as (keyof typeof searchAttributes)[];

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { HTTPException } from 'hono/http-exception';
+import type { ApiDependencies, AppEnv } from './context.ts';
+import { isPostgresUnavailable } from './dependency-errors.ts';
+import {
+  ApiError,
+  errorResponseBody,
+  httpValidationError,
+  jsonInvalidError,
+  RequestValidationError,
+} from './errors.ts';
+import { configRoutes } from './routes/configs.ts';
+import { executionRoutes } from './routes/executions.ts';
+import { healthRoutes } from './routes/health.ts';
+import { replayRoutes } from './routes/replay.ts';
+
+const CORRELATION_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+/** The api as a Hono app; tests call app.request() on it, api/main.ts serves it. */
+export function createApp(deps: ApiDependencies) {
+  const app = new OpenAPIHono<AppEnv>({
+    // Schema failures answer like FastAPI: 422 with pydantic-style `detail` entries.
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const input = (result as { data?: unknown }).data;
+        return c.json(httpValidationError(result.error, result.target, input), 422);
+      }
+    },
+  });
+
+  // Correlation id: taken from the caller when given, else made; echoed and put on every log line.
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-correlation-id') ?? c.req.header('x-request-id');
+    const correlationId = given && CORRELATION_ID_PATTERN.test(given) ? given : randomUUID();
+    const logger = deps.logger.child({ correlation_id: correlationId });
+    c.set('correlationId', correlationId);
+    c.set('logger', logger);
+    const started = performance.now();
+    await next();
+    c.header('X-Correlation-ID', correlationId);
+    logger.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
+
+  app.route('/', healthRoutes(deps));
+  app.route('/', configRoutes(deps));
+  app.route('/', executionRoutes(deps));
+  app.route('/', replayRoutes(deps));
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Execution Replay',
+      version: '0.1.0',
+      description: 'Replays pipeline executions durably on Temporal.',
+    },
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+
+  app.notFound((c) => c.json(errorResponseBody('Not Found', 'NOT_FOUND', c.get('correlationId')), 404));
+
+  app.onError((error, c) => {
+    const correlationId = c.get('correlationId');
+    c.header('X-Correlation-ID', correlationId);
+    if (error instanceof ApiError) {
+      return c.json(errorResponseBody(error.message, error.errorCode, correlationId), error.status);
+    }
+    if (error instanceof RequestValidationError) return c.json({ detail: error.detail }, 422);
+    if (error instanceof HTTPException && error.status === 400 && /Malformed JSON/i.test(error.message)) {
+      return c.json(jsonInvalidError(error.message), 422);
+    }
+    if (error instanceof HTTPException) {
+      return c.json(errorResponseBody(error.message, 'HTTP_ERROR', correlationId), error.status);
+    }
+    const logger = c.get('logger') ?? deps.logger;
+    if (isPostgresUnavailable(error)) {
+      logger.warn({ err: error }, 'postgres unavailable');
+      return c.json(errorResponseBody('Postgres is unavailable', 'SERVICE_UNAVAILABLE', correlationId), 503);
+    }
+    logger.error({ err: error }, 'unhandled error');
+    return c.json(errorResponseBody('Internal server error', 'INTERNAL_ERROR', correlationId), 500);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

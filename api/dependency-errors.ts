@@ -1,0 +1,46 @@
+import { ApiError } from './errors.ts';
+
+/** Rejects with a 503 naming the dependency when work takes longer than timeoutMs. */
+export async function withTimeout<T>(dependency: string, timeoutMs: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ApiError(503, 'SERVICE_UNAVAILABLE', `${dependency} did not answer within ${timeoutMs} ms`),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+  '53300',
+]);
+
+/** True for errors that mean Postgres could not be reached or is going away (not a bad query). */
+export function isPostgresUnavailable(error: unknown): boolean {
+  const candidate = error as { code?: string; message?: string; errors?: unknown[] };
+  if (candidate?.code && NETWORK_CODES.has(candidate.code)) return true;
+  if (Array.isArray(candidate?.errors) && candidate.errors.some(isPostgresUnavailable)) return true;
+  const message = candidate?.message ?? '';
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error/i.test(
+    message,
+  );
+}

@@ -1,0 +1,33 @@
+import type { ExecutionRecord } from '../adapters/executions.ts';
+import type { ExecutionDetail, ExecutionResponse } from './schemas.ts';
+
+/** Exactly the contract's ExecutionResponse fields, nothing more. */
+export function toExecutionResponse(record: ExecutionRecord): ExecutionResponse {
+  return {
+    id: record.id,
+    config_id: record.config_id,
+    status: record.status,
+    started_at: record.started_at,
+    completed_at: record.completed_at,
+    parent_execution_id: record.parent_execution_id,
+    replay_source: record.replay_source,
+    tag: record.tag,
+  };
+}
+
+export function toExecutionDetail(record: ExecutionRecord): ExecutionDetail {
+  return {
+    ...toExecutionResponse(record),
+    root_execution_id: record.root_execution_id,
+    from_stage: record.from_stage,
+    to_route: record.to_route,
+    from_path: record.from_path,
+    metadata: record.metadata,
+    progress: {
+      listed: record.listed_count,
+      published: record.published_count,
+      cursor: record.replay_cursor,
+    },
+    error: record.error,
+  };
+}

@@ -1,0 +1,57 @@
+/** The api process: `npm run api`, configured only by environment variables. */
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfigOrExit } from '../adapters/config.ts';
+import { createPool } from '../adapters/database.ts';
+import { createLogger } from '../adapters/logger.ts';
+import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
+import { RouteQueue } from '../adapters/route-queue.ts';
+import { createApp } from './app.ts';
+
+const config = loadConfigOrExit();
+const logger = createLogger(config.LOG_LEVEL, { process: 'api' });
+const timeoutMs = config.DEPENDENCY_TIMEOUT_MS;
+const pool = createPool({
+  url: config.DATABASE_URL,
+  schema: config.DATABASE_SCHEMA,
+  poolMax: config.DATABASE_POOL_MAX,
+  queryTimeoutMs: timeoutMs,
+  applicationName: 'execution-replay-api',
+});
+// Lazy: the api starts (and answers 503) while Temporal is down, and connects when it comes back.
+const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS, connectTimeout: timeoutMs });
+const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+const objectStore = new ObjectStore({ ...objectStoreOptionsFromConfig(config), requestTimeoutMs: timeoutMs });
+const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
+
+const app = createApp({
+  pool,
+  temporal,
+  objectStore,
+  routeQueue,
+  logger,
+  settings: {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pageSize: config.REPLAY_PAGE_SIZE,
+    pagesPerRun: config.REPLAY_PAGES_PER_RUN,
+    stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
+    dependencyTimeoutMs: timeoutMs,
+  },
+});
+
+const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) => {
+  logger.info({ url: `http://${info.address}:${info.port}` }, 'api listening');
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'api stopping');
+  server.close();
+  await Promise.allSettled([pool.end(), connection.close()]);
+  objectStore.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,89 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ExecutionRecord } from '../adapters/executions.ts';
+import { searchAttributes } from '../adapters/search-attributes.ts';
+import { executionCreatedUpdate, REPLAY_WORKFLOW_TYPE, replayWorkflowId } from '../workflows/definitions.ts';
+import type { ReplayWorkflowInput, replayExecution } from '../workflows/replay-execution.ts';
+import { failureTypes } from '../activities/replay-activities.ts';
+import { ApiError } from './errors.ts';
+
+// gRPC CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE
+const UNAVAILABLE_GRPC_CODES = new Set([1, 4, 8, 14]);
+
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  const code =
+    (error as { code?: unknown; cause?: { code?: unknown } }).code ??
+    (error as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'number'
+    ? UNAVAILABLE_GRPC_CODES.has(code)
+    : /deadline|unavailable|connect/i.test(String(error));
+}
+
+/**
+ * Starts replayExecution with update-with-start and returns the record its first step created
+ * (early return), bounded by timeoutMs. On timeout the workflow is cancelled, so a refused request
+ * leaves no replay running behind the client's back.
+ */
+export async function startReplayWorkflow(
+  temporal: Client,
+  input: ReplayWorkflowInput,
+  options: { taskQueue: string; timeoutMs: number; memo: Record<string, unknown> },
+): Promise<ExecutionRecord> {
+  const execution = input.execution;
+  const workflowId = replayWorkflowId(execution.id);
+  const typedSearchAttributes = [
+    { key: searchAttributes.ExecutionId, value: execution.id },
+    { key: searchAttributes.ParentExecutionId, value: execution.parent_execution_id! },
+    { key: searchAttributes.RootExecutionId, value: execution.root_execution_id },
+    { key: searchAttributes.ConfigId, value: execution.config_id },
+    { key: searchAttributes.ReplaySource, value: execution.replay_source },
+    { key: searchAttributes.ReplayStatus, value: 'running' },
+    { key: searchAttributes.FromStage, value: execution.from_stage },
+    { key: searchAttributes.ToRoute, value: execution.to_route },
+    ...(execution.tag ? [{ key: searchAttributes.ExecutionTag, value: execution.tag }] : []),
+  ];
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof replayExecution>(
+    REPLAY_WORKFLOW_TYPE,
+    {
+      workflowId,
+      taskQueue: options.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes,
+      memo: options.memo,
+    },
+  );
+  try {
+    return await temporal.connection.withDeadline(Date.now() + options.timeoutMs, () =>
+      temporal.workflow.executeUpdateWithStart(executionCreatedUpdate, { startWorkflowOperation }),
+    );
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) {
+      const cause = error.cause;
+      if (cause instanceof ApplicationFailure && cause.type === failureTypes.tagTaken) {
+        throw new ApiError(409, 'TAG_CONFLICT', cause.message);
+      }
+      throw new ApiError(
+        503,
+        'SERVICE_UNAVAILABLE',
+        `The replay could not be created: ${cause?.message ?? error.message}`,
+      );
+    }
+    if (!isUnavailable(error)) throw error;
+    // Deadline passed or Temporal unreachable: make sure nothing goes on without the client knowing.
+    await temporal.connection
+      .withDeadline(Date.now() + 2000, () => temporal.workflow.getHandle(workflowId).cancel())
+      .catch(() => {});
+    throw new ApiError(
+      503,
+      'SERVICE_UNAVAILABLE',
+      `Temporal did not start the replay in time: ${(error as Error).message}`,
+    );
+  }
+}

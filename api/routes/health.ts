@@ -1,0 +1,73 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { ApiDependencies, AppEnv } from '../context.ts';
+import { withTimeout } from '../dependency-errors.ts';
+
+const ComponentsSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  components: z.record(
+    z.string(),
+    z.object({ status: z.enum(['ok', 'unavailable']), detail: z.string().optional() }),
+  ),
+});
+
+const healthz = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['health'],
+  summary: 'The process is alive',
+  responses: {
+    200: {
+      description: 'Alive',
+      content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+    },
+  },
+});
+
+const readyz = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['health'],
+  summary: 'Temporal, Postgres and S3 are each reachable',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: ComponentsSchema } } },
+    503: {
+      description: 'A dependency is unreachable (named in components)',
+      content: { 'application/json': { schema: ComponentsSchema } },
+    },
+  },
+});
+
+export function healthRoutes(deps: ApiDependencies) {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
+  app.openapi(readyz, async (c) => {
+    const timeout = deps.settings.dependencyTimeoutMs;
+    const checks: Record<string, () => Promise<unknown>> = {
+      temporal: () =>
+        deps.temporal.connection.withDeadline(Date.now() + timeout, () =>
+          deps.temporal.workflowService.getSystemInfo({}),
+        ),
+      postgres: () => deps.pool.query('SELECT 1'),
+      s3: () => deps.objectStore.ping(),
+    };
+    const entries = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(name, timeout, check());
+          return [name, { status: 'ok' as const }] as const;
+        } catch (error) {
+          return [
+            name,
+            { status: 'unavailable' as const, detail: (error as Error).message.split('\n')[0] },
+          ] as const;
+        }
+      }),
+    );
+    const components = Object.fromEntries(entries);
+    const ready = entries.every(([, result]) => result.status === 'ok');
+    return ready
+      ? c.json({ status: 'ok' as const, components }, 200)
+      : c.json({ status: 'unavailable' as const, components }, 503);
+  });
+  return app;
+}

@@ -1,0 +1,255 @@
+/**
+ * One zod schema per wire shape: it validates requests, types the handlers and generates /openapi.json.
+ * Titles and descriptions follow the contract (seed/replay-execution-api.txt).
+ */
+import { z } from '@hono/zod-openapi';
+import { executionStatuses, replaySources } from '../adapters/executions.ts';
+
+const uuidExample = '01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10';
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const nameMessage =
+  'must be 1-100 characters: letters, digits, "_", "-" or ".", starting with a letter or digit';
+
+export const ReplaySourceSchema = z
+  .enum(replaySources)
+  .openapi({ title: 'Replay Source', description: 'Type of replay' });
+export const ExecutionStatusSchema = z
+  .enum(executionStatuses)
+  .openapi({ title: 'Status', description: 'Current status' });
+
+export const ExecutionReplayRequestSchema = z
+  .object({
+    replay_source: ReplaySourceSchema,
+    from_stage: z.string().min(1).openapi({
+      title: 'From Stage',
+      description: "Pipeline stage to replay from (e.g. 'markdown_segmented')",
+      example: 'markdown_segmented',
+    }),
+    to_route: z.string().min(1).openapi({
+      title: 'To Route',
+      description: "Target route name (e.g. 'embedding_generator')",
+      example: 'embedding_generator',
+    }),
+    from_path: z.string().nullable().optional().openapi({
+      title: 'From Path',
+      description:
+        'A key or folder relative to the stage folder of the source execution; narrows the replay to it. Required for `manual`.',
+      example: 'docs/2024/',
+    }),
+    metadata: z
+      .record(z.string(), z.any())
+      .nullable()
+      .optional()
+      .openapi({
+        title: 'Metadata',
+        description: 'Copied into the new execution and into every replay message.',
+        example: { reason: 'embedding model v2' },
+      }),
+    tag: z.string().nullable().optional().openapi({
+      title: 'Tag',
+      description: 'A unique name for the new execution; it can be used instead of its id.',
+      example: 'reembed-2024-11',
+    }),
+    config_id: z.uuid().nullable().optional().openapi({
+      title: 'Config Id',
+      description:
+        "Cross-pipeline replay: use this pipeline config's routes instead of the parent's. Storage is still read from the parent execution.",
+    }),
+  })
+  .openapi('ExecutionReplayRequest', {
+    title: 'ExecutionReplayRequest',
+    description:
+      "Request to replay a pipeline execution.\n\nThe execution to replay is identified by the execution_id path parameter. Server creates a new execution, starts routes, and publishes replay messages.\n\nFor cross-pipeline replay, provide config_id to use a different pipeline's routes instead of the parent's. Storage reads from the parent execution.",
+  });
+export type ExecutionReplayRequest = z.infer<typeof ExecutionReplayRequestSchema>;
+
+const executionResponseShape = {
+  id: z
+    .uuid()
+    .openapi({ title: 'Id', description: 'Execution UUID (used for storage paths)', example: uuidExample }),
+  config_id: z.uuid().openapi({ title: 'Config Id', description: 'Configuration ID' }),
+  status: ExecutionStatusSchema,
+  started_at: z.iso
+    .datetime({ offset: true })
+    .openapi({ title: 'Started At', description: 'Start timestamp' }),
+  completed_at: z.iso.datetime({ offset: true }).nullable().openapi({ title: 'Completed At' }),
+  parent_execution_id: z.uuid().nullable().openapi({ title: 'Parent Execution Id' }),
+  replay_source: ReplaySourceSchema.nullable().openapi({ title: 'Replay Source' }),
+  tag: z.string().nullable().openapi({ title: 'Tag' }),
+};
+
+export const ExecutionResponseSchema = z.object(executionResponseShape).openapi('ExecutionResponse', {
+  title: 'ExecutionResponse',
+  description: 'Pipeline execution response.\n\nStorage paths use execution id (UUID v7) directly.',
+});
+export type ExecutionResponse = z.infer<typeof ExecutionResponseSchema>;
+export const executionResponseKeys = Object.keys(executionResponseShape) as (keyof ExecutionResponse)[];
+
+export const ExecutionDetailSchema = z
+  .object({
+    ...executionResponseShape,
+    root_execution_id: z
+      .uuid()
+      .openapi({ title: 'Root Execution Id', description: 'The first execution of the replay chain' }),
+    from_stage: z.string().nullable(),
+    to_route: z.string().nullable(),
+    from_path: z.string().nullable(),
+    metadata: z.record(z.string(), z.any()),
+    progress: z.object({
+      listed: z.number().int(),
+      published: z.number().int(),
+      cursor: z
+        .string()
+        .nullable()
+        .openapi({ description: 'Last source key published; a resumed replay lists after it' }),
+    }),
+    error: z.string().nullable().openapi({ description: 'Last failure, for operators' }),
+  })
+  .openapi('ExecutionDetail', {
+    title: 'ExecutionDetail',
+    description: 'An execution with its replay settings and live progress.',
+  });
+export type ExecutionDetail = z.infer<typeof ExecutionDetailSchema>;
+
+export const ExecutionPageSchema = z
+  .object({
+    items: z.array(ExecutionDetailSchema),
+    next_cursor: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Pass as `cursor` for the next (older) page; null on the last page' }),
+  })
+  .openapi('ExecutionPage');
+
+export const ErrorResponseSchema = z
+  .object({
+    detail: z
+      .string()
+      .openapi({ title: 'Detail', description: 'Error message (matches FastAPI HTTPException)' }),
+    error_code: z.string().nullable().optional().openapi({ title: 'Error Code' }),
+    correlation_id: z.string().nullable().optional().openapi({ title: 'Correlation Id' }),
+    timestamp: z.iso
+      .datetime({ offset: true })
+      .openapi({ title: 'Timestamp', description: 'Error timestamp' }),
+  })
+  .openapi('ErrorResponse', {
+    title: 'ErrorResponse',
+    description:
+      "Standard error response matching FastAPI HTTPException format.\n\nThis model is used in OpenAPI response declarations for 4xx/5xx errors. The detail field matches FastAPI's HTTPException structure.",
+  });
+
+export const ValidationErrorSchema = z
+  .object({
+    loc: z.array(z.union([z.string(), z.number().int()])).openapi({ title: 'Location' }),
+    msg: z.string().openapi({ title: 'Message' }),
+    type: z.string().openapi({ title: 'Error Type' }),
+    input: z.any().optional().openapi({ title: 'Input' }),
+    ctx: z.record(z.string(), z.any()).optional().openapi({ title: 'Context' }),
+  })
+  .openapi('ValidationError', { title: 'ValidationError' });
+
+export const HTTPValidationErrorSchema = z
+  .object({ detail: z.array(ValidationErrorSchema).optional().openapi({ title: 'Detail' }) })
+  .openapi('HTTPValidationError', { title: 'HTTPValidationError' });
+
+const RouteDefinitionSchema = z.object({
+  name: z.string().regex(NAME_PATTERN, nameMessage),
+  input_stage: z.string().regex(NAME_PATTERN, nameMessage),
+  output_stage: z.string().regex(NAME_PATTERN, nameMessage).nullable(),
+});
+
+export const PipelineConfigCreateSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    stages: z.array(z.string().regex(NAME_PATTERN, nameMessage)).min(1),
+    routes: z.array(RouteDefinitionSchema).min(1),
+    entry_route: z.string().min(1),
+  })
+  .superRefine((config, context) => {
+    const stages = new Set(config.stages);
+    if (stages.size !== config.stages.length)
+      context.addIssue({ code: 'custom', path: ['stages'], message: 'Stage names must be unique' });
+    const routeNames = new Set<string>();
+    config.routes.forEach((route, index) => {
+      if (routeNames.has(route.name))
+        context.addIssue({
+          code: 'custom',
+          path: ['routes', index, 'name'],
+          message: `Route name '${route.name}' is used twice`,
+        });
+      routeNames.add(route.name);
+      if (!stages.has(route.input_stage))
+        context.addIssue({
+          code: 'custom',
+          path: ['routes', index, 'input_stage'],
+          message: `Unknown stage '${route.input_stage}'`,
+        });
+      if (route.output_stage !== null && !stages.has(route.output_stage))
+        context.addIssue({
+          code: 'custom',
+          path: ['routes', index, 'output_stage'],
+          message: `Unknown stage '${route.output_stage}'`,
+        });
+    });
+    if (!routeNames.has(config.entry_route))
+      context.addIssue({
+        code: 'custom',
+        path: ['entry_route'],
+        message: `entry_route '${config.entry_route}' is not a route of this config`,
+      });
+  })
+  .openapi('PipelineConfigCreate', {
+    example: {
+      name: 'documents',
+      stages: ['markdown', 'markdown_segmented', 'embeddings'],
+      routes: [
+        { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: 'markdown_segmented' },
+        { name: 'embedding_generator', input_stage: 'markdown_segmented', output_stage: 'embeddings' },
+      ],
+      entry_route: 'markdown_segmenter',
+    },
+  });
+
+export const PipelineConfigSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    stages: z.array(z.string()),
+    routes: z.array(RouteDefinitionSchema),
+    entry_route: z.string(),
+    created_at: z.iso.datetime({ offset: true }),
+    updated_at: z.iso.datetime({ offset: true }),
+  })
+  .openapi('PipelineConfig');
+
+export const ExecutionCreateSchema = z
+  .object({
+    config_id: z.uuid(),
+    tag: z.string().min(1).nullable().optional(),
+    metadata: z.record(z.string(), z.any()).nullable().optional(),
+  })
+  .openapi('ExecutionCreate');
+
+export const ExecutionListQuerySchema = z.object({
+  parent_execution_id: z.uuid().optional(),
+  status: z.enum(executionStatuses).optional(),
+  tag: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.uuid().optional().openapi({ description: 'next_cursor of the previous page' }),
+});
+
+export const ExecutionIdParamSchema = z.object({
+  execution_id: z
+    .string()
+    .min(1)
+    .openapi({
+      param: { name: 'execution_id', in: 'path' },
+      title: 'Execution Id',
+      description: 'Parent execution UUID or tag',
+      example: uuidExample,
+    }),
+});
+
+export const ConfigIdParamSchema = z.object({
+  config_id: z.uuid().openapi({ param: { name: 'config_id', in: 'path' }, title: 'Config Id' }),
+});

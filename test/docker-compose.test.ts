@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
+import { parse } from 'yaml';
+import { parseConfig, requiredVariables } from '../adapters/config.ts';
+
+/** Static checks of the container deployment: docker-compose.yml and the Dockerfile. No Docker needed. */
+
+const root = new URL('../', import.meta.url);
+
+type Environment = Record<string, string | number | boolean | null> | string[];
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  environment?: Environment;
+  depends_on?: string[] | Record<string, unknown>;
+}
+
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+}
+
+const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'), {
+  merge: true,
+}) as ComposeFile;
+const services = Object.entries(compose.services);
+const appServices = services.filter(([, service]) => service.build !== undefined);
+
+/** A reference is pinned when it has a digest, or a tag (a `:` after the last `/`) other than `latest`. */
+function isPinned(reference: string): boolean {
+  if (reference.includes('@sha256:')) return true;
+  const lastSegment = reference.slice(reference.lastIndexOf('/') + 1);
+  const colon = lastSegment.indexOf(':');
+  if (colon === -1) return false;
+  const tag = lastSegment.slice(colon + 1);
+  return tag !== '' && tag !== 'latest';
+}
+
+/** Compose accepts `KEY: value` maps and `KEY=VALUE` lists; values reach the process as strings. */
+function environmentOf(service: ComposeService): Record<string, string> {
+  const environment = service.environment ?? {};
+  if (Array.isArray(environment)) {
+    return Object.fromEntries(
+      environment
+        .filter((entry) => entry.includes('='))
+        .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+    );
+  }
+  return Object.fromEntries(
+    Object.entries(environment)
+      .filter(([, value]) => value !== null && value !== undefined)
+      .map(([name, value]) => [name, String(value)]),
+  );
+}
+
+function dependenciesOf(service: ComposeService): string[] {
+  const dependsOn = service.depends_on ?? [];
+  return Array.isArray(dependsOn) ? dependsOn : Object.keys(dependsOn);
+}
+
+describe('docker-compose.yml', () => {
+  it('has the three app services built from the Dockerfile', () => {
+    expect(appServices.map(([name]) => name).sort()).toEqual(['api', 'migrate', 'worker']);
+  });
+
+  it('pins every image to an explicit tag', () => {
+    const images = services.filter(([, service]) => service.image !== undefined);
+    expect(images.length).toBeGreaterThan(0);
+    const unpinned = images
+      .filter(([, service]) => !isPinned(service.image!))
+      .map(([name, service]) => `${name}: ${service.image}`);
+    expect(unpinned).toEqual([]);
+  });
+
+  it.each(appServices.map(([name, service]) => [name, service] as const))(
+    '%s sets every required variable and a valid configuration',
+    (_name, service) => {
+      const environment = environmentOf(service);
+      expect(requiredVariables.length).toBeGreaterThan(0);
+      const missing = requiredVariables.filter((name) => !environment[name]);
+      expect(missing).toEqual([]);
+      expect(() => parseConfig(environment)).not.toThrow();
+    },
+  );
+
+  it('names only existing services in depends_on', () => {
+    const names = new Set(Object.keys(compose.services));
+    const unknown = services.flatMap(([name, service]) =>
+      dependenciesOf(service)
+        .filter((dependency) => !names.has(dependency))
+        .map((dependency) => `${name} -> ${dependency}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+});
+
+describe('Dockerfile', () => {
+  it('pins every FROM image', () => {
+    const stages = new Set<string>();
+    const unpinned: string[] = [];
+    const lines = readFileSync(new URL('Dockerfile', root), 'utf8').split('\n');
+    const froms = lines.map((line) => line.trim()).filter((line) => /^FROM\s/i.test(line));
+    expect(froms.length).toBeGreaterThan(0);
+    for (const line of froms) {
+      // FROM [--platform=...] <image> [AS <stage>]
+      const words = line
+        .split(/\s+/)
+        .slice(1)
+        .filter((word) => !word.startsWith('--'));
+      const [reference, as, stage] = words;
+      if (reference === undefined) {
+        unpinned.push(line);
+        continue;
+      }
+      if (!stages.has(reference) && !isPinned(reference)) unpinned.push(line);
+      if (as?.toLowerCase() === 'as' && stage !== undefined) stages.add(stage);
+    }
+    expect(unpinned).toEqual([]);
+  });
+});

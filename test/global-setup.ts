@@ -1,0 +1,106 @@
+/**
+ * Starts the real services once for the whole run: the Temporal dev server (file-backed), an
+ * embedded Postgres and the s3rver S3 store, each on a free port, unless TEST_TEMPORAL_ADDRESS,
+ * TEST_DATABASE_URL or TEST_S3_ENDPOINT point at running ones. Each test file then gets its own
+ * database schema, queue schema, bucket prefix and task queue (test/support/test-stack.ts).
+ */
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { ObjectStore } from '../adapters/object-store.ts';
+import { startEmbeddedPostgres } from '../scripts/stack/embedded-postgres.ts';
+import { freePort } from '../scripts/stack/free-port.ts';
+import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
+import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
+import { findTemporalCli } from '../scripts/temporal-binary.ts';
+import { workflowsPath } from '../worker.ts';
+import type { TestStackInfo } from './support/stack-info.ts';
+
+const TEST_BUCKET = 'replay-test';
+
+export default async function setup(project: TestProject) {
+  const workDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-test-'));
+  // readable by the `postgres` system user that embedded Postgres runs as when we are root
+  await chmod(workDir, 0o755);
+  const stops: (() => Promise<void>)[] = [];
+  const log = (line: string) => process.stderr.write(`[test stack] ${line}\n`);
+
+  try {
+    const temporalCli = await findTemporalCli(log);
+    const [temporalAddress, databaseUrl, s3Endpoint, workflowBundlePath] = await Promise.all([
+      (async () => {
+        if (process.env.TEST_TEMPORAL_ADDRESS) return process.env.TEST_TEMPORAL_ADDRESS;
+        const server = await startTemporalDevServer({
+          binary: temporalCli,
+          port: await freePort(),
+          dbFile: path.join(workDir, 'temporal.db'),
+          logFile: path.join(workDir, 'temporal.log'),
+        });
+        stops.push(server.stop);
+        return server.address;
+      })(),
+      (async () => {
+        if (process.env.TEST_DATABASE_URL) return process.env.TEST_DATABASE_URL;
+        const postgres = await startEmbeddedPostgres({
+          dataDir: path.join(workDir, 'pg'),
+          port: await freePort(),
+          database: 'replay_test',
+        });
+        stops.push(postgres.stop);
+        return postgres.url;
+      })(),
+      (async () => {
+        if (process.env.TEST_S3_ENDPOINT) return process.env.TEST_S3_ENDPOINT;
+        const directory = path.join(workDir, 's3');
+        await mkdir(directory, { recursive: true });
+        const s3 = await startS3Server({
+          port: await freePort(),
+          directory,
+          logFile: path.join(workDir, 's3.log'),
+        });
+        stops.push(s3.stop);
+        return s3.endpoint;
+      })(),
+      (async () => {
+        const { code } = await bundleWorkflowCode({
+          workflowsPath,
+          logger: { info() {}, warn() {}, error: log, debug() {}, trace() {}, log() {} },
+        });
+        const file = path.join(workDir, 'workflow-bundle.js');
+        await writeFile(file, code);
+        return file;
+      })(),
+    ]);
+
+    const s3 = {
+      endpoint: s3Endpoint,
+      bucket: process.env.TEST_S3_BUCKET ?? TEST_BUCKET,
+      region: 'us-east-1',
+      accessKeyId: process.env.TEST_S3_ACCESS_KEY_ID ?? S3RVER_CREDENTIALS.accessKeyId,
+      secretAccessKey: process.env.TEST_S3_SECRET_ACCESS_KEY ?? S3RVER_CREDENTIALS.secretAccessKey,
+    };
+    const store = new ObjectStore({ ...s3, prefix: '' });
+    await store.ensureBucket();
+    store.close();
+
+    const info: TestStackInfo = {
+      temporalAddress,
+      temporalCli,
+      databaseUrl,
+      s3,
+      workflowBundlePath,
+      workDir,
+    };
+    project.provide('stack', info);
+  } catch (error) {
+    await Promise.allSettled(stops.map((stop) => stop()));
+    throw error;
+  }
+
+  return async () => {
+    await Promise.allSettled(stops.reverse().map((stop) => stop()));
+    if (!process.env.KEEP_TEST_STACK) await rm(workDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,16 @@
+/** What the global setup hands every test file: where the shared real services run. */
+export interface TestStackInfo {
+  temporalAddress: string;
+  temporalCli: string;
+  databaseUrl: string;
+  s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
+  /** The replay workflows, bundled once for all files. */
+  workflowBundlePath: string;
+  workDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: TestStackInfo;
+  }
+}
