@@ -61,6 +61,14 @@ function toPydanticError(issue: z.core.$ZodIssue, location: string, input: unkno
   const loc = [location, ...issue.path.map((part) => (typeof part === 'number' ? part : String(part)))];
   const value = valueAt(input, issue.path);
   const withInput = (item: Omit<ValidationErrorItem, 'loc'>): ValidationErrorItem => ({ loc, ...item });
+  const absent = value === undefined && issue.path.length > 0;
+  if (absent && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) {
+    return withInput({
+      msg: 'Field required',
+      type: 'missing',
+      input: valueAt(input, issue.path.slice(0, -1)) ?? null,
+    });
+  }
   switch (issue.code) {
     case 'invalid_type': {
       if (value === undefined)

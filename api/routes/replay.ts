@@ -7,7 +7,13 @@ import { replayWorkflowId } from '../../workflows/definitions.ts';
 import type { ApiDependencies, AppEnv } from '../context.ts';
 import { ApiError, RequestValidationError } from '../errors.ts';
 import { toExecutionResponse } from '../execution-views.ts';
-import { claimIdempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH, requestHash } from '../idempotency.ts';
+import {
+  claimIdempotencyKey,
+  findIdempotentExecution,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  releaseIdempotencyKey,
+  requestHash,
+} from '../idempotency.ts';
 import { startReplayWorkflow } from '../replay-starter.ts';
 import { errorResponses } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionReplayRequestSchema, ExecutionResponseSchema } from '../schemas.ts';
@@ -119,53 +125,60 @@ export function replayRoutes(deps: ApiDependencies) {
       if (body.replay_source === 'manual' && fromPath === null) throw manualNeedsFromPath();
     }
 
-    let executionId = newExecutionId();
+    // Idempotency-Key: a retry of a request that created its execution gets that execution back.
+    const hash = idempotencyKey ? requestHash({ parent: parent.id, body }) : undefined;
     if (idempotencyKey) {
-      const claim = await claimIdempotencyKey(
-        deps.pool,
-        idempotencyKey,
-        requestHash({ parent: parent.id, body }),
-        executionId,
-      );
-      executionId = claim.executionId;
-      if (!claim.firstRequest) {
-        const existing = await getExecution(deps.pool, executionId);
-        if (existing) return c.json(toExecutionResponse(existing), 200);
-      }
+      const earlier = await findIdempotentExecution(deps.pool, idempotencyKey, hash!);
+      const existing = earlier ? await getExecution(deps.pool, earlier) : undefined;
+      if (existing) return c.json(toExecutionResponse(existing), 200);
     }
     if (body.tag && (await isTagTaken(deps.pool, body.tag))) {
       throw new ApiError(409, 'TAG_CONFLICT', `Tag '${body.tag}' is already used by another execution`);
     }
+    let executionId = newExecutionId();
+    let claimedKey = false;
+    if (idempotencyKey) {
+      // concurrent requests with one key: one claims it, the others join its execution (same workflow id)
+      const claim = await claimIdempotencyKey(deps.pool, idempotencyKey, hash!, executionId);
+      executionId = claim.executionId;
+      claimedKey = claim.firstRequest;
+    }
 
-    const record = await startReplayWorkflow(
-      deps.temporal,
-      {
-        execution: {
-          id: executionId,
-          config_id: targetConfig.id,
-          parent_execution_id: parent.id,
-          root_execution_id: parent.root_execution_id ?? parent.id,
-          replay_source: body.replay_source,
-          from_stage: body.from_stage,
-          to_route: body.to_route,
-          from_path: fromPath,
-          tag: body.tag ?? null,
-          metadata: body.metadata ?? {},
-          workflow_id: replayWorkflowId(executionId),
+    let record;
+    try {
+      record = await startReplayWorkflow(
+        deps.temporal,
+        {
+          execution: {
+            id: executionId,
+            config_id: targetConfig.id,
+            parent_execution_id: parent.id,
+            root_execution_id: parent.root_execution_id ?? parent.id,
+            replay_source: body.replay_source,
+            from_stage: body.from_stage,
+            to_route: body.to_route,
+            from_path: fromPath,
+            tag: body.tag ?? null,
+            metadata: body.metadata ?? {},
+            workflow_id: replayWorkflowId(executionId),
+          },
+          pageSize: deps.settings.pageSize,
+          pagesPerRun: deps.settings.pagesPerRun,
+          stepMaxAttempts: deps.settings.stepMaxAttempts,
         },
-        pageSize: deps.settings.pageSize,
-        pagesPerRun: deps.settings.pagesPerRun,
-        stepMaxAttempts: deps.settings.stepMaxAttempts,
-      },
-      {
-        taskQueue: deps.settings.taskQueue,
-        timeoutMs: deps.settings.dependencyTimeoutMs,
-        memo: {
-          request: { ...body, execution_id: parentRef },
-          correlation_id: c.get('correlationId'),
+        {
+          taskQueue: deps.settings.taskQueue,
+          timeoutMs: deps.settings.dependencyTimeoutMs,
+          memo: { request: { ...body, execution_id: parentRef }, correlation_id: c.get('correlationId') },
         },
-      },
-    );
+      );
+    } catch (error) {
+      // a refused request leaves no claim behind, unless its execution exists after all
+      if (claimedKey && !(await getExecution(deps.pool, executionId).catch(() => undefined))) {
+        await releaseIdempotencyKey(deps.pool, idempotencyKey!, executionId).catch(() => {});
+      }
+      throw error;
+    }
     logger.info(
       { execution_id: record.id, workflow_id: record.workflow_id, parent_execution_id: parent.id },
       'replay started',

@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, requiredVariables } from '../../adapters/config.ts';
+
+const minimal = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', S3_BUCKET: 'outputs' };
+
+describe('configuration from the environment', () => {
+  it('requires only the database and the bucket', () => {
+    expect(requiredVariables).toEqual(['DATABASE_URL', 'S3_BUCKET']);
+    const config = parseConfig(minimal);
+    expect(config.TEMPORAL_ADDRESS).toBe('localhost:7233');
+    expect(config.REPLAY_PAGE_SIZE).toBe(1000);
+  });
+
+  it.each([
+    [{}, 'configuration error: DATABASE_URL is required'],
+    [{ ...minimal, DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// or postgresql:// URL'],
+    [{ ...minimal, API_PORT: 'eighty' }, 'API_PORT'],
+    [{ ...minimal, REPLAY_PAGE_SIZE: '5000' }, 'REPLAY_PAGE_SIZE'],
+    [{ ...minimal, S3_PREFIX: '/abs/' }, 'S3_PREFIX'],
+    [{ ...minimal, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('refuses %j naming the variable', (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('makes a process exit with code 2 and one line', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'worker.ts'], {
+      env: { PATH: process.env.PATH, DATABASE_URL: 'nope', S3_BUCKET: 'outputs' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'configuration error: DATABASE_URL must be a postgres:// or postgresql:// URL',
+    ]);
+  });
+});
