@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { inject } from 'vitest';
 import { parseConfig, type AppConfig } from '../../adapters/config.ts';
 import { createPool } from '../../adapters/database.ts';
-import { createLogger } from '../../adapters/logger.ts';
+import { createLogger, type Logger } from '../../adapters/logger.ts';
 import { runMigrations } from '../../adapters/migrate.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
 import { RouteQueue } from '../../adapters/route-queue.ts';
@@ -19,6 +19,7 @@ export interface TestStack {
   objectStore: ObjectStore;
   routeQueue: RouteQueue;
   temporal: Client;
+  logger: Logger;
   app: App;
   /** Starts a worker on this file's task queue; stop it with its shutdown() and await the returned run. */
   startWorker(identity?: string): Promise<{ handle: ReplayWorkerHandle; running: Promise<void> }>;
@@ -95,6 +96,7 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     objectStore,
     routeQueue,
     temporal,
+    logger,
     app,
     async startWorker(identity) {
       const handle = await createReplayWorker(config, {
