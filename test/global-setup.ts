@@ -19,6 +19,7 @@ import { workflowsPath } from '../worker.ts';
 import type { TestStackInfo } from './support/stack-info.ts';
 
 const TEST_BUCKET = 'replay-test';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export default async function setup(project: TestProject) {
   const workDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-test-'));

@@ -42,7 +42,7 @@ For cross-pipeline replay, provide config_id in the request body to use a differ
         .max(MAX_IDEMPOTENCY_KEY_LENGTH)
         .optional()
         .openapi({
-          param: { name: 'Idempotency-Key', in: 'header' },
+          param: { name: 'idempotency-key', in: 'header' },
           description: 'Retry-safe key: the same key and body return the same execution',
         }),
     }),
