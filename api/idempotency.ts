@@ -21,14 +21,22 @@ export function requestHash(request: unknown): string {
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 /** The execution an earlier request with this key created, if any; 409 when that request had another body. */
-export async function findIdempotentExecution(db: Queryable, key: string, hash: string): Promise<string | undefined> {
+export async function findIdempotentExecution(
+  db: Queryable,
+  key: string,
+  hash: string,
+): Promise<string | undefined> {
   const existing = await db.query<{ request_hash: string; execution_id: string }>(
     'SELECT request_hash, execution_id FROM idempotency_keys WHERE key = $1',
     [key],
   );
   const row = existing.rows[0];
   if (row && row.request_hash !== hash) {
-    throw new ApiError(409, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key was already used with a different request');
+    throw new ApiError(
+      409,
+      'IDEMPOTENCY_KEY_REUSED',
+      'Idempotency-Key was already used with a different request',
+    );
   }
   return row?.execution_id;
 }
