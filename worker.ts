@@ -3,8 +3,9 @@
  * queue for replayExecution workflows. `npm run worker`, configured only by environment variables.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createReplayActivities } from './activities/index.ts';
+import { createReconcileActivities, createReplayActivities } from './activities/index.ts';
 import { loadConfigOrExit, type AppConfig } from './adapters/config.ts';
 import { createPool } from './adapters/database.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
@@ -37,13 +38,20 @@ export async function createReplayWorker(
   const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
   await routeQueue.start();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // the reconciler's activity describes workflows, which needs a client
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  await ensureReconcilerSchedule(temporal, config);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: createReplayActivities({ pool, objectStore, routeQueue, logger }),
+    activities: {
+      ...createReplayActivities({ pool, objectStore, routeQueue, logger }),
+      ...createReconcileActivities({ pool, temporal, logger }),
+    },
     maxConcurrentActivityTaskExecutions: 20,
   });
   return {
@@ -61,10 +69,34 @@ export async function createReplayWorker(
         await pool.end().catch(() => {});
         objectStore.close();
         await connection.close().catch(() => {});
+        await clientConnection.close().catch(() => {});
         logger.info('worker stopped');
       }
     },
   };
+}
+
+export function reconcilerScheduleId(taskQueue: string): string {
+  return `replay-reconciler-${taskQueue}`;
+}
+
+/** The reconciler runs as a Temporal Schedule (visible and pausable in the UI); created once, kept after. */
+async function ensureReconcilerSchedule(temporal: Client, config: AppConfig): Promise<void> {
+  try {
+    await temporal.schedule.create({
+      scheduleId: reconcilerScheduleId(config.TEMPORAL_TASK_QUEUE),
+      spec: { intervals: [{ every: `${config.RECONCILE_INTERVAL_SECONDS}s` }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'reconcileReplays',
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        args: [],
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

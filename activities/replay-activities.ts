@@ -36,6 +36,16 @@ export const failureTypes = {
   notRunning: 'ExecutionNotRunning',
 } as const;
 
+/** What a workflow run carries over to the next (continue-as-new) or reloads on resume. */
+export interface CarriedState {
+  record: ExecutionRecord;
+  source: ReplaySourceLocation | null;
+  routesStarted: boolean;
+  cursor: string | null;
+  listed: number;
+  published: number;
+}
+
 export interface ResolveSourceInput {
   executionId: string;
   parentExecutionId: string;
@@ -235,6 +245,45 @@ export function createReplayActivities({
         'batch published',
       );
       return result;
+    },
+
+    /**
+     * The state a new run needs to go on with a replay whose workflow closed outside our control
+     * (terminated, timed out, history lost): the cursor and counters kept in Postgres.
+     */
+    async loadReplayState(input: { executionId: string }): Promise<CarriedState> {
+      const record = await setExecutionStatus(pool, input.executionId, 'running', null);
+      if (!record || !record.parent_execution_id || !record.from_stage) {
+        throw ApplicationFailure.nonRetryable(
+          `execution ${input.executionId} is not a replay`,
+          failureTypes.executionNotFound,
+        );
+      }
+      const routes = await pool.query('SELECT 1 FROM execution_routes WHERE execution_id = $1 LIMIT 1', [
+        record.id,
+      ]);
+      const source: ReplaySourceLocation | null = record.source_execution_id
+        ? {
+            sourceExecutionId: record.source_execution_id,
+            stageFolder: stageFolder(objectStore.prefix, record.source_execution_id, record.from_stage),
+            listPrefix:
+              stageFolder(objectStore.prefix, record.source_execution_id, record.from_stage) +
+              (record.from_path ?? ''),
+            fromPath: record.from_path ?? '',
+          }
+        : null;
+      log(record.id).info(
+        { cursor: record.replay_cursor, published: record.published_count },
+        'replay state loaded',
+      );
+      return {
+        record,
+        source,
+        routesStarted: (routes.rowCount ?? 0) > 0,
+        cursor: record.replay_cursor,
+        listed: record.published_count,
+        published: record.published_count,
+      };
     },
 
     /** Moves the record (and for cancel, its routes) to a status; idempotent. */

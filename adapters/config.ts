@@ -50,6 +50,10 @@ export const configSchema = z.object({
   REPLAY_PAGES_PER_RUN: positiveInt.default(50),
   /** Attempts of one replay step (with backoff up to 30 s) before the execution becomes `interrupted`. */
   REPLAY_STEP_MAX_ATTEMPTS: positiveInt.default(10),
+  /** Start-to-close timeout of one list or publish step: how soon a step lost with a dead worker is retried. */
+  REPLAY_ACTIVITY_TIMEOUT_SECONDS: positiveInt.default(60),
+  /** How often the reconciler looks for replays whose workflow closed outside the service. */
+  RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

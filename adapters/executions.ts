@@ -175,23 +175,30 @@ export async function advanceReplayCursor(
   return result.rowCount === 1;
 }
 
-/** Moves a record to a final or paused status (idempotent); completed_at is set for final ones. */
+export const terminalStatuses: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
+
+/**
+ * Moves a record to a status (idempotent); completed_at is set for terminal ones. A terminal status
+ * is final: a late or duplicate run can never turn a completed replay into a failed one. Returns the
+ * record as it stands afterwards.
+ */
 export async function setExecutionStatus(
   db: Queryable,
   id: string,
   status: ExecutionStatus,
   error: string | null = null,
 ): Promise<ExecutionRecord | undefined> {
-  const final = status !== 'running' && status !== 'interrupted';
+  const final = terminalStatuses.includes(status);
   const result = await db.query<ExecutionRow>(
     `UPDATE executions
         SET status = $2, error = $3, updated_at = now(),
             completed_at = CASE WHEN $4::boolean THEN COALESCE(completed_at, now()) ELSE NULL END
-      WHERE id = $1
+      WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')
       RETURNING ${COLUMNS}`,
     [id, status, error, final],
   );
-  return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  if (result.rows[0]) return toRecord(result.rows[0]);
+  return getExecution(db, id);
 }
 
 export async function markRoutesStarted(db: Queryable, executionId: string, routes: string[]): Promise<void> {

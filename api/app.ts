@@ -14,6 +14,7 @@ import {
 import { configRoutes } from './routes/configs.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
+import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { replayRoutes } from './routes/replay.ts';
 
 const CORRELATION_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -55,6 +56,7 @@ export function createApp(deps: ApiDependencies) {
   app.route('/', configRoutes(deps));
   app.route('/', executionRoutes(deps));
   app.route('/', replayRoutes(deps));
+  app.route('/', lifecycleRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -16,6 +16,7 @@ export interface ApiDependencies {
     pageSize: number;
     pagesPerRun: number;
     stepMaxAttempts: number;
+    activityTimeoutSeconds: number;
     /** Bound on each call to Temporal, Postgres or S3 while serving a request. */
     dependencyTimeoutMs: number;
   };

@@ -35,6 +35,7 @@ const app = createApp({
     pageSize: config.REPLAY_PAGE_SIZE,
     pagesPerRun: config.REPLAY_PAGES_PER_RUN,
     stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
+    activityTimeoutSeconds: config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
     dependencyTimeoutMs: timeoutMs,
   },
 });

@@ -1,5 +1,6 @@
 import {
   WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
@@ -34,7 +35,7 @@ export async function startReplayWorkflow(
   temporal: Client,
   input: ReplayWorkflowInput,
   options: { taskQueue: string; timeoutMs: number; memo: Record<string, unknown> },
-): Promise<ExecutionRecord> {
+): Promise<ExecutionRecord | 'already-closed'> {
   const execution = input.execution;
   const workflowId = replayWorkflowId(execution.id);
   const typedSearchAttributes = [
@@ -54,7 +55,10 @@ export async function startReplayWorkflow(
       workflowId,
       taskQueue: options.taskQueue,
       args: [input],
+      // a request that joins a running replay gets its record; one that comes after it closed must not
+      // start a second run (the caller then reads the record from Postgres)
       workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes,
       memo: options.memo,
     },
@@ -64,6 +68,7 @@ export async function startReplayWorkflow(
       temporal.workflow.executeUpdateWithStart(executionCreatedUpdate, { startWorkflowOperation }),
     );
   } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-closed';
     if (error instanceof WorkflowUpdateFailedError) {
       const cause = error.cause;
       if (cause instanceof ApplicationFailure && cause.type === failureTypes.tagTaken) {

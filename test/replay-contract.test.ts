@@ -271,6 +271,7 @@ function settingsOf() {
     pageSize: 1000,
     pagesPerRun: 50,
     stepMaxAttempts: 10,
+    activityTimeoutSeconds: 60,
     dependencyTimeoutMs: 5000,
   };
 }

@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow type the worker registers.
 export { replayExecution } from './replay-execution.ts';
+export { reconcileReplays } from './reconcile-replays.ts';

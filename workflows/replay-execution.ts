@@ -12,7 +12,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ListedPage, ReplayActivities, ReplaySourceLocation } from '../activities/index.ts';
+import type { CarriedState, ListedPage, ReplayActivities } from '../activities/index.ts';
 import type { ExecutionRecord, ExecutionStatus, NewExecution } from '../adapters/executions.ts';
 import { searchAttributes } from '../adapters/search-attributes.ts';
 import {
@@ -35,17 +35,12 @@ export interface ReplayWorkflowInput {
   pagesPerRun: number;
   /** Attempts of one step (activity) before the execution becomes `interrupted`. */
   stepMaxAttempts: number;
+  /** Start-to-close timeout of one list or publish step: how soon a step lost with a dead worker is retried. */
+  activityTimeoutSeconds?: number;
+  /** A new run for an existing record (its workflow closed outside our control): state comes from Postgres. */
+  resume?: boolean;
   /** Carried across continue-as-new, or loaded from Postgres when a closed replay is resumed. */
   carried?: CarriedState;
-}
-
-export interface CarriedState {
-  record: ExecutionRecord;
-  source: ReplaySourceLocation | null;
-  routesStarted: boolean;
-  cursor: string | null;
-  listed: number;
-  published: number;
 }
 
 export interface ReplayOutcome {
@@ -77,7 +72,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     retry: { ...retry, maximumAttempts: 3 },
   });
   const stepActivities = proxyActivities<ReplayActivities>({
-    startToCloseTimeout: '2m',
+    startToCloseTimeout: `${input.activityTimeoutSeconds ?? 60}s`,
     retry: { ...retry, maximumAttempts: input.stepMaxAttempts },
   });
   // Status changes must land eventually, whatever the outage: retried without limit.
@@ -142,11 +137,18 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   }
 
   async function replay(): Promise<void> {
+    if (input.resume && !record) {
+      step = 'loadReplayState';
+      const loaded = await statusActivities.loadReplayState({ executionId });
+      ({ record, source, routesStarted, cursor, listed, published } = loaded);
+      status = 'running';
+      upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: 'running' }]);
+    }
     if (!record) {
       step = 'createExecutionRecord';
       try {
         record = await recordActivities.createExecutionRecord(input.execution);
-        status = 'running';
+        status = record.status;
       } catch (error) {
         rejection =
           error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
@@ -154,6 +156,10 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
             : ApplicationFailure.nonRetryable(describe(error), 'RecordNotCreated');
         throw rejection;
       }
+    }
+    if (record.status !== 'running' && record.status !== 'interrupted') {
+      // a duplicate run for a replay that already finished: nothing to do
+      return;
     }
     if (!source) {
       source = await runStep('resolveReplaySource', () =>
@@ -231,5 +237,6 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     throw ApplicationFailure.nonRetryable(message, 'ReplayFailed');
   }
   await condition(allHandlersFinished);
-  return { status: 'completed', execution_id: executionId, published, error: null };
+  const finalStatus = record?.status ?? 'completed';
+  return { status: finalStatus, execution_id: executionId, published, error: null };
 }

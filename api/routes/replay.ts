@@ -144,9 +144,9 @@ export function replayRoutes(deps: ApiDependencies) {
       claimedKey = claim.firstRequest;
     }
 
-    let record;
+    let started;
     try {
-      record = await startReplayWorkflow(
+      started = await startReplayWorkflow(
         deps.temporal,
         {
           execution: {
@@ -165,6 +165,7 @@ export function replayRoutes(deps: ApiDependencies) {
           pageSize: deps.settings.pageSize,
           pagesPerRun: deps.settings.pagesPerRun,
           stepMaxAttempts: deps.settings.stepMaxAttempts,
+          activityTimeoutSeconds: deps.settings.activityTimeoutSeconds,
         },
         {
           taskQueue: deps.settings.taskQueue,
@@ -179,6 +180,10 @@ export function replayRoutes(deps: ApiDependencies) {
       }
       throw error;
     }
+    // joined an Idempotency-Key's replay after its workflow had closed: its record is the answer
+    const record = started === 'already-closed' ? await getExecution(deps.pool, executionId) : started;
+    if (!record)
+      throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Replay ${executionId} closed without a record`);
     logger.info(
       { execution_id: record.id, workflow_id: record.workflow_id, parent_execution_id: parent.id },
       'replay started',

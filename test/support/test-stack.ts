@@ -85,6 +85,7 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
       pageSize: config.REPLAY_PAGE_SIZE,
       pagesPerRun: config.REPLAY_PAGES_PER_RUN,
       stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
+      activityTimeoutSeconds: config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
       dependencyTimeoutMs: 10_000,
     },
   });

@@ -1,0 +1,167 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { withTransaction } from '../../adapters/database.ts';
+import {
+  findExecutionByIdOrTag,
+  getExecution,
+  setExecutionStatus,
+  setRoutesStatus,
+  type ExecutionRecord,
+} from '../../adapters/executions.ts';
+import { cancelSignal, REPLAY_WORKFLOW_TYPE, resumeSignal } from '../../workflows/definitions.ts';
+import type { ReplayWorkflowInput, replayExecution } from '../../workflows/replay-execution.ts';
+import type { ApiDependencies, AppEnv } from '../context.ts';
+import { ApiError } from '../errors.ts';
+import { toExecutionResponse } from '../execution-views.ts';
+import { errorResponses } from '../responses.ts';
+import { ExecutionIdParamSchema, ExecutionResponseSchema } from '../schemas.ts';
+
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+
+const lifecycleRoute = (action: 'resume' | 'cancel', description: string) =>
+  createRoute({
+    method: 'post',
+    path: `/api/v1/executions/{execution_id}/${action}`,
+    tags: ['executions'],
+    summary:
+      action === 'resume' ? 'Resume an interrupted replay' : 'Cancel a running or interrupted execution',
+    description,
+    request: { params: ExecutionIdParamSchema },
+    responses: {
+      200: {
+        description: 'The execution after the action',
+        content: { 'application/json': { schema: ExecutionResponseSchema } },
+      },
+      202: {
+        description: 'Accepted; the workflow has not applied it yet',
+        content: { 'application/json': { schema: ExecutionResponseSchema } },
+      },
+      404: errorResponses[404],
+      409: { ...errorResponses[409], description: 'The execution is not in a state that allows this action' },
+      503: errorResponses[503],
+    },
+  });
+
+const resumeRoute = lifecycleRoute(
+  'resume',
+  'An `interrupted` replay goes on from its cursor: its waiting workflow is signalled, or, when the workflow was closed outside the service, a new run starts from the cursor kept in Postgres. 409 unless the execution is `interrupted`.',
+);
+const cancelRoute = lifecycleRoute(
+  'cancel',
+  'A `running` or `interrupted` execution stops publishing; its routes and record become `cancelled`. 409 when it has already finished.',
+);
+
+/** The replay workflow's input rebuilt from a record, for a new run that reloads its state. */
+function resumeInput(record: ExecutionRecord, deps: ApiDependencies): ReplayWorkflowInput {
+  return {
+    execution: {
+      id: record.id,
+      config_id: record.config_id,
+      parent_execution_id: record.parent_execution_id,
+      root_execution_id: record.root_execution_id,
+      replay_source: record.replay_source!,
+      from_stage: record.from_stage!,
+      to_route: record.to_route!,
+      from_path: record.from_path,
+      tag: record.tag,
+      metadata: record.metadata,
+      workflow_id: record.workflow_id,
+    },
+    pageSize: deps.settings.pageSize,
+    pagesPerRun: deps.settings.pagesPerRun,
+    stepMaxAttempts: deps.settings.stepMaxAttempts,
+    activityTimeoutSeconds: deps.settings.activityTimeoutSeconds,
+    resume: true,
+  };
+}
+
+export function lifecycleRoutes(deps: ApiDependencies) {
+  const app = new OpenAPIHono<AppEnv>();
+  const deadline = () => Date.now() + deps.settings.dependencyTimeoutMs;
+
+  async function find(ref: string): Promise<ExecutionRecord> {
+    const record = await findExecutionByIdOrTag(deps.pool, ref);
+    if (!record) throw new ApiError(404, 'EXECUTION_NOT_FOUND', `Execution '${ref}' not found`);
+    return record;
+  }
+
+  /** Whether the replay's workflow is open (a run that can take signals). */
+  async function workflowIsOpen(workflowId: string): Promise<boolean> {
+    try {
+      const description = await deps.temporal.connection.withDeadline(deadline(), () =>
+        deps.temporal.workflow.getHandle(workflowId).describe(),
+      );
+      return description.status.name === 'RUNNING';
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Temporal unavailable: ${(error as Error).message}`);
+    }
+  }
+
+  /** Waits (bounded) until the workflow has applied the action to the record. */
+  async function settle(id: string, done: (record: ExecutionRecord) => boolean) {
+    const until = deadline();
+    let record = await getExecution(deps.pool, id);
+    while (record && !done(record) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      record = await getExecution(deps.pool, id);
+    }
+    return { record: record!, applied: record ? done(record) : false };
+  }
+
+  app.openapi(resumeRoute, async (c) => {
+    const record = await find(c.req.valid('param').execution_id);
+    if (record.status !== 'interrupted' || !record.workflow_id) {
+      throw new ApiError(
+        409,
+        'EXECUTION_NOT_INTERRUPTED',
+        `Execution ${record.id} is ${record.status}; only an interrupted replay can be resumed`,
+      );
+    }
+    const workflowId = record.workflow_id;
+    if (await workflowIsOpen(workflowId)) {
+      await deps.temporal.connection.withDeadline(deadline(), () =>
+        deps.temporal.workflow.getHandle(workflowId).signal(resumeSignal),
+      );
+    } else {
+      await deps.temporal.connection.withDeadline(deadline(), () =>
+        deps.temporal.workflow.start<typeof replayExecution>(REPLAY_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue: deps.settings.taskQueue,
+          args: [resumeInput(record, deps)],
+          workflowIdConflictPolicy: 'FAIL',
+          memo: { resumed_by: c.get('correlationId') },
+        }),
+      );
+    }
+    c.get('logger').info({ execution_id: record.id, workflow_id: workflowId }, 'replay resumed');
+    const settled = await settle(record.id, (item) => item.status !== 'interrupted');
+    return c.json(toExecutionResponse(settled.record), settled.applied ? 200 : 202);
+  });
+
+  app.openapi(cancelRoute, async (c) => {
+    const record = await find(c.req.valid('param').execution_id);
+    if (FINISHED.has(record.status)) {
+      throw new ApiError(409, 'EXECUTION_FINISHED', `Execution ${record.id} is already ${record.status}`);
+    }
+    const workflowId = record.workflow_id;
+    if (workflowId && (await workflowIsOpen(workflowId))) {
+      await deps.temporal.connection.withDeadline(deadline(), () =>
+        deps.temporal.workflow
+          .getHandle(workflowId)
+          .signal(cancelSignal, `cancelled through the api (${c.get('correlationId')})`),
+      );
+    } else {
+      // no workflow to ask (a normal execution, or a replay whose workflow was closed): cancel here
+      await withTransaction(deps.pool, async (client) => {
+        await setExecutionStatus(client, record.id, 'cancelled', 'cancelled through the api');
+        await setRoutesStatus(client, record.id, 'cancelled');
+      });
+    }
+    c.get('logger').info({ execution_id: record.id, workflow_id: workflowId }, 'execution cancel requested');
+    const settled = await settle(record.id, (item) => item.status === 'cancelled');
+    return c.json(toExecutionResponse(settled.record), settled.applied ? 200 : 202);
+  });
+
+  return app;
+}
