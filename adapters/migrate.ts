@@ -14,16 +14,27 @@ export async function runMigrations(options: {
   queueSchema: string;
   log?: (line: string) => void;
 }): Promise<void> {
-  await runner({
-    databaseUrl: options.databaseUrl,
-    dir: MIGRATIONS_DIR,
-    direction: 'up',
-    migrationsTable: 'schema_migrations',
-    schema: options.schema,
-    createSchema: true,
-    count: Infinity,
-    singleTransaction: true,
-    log: options.log ?? (() => {}),
-  });
+  // node-pg-migrate holds one advisory lock per database: concurrent migrators (two deployments
+  // starting together, parallel test files) wait their turn instead of failing
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await runner({
+        databaseUrl: options.databaseUrl,
+        dir: MIGRATIONS_DIR,
+        direction: 'up',
+        migrationsTable: 'schema_migrations',
+        schema: options.schema,
+        createSchema: true,
+        count: Infinity,
+        singleTransaction: true,
+        log: options.log ?? (() => {}),
+      });
+      break;
+    } catch (error) {
+      if (!/Another migration is already running/.test((error as Error).message) || attempt >= 120)
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 + Math.random() * 250));
+    }
+  }
   await migrateRouteQueue(options.databaseUrl, options.queueSchema);
 }

@@ -11,7 +11,15 @@ import { searchAttributes } from '../adapters/search-attributes.ts';
 import { executionCreatedUpdate, REPLAY_WORKFLOW_TYPE, replayWorkflowId } from '../workflows/definitions.ts';
 import type { ReplayWorkflowInput, replayExecution } from '../workflows/replay-execution.ts';
 import { failureTypes } from '../activities/replay-activities.ts';
+import { withTimeout } from './dependency-errors.ts';
 import { ApiError } from './errors.ts';
+
+/** A 503 after which the replay may still start: its Idempotency-Key claim must be kept. */
+export class ReplayStartUncertain extends ApiError {
+  constructor(detail: string) {
+    super(503, 'SERVICE_UNAVAILABLE', detail);
+  }
+}
 
 // gRPC CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE
 const UNAVAILABLE_GRPC_CODES = new Set([1, 4, 8, 14]);
@@ -34,7 +42,7 @@ function isUnavailable(error: unknown): boolean {
 export async function startReplayWorkflow(
   temporal: Client,
   input: ReplayWorkflowInput,
-  options: { taskQueue: string; timeoutMs: number; memo: Record<string, unknown> },
+  options: { taskQueue: string; timeoutMs: number; memo: Record<string, unknown>; idempotent: boolean },
 ): Promise<ExecutionRecord | 'already-closed'> {
   const execution = input.execution;
   const workflowId = replayWorkflowId(execution.id);
@@ -63,6 +71,12 @@ export async function startReplayWorkflow(
       memo: options.memo,
     },
   );
+  // Temporal unreachable: nothing can have started, which is worth knowing apart from a slow start
+  try {
+    await withTimeout('Temporal', options.timeoutMs, temporal.connection.ensureConnected());
+  } catch (error) {
+    throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Temporal is unavailable: ${(error as Error).message}`);
+  }
   try {
     return await temporal.connection.withDeadline(Date.now() + options.timeoutMs, () =>
       temporal.workflow.executeUpdateWithStart(executionCreatedUpdate, { startWorkflowOperation }),
@@ -81,14 +95,13 @@ export async function startReplayWorkflow(
       );
     }
     if (!isUnavailable(error)) throw error;
-    // Deadline passed or Temporal unreachable: make sure nothing goes on without the client knowing.
+    const detail = `Temporal did not start the replay in time: ${(error as Error).message}`;
+    // With an Idempotency-Key the client's retry finds this replay, and other requests may have
+    // joined it: let it go on. Without one, nothing may go on behind the client's back.
+    if (options.idempotent) throw new ReplayStartUncertain(detail);
     await temporal.connection
       .withDeadline(Date.now() + 2000, () => temporal.workflow.getHandle(workflowId).cancel())
       .catch(() => {});
-    throw new ApiError(
-      503,
-      'SERVICE_UNAVAILABLE',
-      `Temporal did not start the replay in time: ${(error as Error).message}`,
-    );
+    throw new ApiError(503, 'SERVICE_UNAVAILABLE', detail);
   }
 }

@@ -14,7 +14,7 @@ import {
   releaseIdempotencyKey,
   requestHash,
 } from '../idempotency.ts';
-import { startReplayWorkflow } from '../replay-starter.ts';
+import { ReplayStartUncertain, startReplayWorkflow } from '../replay-starter.ts';
 import { errorResponses } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionReplayRequestSchema, ExecutionResponseSchema } from '../schemas.ts';
 
@@ -171,11 +171,13 @@ export function replayRoutes(deps: ApiDependencies) {
           taskQueue: deps.settings.taskQueue,
           timeoutMs: deps.settings.dependencyTimeoutMs,
           memo: { request: { ...body, execution_id: parentRef }, correlation_id: c.get('correlationId') },
+          idempotent: idempotencyKey !== undefined,
         },
       );
     } catch (error) {
-      // a refused request leaves no claim behind, unless its execution exists after all
-      if (claimedKey && !(await getExecution(deps.pool, executionId).catch(() => undefined))) {
+      // a refused request leaves no claim behind, unless its replay exists or may still start
+      const uncertain = error instanceof ReplayStartUncertain;
+      if (claimedKey && !uncertain && !(await getExecution(deps.pool, executionId).catch(() => undefined))) {
         await releaseIdempotencyKey(deps.pool, idempotencyKey!, executionId).catch(() => {});
       }
       throw error;
