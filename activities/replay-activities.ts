@@ -16,6 +16,12 @@ import {
 } from '../adapters/executions.ts';
 import { replayMessageId } from '../adapters/ids.ts';
 import type { Logger } from '../adapters/logger.ts';
+import {
+  messagesPublished,
+  publishBatchDuration,
+  replaysFinished,
+  replaysInterrupted,
+} from '../adapters/metrics.ts';
 import type { ObjectStore, StoredObject } from '../adapters/object-store.ts';
 import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import type { OutgoingMessage, RouteQueue } from '../adapters/route-queue.ts';
@@ -69,14 +75,18 @@ export interface ListPageInput {
   maxKeys: number;
 }
 
+/** One page as the workflow sees it: keys relative to the stage folder, to keep history small. */
 export interface ListedPage {
   objects: StoredObject[];
+  /** Full key of the last key listed: the next page's StartAfter and the replay cursor. */
   lastKey: string | null;
   isTruncated: boolean;
 }
 
 export interface PublishBatchInput {
   executionId: string;
+  /** The stage folder the objects' (relative) keys are under. */
+  keyPrefix: string;
   objects: StoredObject[];
   /** Where the cursor stood before this page, and where it moves to. */
   expectedCursor: string | null;
@@ -174,9 +184,10 @@ export function createReplayActivities({
     /** One page of the source folder after a cursor, keeping only the keys from_path selects. */
     async listStoragePage(input: ListPageInput): Promise<ListedPage> {
       const page = await objectStore.listPage(input.source.listPrefix, input.startAfter, input.maxKeys);
-      const objects = page.objects.filter((object) =>
-        selectsKey(input.source.fromPath, object.key.slice(input.source.stageFolder.length)),
-      );
+      const folderLength = input.source.stageFolder.length;
+      const objects = page.objects
+        .map((object) => ({ ...object, key: object.key.slice(folderLength) }))
+        .filter((object) => selectsKey(input.source.fromPath, object.key));
       return { objects, lastKey: page.lastKey, isTruncated: page.isTruncated };
     },
 
@@ -216,7 +227,8 @@ export function createReplayActivities({
         });
         if (!applied) return { published: 0, alreadyApplied: true };
         const route = record.to_route!;
-        const messages: OutgoingMessage[] = input.objects.map((object, index) => {
+        const messages: OutgoingMessage[] = input.objects.map((relative, index) => {
+          const object = { ...relative, key: input.keyPrefix + relative.key };
           const id = replayMessageId(record.id, route, object.key);
           return {
             id,
@@ -240,6 +252,8 @@ export function createReplayActivities({
         await routeQueue.insert(messages, client);
         return { published: messages.length, alreadyApplied: false };
       });
+      publishBatchDuration.observe((performance.now() - started) / 1000);
+      messagesPublished.inc(result.published);
       log(input.executionId).debug(
         { ...result, ms: Math.round(performance.now() - started), cursor: input.newCursor },
         'batch published',
@@ -309,6 +323,9 @@ export function createReplayActivities({
           failureTypes.executionNotFound,
         );
       log(input.executionId).info({ status: input.status, error: input.error }, 'execution status changed');
+      if (input.status === 'completed' || input.status === 'failed' || input.status === 'cancelled')
+        replaysFinished.inc({ status: input.status });
+      if (input.status === 'interrupted') replaysInterrupted.inc();
       return record;
     },
   };

@@ -46,8 +46,8 @@ export const configSchema = z.object({
 
   /** Keys per storage page (S3 caps ListObjectsV2 at 1,000). */
   REPLAY_PAGE_SIZE: positiveInt.max(1000).default(1000),
-  /** Pages a workflow run handles before it continues as new, to keep history bounded. */
-  REPLAY_PAGES_PER_RUN: positiveInt.default(50),
+  /** Pages a workflow run handles before it continues as new (also at 2 MB of history), to keep history bounded. */
+  REPLAY_PAGES_PER_RUN: positiveInt.default(20),
   /** Attempts of one replay step (with backoff up to 30 s) before the execution becomes `interrupted`. */
   REPLAY_STEP_MAX_ATTEMPTS: positiveInt.default(10),
   /** Start-to-close timeout of one list or publish step: how soon a step lost with a dead worker is retried. */

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import { httpRequestDuration, renderMetrics, replaysStarted } from '../adapters/metrics.ts';
+import { activeTraceId, inHttpSpan } from '../adapters/tracing.ts';
 import type { ApiDependencies, AppEnv } from './context.ts';
 import { isPostgresUnavailable } from './dependency-errors.ts';
 import {
@@ -18,6 +21,11 @@ import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { replayRoutes } from './routes/replay.ts';
 
 const CORRELATION_ID_PATTERN = /^[\w.:-]{1,128}$/;
+const REPLAY_ROUTE = '/api/v1/executions/:execution_id/replay';
+const UNMATCHED_ROUTE = '(unmatched)';
+
+/** The route pattern label of a request: the handler's path, or '(unmatched)' when only '*' matched. */
+const routeLabel = (path: string) => (path === '' || path === '*' || path === '/*' ? UNMATCHED_ROUTE : path);
 
 /** The api as a Hono app; tests call app.request() on it, api/main.ts serves it. */
 export function createApp(deps: ApiDependencies) {
@@ -31,11 +39,39 @@ export function createApp(deps: ApiDependencies) {
     },
   });
 
+  // Metrics and traces: each request's duration by route pattern and status, inside a server span
+  // (when tracing is on) that the replay workflow and its activities join.
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    let route = UNMATCHED_ROUTE;
+    try {
+      await inHttpSpan({ method: c.req.method, path: c.req.path, headers: c.req.raw.headers }, async () => {
+        await next();
+        route = routeLabel(routePath(c));
+        return { route, status: c.res.status, correlationId: c.get('correlationId') };
+      });
+    } finally {
+      const status = c.res.status;
+      httpRequestDuration.observe(
+        { method: c.req.method, route, status: String(status) },
+        (performance.now() - started) / 1000,
+      );
+      if (route === REPLAY_ROUTE && c.req.method === 'POST' && status === 200) {
+        const body = (await c.req.json().catch(() => undefined)) as { replay_source?: unknown } | undefined;
+        const source = typeof body?.replay_source === 'string' ? body.replay_source : 'unknown';
+        replaysStarted.inc({ replay_source: source });
+      }
+    }
+  });
+
   // Correlation id: taken from the caller when given, else made; echoed and put on every log line.
   app.use('*', async (c, next) => {
     const given = c.req.header('x-correlation-id') ?? c.req.header('x-request-id');
     const correlationId = given && CORRELATION_ID_PATTERN.test(given) ? given : randomUUID();
-    const logger = deps.logger.child({ correlation_id: correlationId });
+    const traceId = activeTraceId();
+    const logger = deps.logger.child(
+      traceId ? { correlation_id: correlationId, trace_id: traceId } : { correlation_id: correlationId },
+    );
     c.set('correlationId', correlationId);
     c.set('logger', logger);
     const started = performance.now();
@@ -50,6 +86,13 @@ export function createApp(deps: ApiDependencies) {
       },
       'request',
     );
+  });
+
+  // Prometheus metrics of this process (adapters/metrics.ts), for scrapers: not part of the OpenAPI document.
+  app.use('/metrics', async (c, next) => {
+    if (c.req.method !== 'GET') return next();
+    const { body, contentType } = await renderMetrics();
+    return c.body(body, 200, { 'content-type': contentType });
   });
 
   app.route('/', healthRoutes(deps));

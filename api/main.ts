@@ -4,12 +4,17 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../adapters/config.ts';
 import { createPool } from '../adapters/database.ts';
 import { createLogger } from '../adapters/logger.ts';
+import { enableProcessMetrics } from '../adapters/metrics.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { RouteQueue } from '../adapters/route-queue.ts';
+import { initTracing, temporalClientInterceptors } from '../adapters/tracing.ts';
 import { createApp } from './app.ts';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.LOG_LEVEL, { process: 'api' });
+// off unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER ask for traces (adapters/tracing.ts)
+const tracing = initTracing({ serviceName: 'execution-replay-api' });
+enableProcessMetrics();
 const timeoutMs = config.DEPENDENCY_TIMEOUT_MS;
 const pool = createPool({
   url: config.DATABASE_URL,
@@ -20,7 +25,12 @@ const pool = createPool({
 });
 // Lazy: the api starts (and answers 503) while Temporal is down, and connects when it comes back.
 const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS, connectTimeout: timeoutMs });
-const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+const temporal = new Client({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  // with tracing on, the replay workflow joins the trace of the request that started it
+  interceptors: { workflow: temporalClientInterceptors() },
+});
 const objectStore = new ObjectStore({ ...objectStoreOptionsFromConfig(config), requestTimeoutMs: timeoutMs });
 const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
 
@@ -41,7 +51,7 @@ const app = createApp({
 });
 
 const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) => {
-  logger.info({ url: `http://${info.address}:${info.port}` }, 'api listening');
+  logger.info({ url: `http://${info.address}:${info.port}`, tracing: Boolean(tracing) }, 'api listening');
 });
 
 let stopping = false;
@@ -50,7 +60,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'api stopping');
   server.close();
-  await Promise.allSettled([pool.end(), connection.close()]);
+  await Promise.allSettled([pool.end(), connection.close(), tracing?.shutdown()]);
   objectStore.close();
   process.exit(0);
 }

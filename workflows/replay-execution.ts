@@ -50,6 +50,13 @@ export interface ReplayOutcome {
   error: string | null;
 }
 
+/**
+ * Bytes of history after which a run continues as new, whatever pagesPerRun says: far below
+ * Temporal's limits (warning at 10 MB), and small enough that a worker or client fetches a whole
+ * run's history in one gRPC message (4 MB by default).
+ */
+const MAX_RUN_HISTORY_BYTES = 2 * 1024 * 1024;
+
 function isNonRetryable(error: unknown): boolean {
   return (
     error instanceof ActivityFailure &&
@@ -195,8 +202,9 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
       if (page.lastKey !== null) {
         const newCursor = page.lastKey;
         const objects = page.objects;
+        const keyPrefix = location.stageFolder;
         await runStep('publishBatch', () =>
-          stepActivities.publishBatch({ executionId, objects, expectedCursor: cursor, newCursor }),
+          stepActivities.publishBatch({ executionId, keyPrefix, objects, expectedCursor: cursor, newCursor }),
         );
         cursor = newCursor;
         published += objects.length;
@@ -204,7 +212,12 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
       if (!nextPage) break;
       page = await nextPage;
       pagesThisRun += 1;
-      if (pagesThisRun >= input.pagesPerRun || workflowInfo().continueAsNewSuggested) {
+      const info = workflowInfo();
+      if (
+        pagesThisRun >= input.pagesPerRun ||
+        info.historySize > MAX_RUN_HISTORY_BYTES ||
+        info.continueAsNewSuggested
+      ) {
         // the listed page is dropped; the next run lists it again from the cursor
         await condition(allHandlersFinished);
         await continueAsNew<typeof replayExecution>({
