@@ -1,0 +1,161 @@
+/**
+ * The benchmark's own stack, built from the same modules as `npm run dev`: the Temporal dev server,
+ * an embedded Postgres, an S3 store (s3rver, or versitygw when its binary is given), plus the worker
+ * and the api as separate processes, as in production, so their memory and latency are their own.
+ */
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig, type AppConfig } from '../adapters/config.ts';
+import { runMigrations } from '../adapters/migrate.ts';
+import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
+import { startEmbeddedPostgres } from '../scripts/stack/embedded-postgres.ts';
+import { freePort, waitForPort } from '../scripts/stack/free-port.ts';
+import { startManagedProcess, type ManagedProcess } from '../scripts/stack/managed-process.ts';
+import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
+import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
+import { findTemporalCli } from '../scripts/temporal-binary.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const VERSITYGW_CREDENTIALS = { accessKeyId: 'benchaccess', secretAccessKey: 'benchsecret' };
+
+export interface BenchStack {
+  config: AppConfig;
+  env: Record<string, string>;
+  apiUrl: string;
+  store: 's3rver' | 'versitygw';
+  /** For versitygw: the folder holding the bucket's objects (objects can be seeded there directly). */
+  bucketDir?: string;
+  worker: ManagedProcess;
+  workDir: string;
+  temporalCli: string;
+  close(): Promise<void>;
+}
+
+async function startVersityGw(binary: string, workDir: string) {
+  const port = await freePort();
+  const directory = path.join(workDir, 'versitygw');
+  await mkdir(directory, { recursive: true });
+  const process = startManagedProcess(
+    'versitygw',
+    binary,
+    [
+      '--access',
+      VERSITYGW_CREDENTIALS.accessKeyId,
+      '--secret',
+      VERSITYGW_CREDENTIALS.secretAccessKey,
+      '--port',
+      `127.0.0.1:${port}`,
+      'posix',
+      directory,
+    ],
+    { logFile: path.join(workDir, 'versitygw.log') },
+  );
+  await waitForPort('127.0.0.1', port, 30_000);
+  return { endpoint: `http://127.0.0.1:${port}`, ...VERSITYGW_CREDENTIALS, stop: () => process.stop() };
+}
+
+export async function startBenchStack(options: {
+  versitygw?: string;
+  log: (line: string) => void;
+}): Promise<BenchStack> {
+  const workDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-bench-'));
+  await chmod(workDir, 0o755);
+  const stops: (() => Promise<void>)[] = [];
+  const temporalCli = await findTemporalCli(options.log);
+  const temporal = await startTemporalDevServer({
+    binary: temporalCli,
+    port: await freePort(),
+    dbFile: path.join(workDir, 'temporal.db'),
+    logFile: path.join(workDir, 'temporal.log'),
+  });
+  stops.push(temporal.stop);
+  const postgres = await startEmbeddedPostgres({
+    dataDir: path.join(workDir, 'pg'),
+    port: await freePort(),
+    database: 'bench',
+  });
+  stops.push(postgres.stop);
+  let s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; stop: () => Promise<void> };
+  if (options.versitygw) {
+    s3 = await startVersityGw(options.versitygw, workDir);
+  } else {
+    const directory = path.join(workDir, 's3');
+    await mkdir(directory, { recursive: true });
+    const server = await startS3Server({
+      port: await freePort(),
+      directory,
+      logFile: path.join(workDir, 's3.log'),
+    });
+    s3 = { endpoint: server.endpoint, ...S3RVER_CREDENTIALS, stop: server.stop };
+  }
+  stops.push(s3.stop);
+
+  const apiPort = await freePort();
+  const env: Record<string, string> = {
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: 'bench',
+    DATABASE_URL: postgres.url,
+    DATABASE_POOL_MAX: '10',
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: 'bench-outputs',
+    S3_PREFIX: 'bench/',
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    API_HOST: '127.0.0.1',
+    API_PORT: String(apiPort),
+    LOG_LEVEL: 'warn',
+    DEPENDENCY_TIMEOUT_MS: '10000',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const config = parseConfig(env);
+  await runMigrations({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    queueSchema: config.PGBOSS_SCHEMA,
+  });
+  const store = new ObjectStore(objectStoreOptionsFromConfig(config));
+  await store.ensureBucket();
+  store.close();
+
+  const childEnv = { ...process.env, ...env };
+  const worker = startManagedProcess(
+    'worker',
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'worker.ts')],
+    {
+      logFile: path.join(workDir, 'worker.log'),
+      env: childEnv,
+      cwd: ROOT,
+    },
+  );
+  stops.unshift(() => worker.stop());
+  const api = startManagedProcess(
+    'api',
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'api/main.ts')],
+    {
+      logFile: path.join(workDir, 'api.log'),
+      env: childEnv,
+      cwd: ROOT,
+    },
+  );
+  stops.unshift(() => api.stop());
+  await waitForPort('127.0.0.1', apiPort, 60_000);
+
+  return {
+    config,
+    env,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    store: options.versitygw ? 'versitygw' : 's3rver',
+    bucketDir: options.versitygw ? path.join(workDir, 'versitygw', env.S3_BUCKET!) : undefined,
+    worker,
+    workDir,
+    temporalCli,
+    async close() {
+      for (const stop of stops) await stop().catch(() => {});
+      if (!process.env.KEEP_BENCH_STACK) await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
