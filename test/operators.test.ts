@@ -458,8 +458,8 @@ describe('progress, resume and cancel', () => {
     await run(readme.cancel, { 'execution id': id });
     const cancelled = await waitForExecution(broken, id, (item) => item.status === 'cancelled');
     expect(cancelled.error).toBe('cancelled by operator');
-    // the workflow ends as Canceled (a cancellation request), the record as with the signal
-    await eventually(async () => expect(await describeStatus(id)).toBe('WORKFLOW_EXECUTION_STATUS_CANCELED'));
+    // the workflow records the outcome and closes as Completed, as with the signal
+    await eventually(async () => expect(await describeStatus(id)).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED'));
   });
 
   it('batch: resume then cancel every interrupted replay of one parent', async () => {

@@ -230,26 +230,30 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     await setStatus('completed', null);
   }
 
+  // Finishing must not be cancellable: after a cancel request (UI, CLI, api) the workflow still
+  // records its outcome and closes as Completed with status `cancelled` in its result.
+  const handlersFinished = () => CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+
   try {
     await mainScope.run(replay);
   } catch (error) {
     if (error instanceof ContinueAsNew) throw error;
     if (rejection) {
       status = 'rejected';
-      await condition(allHandlersFinished);
+      await handlersFinished();
       return { status: 'rejected', execution_id: executionId, published: 0, error: rejection.message };
     }
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() => setStatus('cancelled', 'cancelled by operator'));
-      await condition(allHandlersFinished);
+      await handlersFinished();
       return { status: 'cancelled', execution_id: executionId, published, error: null };
     }
     const message = `${step}: ${describe(error)}`;
     await CancellationScope.nonCancellable(() => setStatus('failed', message));
-    await condition(allHandlersFinished);
+    await handlersFinished();
     throw ApplicationFailure.nonRetryable(message, 'ReplayFailed');
   }
-  await condition(allHandlersFinished);
+  await handlersFinished();
   const finalStatus = record?.status ?? 'completed';
   return { status: finalStatus, execution_id: executionId, published, error: null };
 }
