@@ -459,7 +459,9 @@ describe('progress, resume and cancel', () => {
     const cancelled = await waitForExecution(broken, id, (item) => item.status === 'cancelled');
     expect(cancelled.error).toBe('cancelled by operator');
     // the workflow records the outcome and closes as Completed, as with the signal
-    await eventually(async () => expect(await describeStatus(id)).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED'));
+    await eventually(async () =>
+      expect(await describeStatus(id)).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED'),
+    );
   });
 
   it('batch: resume then cancel every interrupted replay of one parent', async () => {
