@@ -30,7 +30,8 @@ export default async function setup(project: TestProject) {
 
   try {
     const temporalCli = await findTemporalCli(log);
-    const [temporalAddress, databaseUrl, s3Endpoint, workflowBundlePath] = await Promise.all([
+    // allSettled: when one service fails, the others finish starting and are stopped below
+    const started = await Promise.allSettled([
       (async () => {
         if (process.env.TEST_TEMPORAL_ADDRESS) return process.env.TEST_TEMPORAL_ADDRESS;
         const server = await startTemporalDevServer({
@@ -74,6 +75,11 @@ export default async function setup(project: TestProject) {
         return file;
       })(),
     ]);
+    const failure = started.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    const [temporalAddress, databaseUrl, s3Endpoint, workflowBundlePath] = started.map(
+      (result) => (result as PromiseFulfilledResult<string>).value,
+    ) as [string, string, string, string];
 
     const s3 = {
       endpoint: s3Endpoint,

@@ -31,7 +31,10 @@ export async function startS3Server(options: {
     process.exited.then((code) => {
       throw new Error(`s3rver exited with ${code} before listening; see ${options.logFile}`);
     }),
-  ]);
+  ]).catch(async (error) => {
+    await process.stop();
+    throw error;
+  });
   return {
     endpoint: `http://127.0.0.1:${options.port}`,
     ...S3RVER_CREDENTIALS,

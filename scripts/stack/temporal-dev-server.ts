@@ -45,7 +45,13 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 
   const process = startManagedProcess('temporal', options.binary, args, { logFile: options.logFile });
   const address = `127.0.0.1:${options.port}`;
-  await waitUntilServing(address, namespace, process, options.startTimeoutMs ?? 60_000);
+  // a server that never became ready is stopped, or it would hold its port for the next start
+  await waitUntilServing(address, namespace, process, options.startTimeoutMs ?? 60_000).catch(
+    async (error) => {
+      await process.stop();
+      throw error;
+    },
+  );
   return {
     address,
     namespace,

@@ -1,0 +1,428 @@
+/**
+ * `npm run dev`: the whole service on a machine with nothing but Node (DESIGN.md section 7). Starts the
+ * Temporal dev server, Postgres and S3 (embedded ones unless DATABASE_URL / S3_ENDPOINT are set), applies
+ * the migrations, runs the api and the worker as child processes and writes how to reach all of it to
+ * <data>/stack.json and <data>/stack.env. State lives in the data dir, so a restart keeps it.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runMigrations } from '../adapters/migrate.ts';
+import { ObjectStore } from '../adapters/object-store.ts';
+import { startEmbeddedPostgres } from './stack/embedded-postgres.ts';
+import { startManagedProcess, type ManagedProcess } from './stack/managed-process.ts';
+import { startS3Server } from './stack/s3-server.ts';
+import { startTemporalDevServer, type TemporalDevServer } from './stack/temporal-dev-server.ts';
+import { findTemporalCli } from './temporal-binary.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const env = process.env;
+const dataDir = path.resolve(env.DEV_DATA_DIR || path.join(ROOT, '.data'));
+const logDir = path.join(dataDir, 'logs');
+const stackJsonFile = path.join(dataDir, 'stack.json');
+const stackEnvFile = path.join(dataDir, 'stack.env');
+const logFile = (name: string) => path.join(logDir, `${name}.log`);
+const say = (line: string) => process.stdout.write(`[dev] ${line}\n`);
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const PORT_DEFAULTS = {
+  DEV_API_PORT: 8080,
+  DEV_TEMPORAL_PORT: 7233,
+  DEV_TEMPORAL_UI_PORT: 8233,
+  DEV_POSTGRES_PORT: 5433,
+  DEV_S3_PORT: 4568,
+};
+type PortVariable = keyof typeof PORT_DEFAULTS;
+
+const ports = Object.fromEntries(
+  Object.entries(PORT_DEFAULTS).map(([variable, fallback]) => [variable, portFromEnv(variable, fallback)]),
+) as Record<PortVariable, number>;
+
+const NAMESPACE = 'default';
+const TASK_QUEUE = env.TEMPORAL_TASK_QUEUE || 'execution-replay';
+const READY_TIMEOUT_MS = 60_000;
+
+/** Something we started: stopped in order on shutdown, and watched for dying before that. */
+interface Service {
+  name: string;
+  logFile: string;
+  exited: Promise<unknown>;
+  stop(): Promise<void>;
+  /** For a forced exit: no grace, no waiting. */
+  kill(): void;
+}
+
+interface S3Settings {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  prefix: string;
+  forcePathStyle: string;
+}
+
+/** <data>/stack.json: where each part of the running stack is. */
+interface StackJson {
+  api_url: string;
+  temporal_address: string;
+  temporal_namespace: string;
+  temporal_ui_url: string;
+  temporal_cli: string;
+  task_queue: string;
+  database_url: string;
+  s3: {
+    endpoint: string;
+    bucket: string;
+    region: string;
+    access_key_id: string | null;
+    secret_access_key: string | null;
+    prefix: string;
+  };
+}
+
+const infra: Service[] = [];
+const apps: Service[] = [];
+let stopping = false;
+let startup: Promise<void> = Promise.resolve();
+let finishing: Promise<void> | undefined;
+
+function portFromEnv(variable: string, fallback: number): number {
+  const raw = env[variable];
+  if (!raw) return fallback;
+  const port = Number(raw);
+  if (Number.isInteger(port) && port > 0 && port < 65536) return port;
+  process.stderr.write(`configuration error: ${variable} must be a TCP port (1-65535), got "${raw}"\n`);
+  process.exit(2);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    // 0.0.0.0 collides with anything bound to the port on any IPv4 address (the api binds 0.0.0.0)
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Checked before anything starts, so that a clash never leaves half a stack running. */
+async function exitIfPortsTaken(): Promise<void> {
+  const needed = (Object.keys(ports) as PortVariable[]).filter(
+    (variable) =>
+      !(variable === 'DEV_POSTGRES_PORT' && env.DATABASE_URL) &&
+      !(variable === 'DEV_S3_PORT' && env.S3_ENDPOINT),
+  );
+  const problems: string[] = [];
+  for (const [index, variable] of needed.entries()) {
+    const clash = needed.slice(0, index).find((other) => ports[other] === ports[variable]);
+    if (clash) problems.push(`${variable} and ${clash} are both ${ports[variable]}`);
+    else if (!(await isFree(ports[variable])))
+      problems.push(`port ${ports[variable]} is in use (set ${variable} to a free port)`);
+  }
+  if (problems.length === 0) return;
+  process.stderr.write(`[dev] cannot start: ${problems.join('; ')}\n`);
+  process.exit(1);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Resolves once the Postgres server of pgDir is gone. The embedded-postgres handle exposes no process
+ * (and its stop() hangs if the server has stopped already), so we go by postmaster.pid: Postgres removes
+ * it when it stops, and a crash leaves it naming a dead process.
+ */
+async function postgresGone(pgDir: string, pollMs: number): Promise<string> {
+  for (;;) {
+    const pidFile = await readFile(path.join(pgDir, 'postmaster.pid'), 'utf8').catch(() => '');
+    const pid = Number(pidFile.split('\n')[0]);
+    if (!pid || !isAlive(pid)) return 'its process is gone';
+    await sleep(pollMs);
+  }
+}
+
+function track(list: Service[], service: Service): void {
+  list.push(service);
+  void service.exited.then((how) => {
+    if (stopping) return;
+    process.stderr.write(`[dev] ${service.name} exited unexpectedly (${how}); see ${service.logFile}\n`);
+    void finish(1);
+  });
+}
+
+function managed(child: ManagedProcess, log: string): Service {
+  return {
+    name: child.name,
+    logFile: log,
+    exited: child.exited,
+    stop: () => child.stop(),
+    kill: () => {
+      try {
+        process.kill(-child.child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+async function startTemporal(binary: string): Promise<TemporalDevServer> {
+  const server = await startTemporalDevServer({
+    binary,
+    port: ports.DEV_TEMPORAL_PORT,
+    uiPort: ports.DEV_TEMPORAL_UI_PORT,
+    namespace: NAMESPACE,
+    dbFile: path.join(dataDir, 'temporal.db'),
+    logFile: logFile('temporal'),
+  });
+  track(infra, managed(server.process, logFile('temporal')));
+  return server;
+}
+
+async function startPostgres(): Promise<string> {
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  const pgDir = path.join(dataDir, 'pg');
+  const log = createWriteStream(logFile('postgres'), { flags: 'a' });
+  const handle = await startEmbeddedPostgres({
+    dataDir: pgDir,
+    port: ports.DEV_POSTGRES_PORT,
+    database: 'replay',
+    onLog: (line) => log.write(line),
+  }).catch((error: unknown) => {
+    // embedded-postgres rejects with nothing when the server exits during start
+    const hint =
+      process.getuid?.() === 0 ? ' (as root it runs as the postgres user: can that reach it?)' : '';
+    throw new Error(`embedded Postgres in ${pgDir} did not start${hint}: ${error ?? 'it exited'}`);
+  });
+  track(infra, {
+    name: 'postgres',
+    logFile: logFile('postgres'),
+    exited: postgresGone(pgDir, 1000),
+    // Postgres may have stopped already: it shares our process group, so a terminal's Ctrl-C reaches it too
+    stop: async () => {
+      await Promise.race([handle.stop(), postgresGone(pgDir, 100)]);
+      log.end();
+    },
+    kill: () => {}, // embedded-postgres stops it from its own process 'exit' hook
+  });
+  return handle.url;
+}
+
+async function startS3(): Promise<S3Settings> {
+  if (env.S3_ENDPOINT) {
+    return {
+      endpoint: env.S3_ENDPOINT,
+      bucket: env.S3_BUCKET || 'stage-outputs',
+      region: env.S3_REGION || 'us-east-1',
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+      prefix: env.S3_PREFIX ?? '',
+      forcePathStyle: env.S3_FORCE_PATH_STYLE || 'true',
+    };
+  }
+  const directory = path.join(dataDir, 's3');
+  await mkdir(directory, { recursive: true });
+  const server = await startS3Server({ port: ports.DEV_S3_PORT, directory, logFile: logFile('s3') });
+  track(infra, managed(server.process, logFile('s3')));
+  const s3: S3Settings = {
+    endpoint: server.endpoint,
+    bucket: 'stage-outputs',
+    region: 'us-east-1',
+    accessKeyId: server.accessKeyId,
+    secretAccessKey: server.secretAccessKey,
+    prefix: '',
+    forcePathStyle: 'true',
+  };
+  const store = new ObjectStore({ ...s3, forcePathStyle: true });
+  try {
+    await store.ensureBucket();
+  } finally {
+    store.close();
+  }
+  return s3;
+}
+
+/** Every variable `npm run api` / `npm run worker` need to join this stack. */
+function stackEnv(temporal: TemporalDevServer, databaseUrl: string, s3: S3Settings): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    DATABASE_URL: databaseUrl,
+    DATABASE_SCHEMA: 'public',
+    PGBOSS_SCHEMA: 'pgboss',
+    S3_ENDPOINT: s3.endpoint,
+    S3_REGION: s3.region,
+    S3_BUCKET: s3.bucket,
+    S3_PREFIX: s3.prefix,
+    S3_ACCESS_KEY_ID: s3.accessKeyId ?? '',
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey ?? '',
+    S3_FORCE_PATH_STYLE: s3.forcePathStyle,
+    API_PORT: String(ports.DEV_API_PORT),
+    LOG_LEVEL: env.LOG_LEVEL || 'info',
+  };
+}
+
+function startNodeProcess(name: string, file: string, childEnv: NodeJS.ProcessEnv): void {
+  // plain node, not the tsx CLI: signals then reach the process itself rather than a wrapper
+  const args = ['--import', 'tsx', path.join(ROOT, file)];
+  const child = startManagedProcess(name, process.execPath, args, {
+    logFile: logFile(name),
+    env: childEnv,
+    cwd: ROOT,
+  });
+  track(apps, managed(child, logFile(name)));
+}
+
+async function waitUntilReady(url: string): Promise<boolean> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline && !stopping) {
+    const status = await fetch(url, { signal: AbortSignal.timeout(5000) }).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return true;
+    await sleep(250);
+  }
+  return false;
+}
+
+/** Others poll for these files: they must never see one half-written. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text);
+  await rename(`${file}.tmp`, file);
+}
+
+async function tail(file: string, lines = 20): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Between steps: a signal or a dying child during startup stops it here. */
+function abortIfStopping(): void {
+  if (stopping) throw new Error('startup interrupted');
+}
+
+async function start(): Promise<void> {
+  const startedAt = Date.now();
+  await exitIfPortsTaken();
+  await mkdir(logDir, { recursive: true });
+  await rm(stackJsonFile, { force: true }); // left by a run that did not stop cleanly
+  const temporalCli = await findTemporalCli(say);
+
+  const starts = [startTemporal(temporalCli), startPostgres(), startS3()] as const;
+  // wait for all before failing on one, so that everything that did start is tracked and gets stopped
+  await Promise.allSettled(starts);
+  const [temporal, databaseUrl, s3] = await Promise.all(starts);
+  abortIfStopping();
+
+  await runMigrations({ databaseUrl, schema: 'public', queueSchema: 'pgboss' }).catch((error: Error) => {
+    throw new Error(`migrations on ${databaseUrl} failed: ${error.message}`);
+  });
+  abortIfStopping();
+
+  const variables = stackEnv(temporal, databaseUrl, s3);
+  startNodeProcess('api', 'api/main.ts', { ...env, ...variables });
+  startNodeProcess('worker', 'worker.ts', { ...env, ...variables });
+  const apiUrl = `http://127.0.0.1:${ports.DEV_API_PORT}`;
+  if (!(await waitUntilReady(`${apiUrl}/readyz`))) {
+    abortIfStopping();
+    throw new Error(
+      `the api did not become ready within ${READY_TIMEOUT_MS / 1000} s; last lines of ${logFile('api')}:\n` +
+        (await tail(logFile('api'))),
+    );
+  }
+
+  const stack: StackJson = {
+    api_url: apiUrl,
+    temporal_address: temporal.address,
+    temporal_namespace: temporal.namespace,
+    temporal_ui_url: temporal.uiUrl!,
+    temporal_cli: temporalCli,
+    task_queue: TASK_QUEUE,
+    database_url: databaseUrl,
+    s3: {
+      endpoint: s3.endpoint,
+      bucket: s3.bucket,
+      region: s3.region,
+      access_key_id: s3.accessKeyId ?? null,
+      secret_access_key: s3.secretAccessKey ?? null,
+      prefix: s3.prefix,
+    },
+  };
+  const envLines = Object.entries(variables).map(([name, value]) => `${name}=${value}\n`);
+  await writeAtomically(stackEnvFile, envLines.join(''));
+  await writeAtomically(stackJsonFile, `${JSON.stringify(stack, null, 2)}\n`);
+  printSummary(stack, (Date.now() - startedAt) / 1000);
+}
+
+function printSummary(stack: StackJson, seconds: number): void {
+  const rows: [string, string][] = [
+    ['api', stack.api_url],
+    ['api docs', `${stack.api_url}/docs`],
+    ['Temporal UI', stack.temporal_ui_url],
+    ['Temporal', `${stack.temporal_address} (namespace ${stack.temporal_namespace})`],
+    ['Postgres', stack.database_url],
+    ['S3', `${stack.s3.endpoint} (bucket ${stack.s3.bucket})`],
+    ['data dir', dataDir],
+    ['logs', logDir],
+  ];
+  say(`ready in ${seconds.toFixed(1)} s`);
+  for (const [label, value] of rows) process.stdout.write(`  ${label.padEnd(12)} ${value}\n`);
+  process.stdout.write(
+    `  (endpoints in ${stackJsonFile}, env in ${stackEnvFile}; Ctrl-C stops everything)\n`,
+  );
+}
+
+/** Stops everything (api and worker first: they use the rest), then exits. Runs once. */
+function finish(code: number): Promise<void> {
+  stopping = true;
+  finishing ??= (async () => {
+    // a start still in flight tracks what it started; wait for it so that that is stopped too
+    await startup.catch(() => {});
+    await Promise.allSettled(apps.map((service) => service.stop()));
+    await Promise.allSettled(infra.map((service) => service.stop()));
+    await rm(stackJsonFile, { force: true }); // it describes a running stack
+    say(code === 0 ? 'stopped' : 'stopped after an error');
+    process.exit(code);
+  })();
+  return finishing;
+}
+
+let firstSignalAt = 0;
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (!stopping) {
+    firstSignalAt = Date.now();
+    say(`${signal}: stopping (send it again to force)`);
+    void finish(0);
+    return;
+  }
+  // A terminal's Ctrl-C reaches us directly and, a moment later, once more relayed by npm and tsx
+  if (Date.now() - firstSignalAt < 1000) return;
+  process.stderr.write(`[dev] ${signal} again: killing everything\n`);
+  for (const service of [...apps, ...infra]) service.kill();
+  process.exit(1);
+}
+
+// Importing embedded-postgres installs async-exit-hook handlers that stop Postgres and exit 130 on these
+// signals, before the api and the worker are stopped. We do the stopping, so we remove them.
+// (Under the tsx CLI, process.listeners() hides tsx's own signal relay, which stays.)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+  process.on(signal, onSignal);
+}
+
+startup = start();
+startup.catch((error: unknown) => {
+  if (!stopping) process.stderr.write(`[dev] ${error instanceof Error ? error.message : String(error)}\n`);
+  void finish(1);
+});
