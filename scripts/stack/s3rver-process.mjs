@@ -8,7 +8,10 @@ const server = new S3rver({ port: Number(port), address: '127.0.0.1', directory,
 await server.run();
 process.stdout.write(`s3rver listening on 127.0.0.1:${port}\n`);
 const stop = async () => {
-  await server.close();
+  // close() alone waits for busy keep-alive clients: a stop would keep serving them for seconds
+  const closing = server.close();
+  server.httpServer?.closeAllConnections?.();
+  await closing;
   process.exit(0);
 };
 process.on('SIGTERM', stop);

@@ -1,0 +1,133 @@
+/**
+ * Small helpers for the fault tests (test/support/fixtures.ts's take the shared TestStack), and the
+ * one check every fault test ends with: the published set equals the source set.
+ */
+import { expect } from 'vitest';
+import { getExecution, type ExecutionRecord } from '../../adapters/executions.ts';
+import { stageFolder } from '../../adapters/storage-paths.ts';
+import type { PrivateStack } from '../support/private-stack.ts';
+
+export const ROUTE = 'embedding_generator';
+const STAGE = 'markdown_segmented';
+
+const PIPELINE = {
+  name: 'documents',
+  stages: ['markdown', STAGE, 'embeddings'],
+  routes: [
+    { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: STAGE },
+    { name: ROUTE, input_stage: STAGE, output_stage: 'embeddings' },
+  ],
+  entry_route: 'markdown_segmenter',
+};
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function request(
+  stack: PrivateStack,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const response = await stack.app.request(path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function created(stack: PrivateStack, path: string, body: unknown): Promise<string> {
+  const response = await request(stack, 'POST', path, body);
+  if (response.status !== 201)
+    throw new Error(`${path}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.id;
+}
+
+/** A parent execution of a registered pipeline with `count` stored outputs; returns its id and keys. */
+export async function seedParent(
+  stack: PrivateStack,
+  count: number,
+): Promise<{ parentId: string; keys: string[] }> {
+  const configId = await created(stack, '/api/v1/configs', PIPELINE);
+  const parentId = await created(stack, '/api/v1/executions', { config_id: configId });
+  const base = stageFolder(stack.objectStore.prefix, parentId, STAGE);
+  const keys = Array.from(
+    { length: count },
+    (_, index) => `${base}doc-${String(index).padStart(6, '0')}.json`,
+  );
+  let next = 0;
+  const uploader = async () => {
+    while (next < keys.length) {
+      const key = keys[next++]!;
+      await stack.objectStore.putObject(key, JSON.stringify({ key, text: `segment ${key}` }));
+    }
+  };
+  // s3rver takes about 800 puts/s at this concurrency
+  await Promise.all(Array.from({ length: 32 }, uploader));
+  return { parentId, keys };
+}
+
+export async function startReplay(stack: PrivateStack, parentId: string): Promise<string> {
+  const response = await request(stack, 'POST', `/api/v1/executions/${parentId}/replay`, {
+    replay_source: 'storage',
+    from_stage: STAGE,
+    to_route: ROUTE,
+  });
+  if (response.status !== 200) throw new Error(`replay: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.id;
+}
+
+/**
+ * Polls the record until predicate holds. Read errors (Postgres restarting) are retried: the
+ * deadline is the only bound.
+ */
+export async function waitForRecord(
+  stack: PrivateStack,
+  id: string,
+  predicate: (record: ExecutionRecord) => boolean,
+  timeoutMs: number,
+): Promise<ExecutionRecord> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ExecutionRecord | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await getExecution(stack.pool, id);
+      if (last && predicate(last)) return last;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(100);
+  }
+  throw new Error(
+    `execution ${id} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}` +
+      (lastError ? `; last read error: ${String(lastError)}` : ''),
+  );
+}
+
+/** Nothing lost, nothing twice: the route queue holds exactly one message per source key. */
+export async function expectPublishedExactlyOnce(
+  stack: PrivateStack,
+  executionId: string,
+  sourceKeys: string[],
+): Promise<void> {
+  const messages = await stack.routeQueue.messagesOf(stack.pool, ROUTE, executionId);
+  const published = messages.map((message) => message.data.object.key);
+  const seen = new Set<string>();
+  const twice = published.filter((key) => seen.has(key) || !seen.add(key));
+  const missing = sourceKeys.filter((key) => !seen.has(key));
+  const source = new Set(sourceKeys);
+  const foreign = [...seen].filter((key) => !source.has(key));
+  expect({ twice: twice.slice(0, 10), missing: missing.slice(0, 10), foreign: foreign.slice(0, 10) }).toEqual(
+    {
+      twice: [],
+      missing: [],
+      foreign: [],
+    },
+  );
+  expect(published.length).toBe(sourceKeys.length);
+  const record = await getExecution(stack.pool, executionId);
+  expect(record?.status).toBe('completed');
+  expect(record?.published_count).toBe(sourceKeys.length);
+}

@@ -1,0 +1,48 @@
+/**
+ * Durability under worker crashes (DESIGN.md section 8): the only worker, a real `npm run worker`
+ * process, is killed with SIGKILL at several points of a 20,000-object replay and started again each
+ * time. Steps lost with it are retried after REPLAY_ACTIVITY_TIMEOUT_SECONDS (5 s here); a page whose
+ * transaction had committed before the kill is not published again (cursor compare-and-set).
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startPrivateStack, type PrivateStack } from '../support/private-stack.ts';
+import { expectPublishedExactlyOnce, seedParent, startReplay, waitForRecord } from './helpers.ts';
+
+const OBJECTS = 20_000;
+const KILL_AT = [0.15, 0.45, 0.75];
+
+let stack: PrivateStack;
+let parentId: string;
+let keys: string[];
+
+beforeAll(async () => {
+  stack = await startPrivateStack();
+  ({ parentId, keys } = await seedParent(stack, OBJECTS));
+}, 240_000);
+afterAll(async () => stack?.close());
+
+it(`completes a ${OBJECTS}-object replay whose worker is SIGKILLed ${KILL_AT.length} times`, async () => {
+  let worker = stack.startWorkerProcess();
+  await worker.polling(); // the api waits for the workflow to create the record
+  const id = await startReplay(stack, parentId);
+
+  const publishedAtKill: number[] = [];
+  for (const fraction of KILL_AT) {
+    const record = await waitForRecord(
+      stack,
+      id,
+      (item) => item.published_count >= fraction * OBJECTS || item.status !== 'running',
+      90_000,
+    );
+    // killed mid-replay, not after it
+    expect(record.status).toBe('running');
+    worker.kill('SIGKILL');
+    expect(await worker.exited).toBe('SIGKILL');
+    publishedAtKill.push(record.published_count);
+    worker = stack.startWorkerProcess();
+  }
+  expect(publishedAtKill.every((count) => count < OBJECTS)).toBe(true);
+
+  await waitForRecord(stack, id, (item) => item.status !== 'running', 120_000);
+  await expectPublishedExactlyOnce(stack, id, keys);
+}, 240_000);

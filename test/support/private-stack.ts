@@ -1,0 +1,311 @@
+/**
+ * A private set of real services for one fault-test file: its own embedded Postgres, s3rver and
+ * Temporal dev server (file-backed), each on its own port and restartable on that port with its
+ * data kept, so a test can stop and start them without touching the shared services of the global
+ * setup. Workers run either as child processes (`node --import tsx worker.ts`, configured by env
+ * like `npm run worker`) or in this process.
+ */
+import { appendFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import type pg from 'pg';
+import pino from 'pino';
+import { inject } from 'vitest';
+import { parseConfig, type AppConfig } from '../../adapters/config.ts';
+import { createPool } from '../../adapters/database.ts';
+import type { Logger } from '../../adapters/logger.ts';
+import { runMigrations } from '../../adapters/migrate.ts';
+import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
+import { RouteQueue } from '../../adapters/route-queue.ts';
+import { createApp, type App } from '../../api/app.ts';
+import { startEmbeddedPostgres } from '../../scripts/stack/embedded-postgres.ts';
+import { freePort } from '../../scripts/stack/free-port.ts';
+import { startManagedProcess, type ManagedProcess } from '../../scripts/stack/managed-process.ts';
+import { startS3Server, S3RVER_CREDENTIALS, type S3ServerHandle } from '../../scripts/stack/s3-server.ts';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/stack/temporal-dev-server.ts';
+import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
+import './stack-info.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface WorkerProcess {
+  pid: number;
+  logFile: string;
+  /** Signals the worker's process group (SIGKILL: no chance to clean up). */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code or signal. */
+  exited: Promise<number | string | null>;
+  /** Resolves once this process polls the workflow task queue (the api needs a worker to start a replay). */
+  polling(timeoutMs?: number): Promise<void>;
+}
+
+export interface InProcessWorker {
+  handle: ReplayWorkerHandle;
+  /** Settles when the worker stops (shutdown, or a fatal error). */
+  running: Promise<void>;
+}
+
+export interface PrivateStack {
+  dir: string;
+  /** The environment the api and every worker of this stack are configured by. */
+  env: Record<string, string>;
+  config: AppConfig;
+  pool: pg.Pool;
+  objectStore: ObjectStore;
+  routeQueue: RouteQueue;
+  temporal: Client;
+  logger: Logger;
+  app: App;
+  /**
+   * Another api on the same services whose replays take these settings, e.g.
+   * `{ REPLAY_STEP_MAX_ATTEMPTS: '3' }` (the workflow gets its step budget from the api).
+   */
+  appWith(overrides: Record<string, string>): App;
+  /** Stops Postgres (fast shutdown: sessions are cut), waits downMs, starts it again on its data. */
+  restartPostgres(downMs: number): Promise<void>;
+  /** Kills s3rver: from now on every request is refused. */
+  stopS3(): Promise<void>;
+  /** Starts s3rver again on the same port and directory (the objects are kept). */
+  startS3(): Promise<void>;
+  /** Stops the Temporal dev server, waits downMs, starts it again on the same port and SQLite file. */
+  restartTemporal(downMs: number): Promise<void>;
+  startWorkerProcess(): WorkerProcess;
+  startInProcessWorker(): Promise<InProcessWorker>;
+  close(): Promise<void>;
+}
+
+export interface PrivateStackOptions {
+  /** Variables of adapters/config.ts over this stack's defaults, e.g. REPLAY_STEP_MAX_ATTEMPTS. */
+  env?: Record<string, string>;
+}
+
+let runtimeInstalled = false;
+let sdkLogFile = '';
+
+/**
+ * The SDK's runtime of this process (installed once): its warnings, its own and its native core's,
+ * go to the current stack's sdk.log, not the test output, since the faults make it warn a lot.
+ */
+function installRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('WARN', (entry) => {
+        const line = `${new Date().toISOString()} ${entry.level} ${entry.message} ${inspect(entry.meta ?? {}, { breakLength: Infinity })}\n`;
+        try {
+          appendFileSync(sdkLogFile, line);
+        } catch {
+          // the stack's folder is gone (closed)
+        }
+      }),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    });
+  } catch {
+    // already installed by other code of this process: its logs go where that code said
+  }
+}
+
+export async function startPrivateStack(options: PrivateStackOptions = {}): Promise<PrivateStack> {
+  const shared = inject('stack');
+  const dir = await mkdtemp(path.join(tmpdir(), 'execution-replay-faults-'));
+  // readable by the `postgres` system user that embedded Postgres runs as when we are root
+  await chmod(dir, 0o755);
+  sdkLogFile = path.join(dir, 'sdk.log');
+  installRuntime();
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const s3Directory = path.join(dir, 's3');
+    await mkdir(s3Directory);
+    const [pgPort, s3Port, temporalPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const s3Options = { port: s3Port, directory: s3Directory, logFile: path.join(dir, 's3.log') };
+    const temporalOptions = {
+      binary: shared.temporalCli,
+      port: temporalPort,
+      dbFile: path.join(dir, 'temporal.db'),
+      logFile: path.join(dir, 'temporal.log'),
+    };
+    const [postgres, firstS3, firstTemporal] = await Promise.all([
+      startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, database: 'replay' }),
+      startS3Server(s3Options),
+      startTemporalDevServer(temporalOptions),
+    ]);
+    let s3: S3ServerHandle | undefined = firstS3;
+    let temporalServer: TemporalDevServer | undefined = firstTemporal;
+    cleanups.push(
+      () => postgres.stop(),
+      async () => s3?.stop(),
+      async () => temporalServer?.stop(),
+    );
+
+    const env: Record<string, string> = {
+      TEMPORAL_ADDRESS: temporalServer.address,
+      TEMPORAL_TASK_QUEUE: 'faults',
+      DATABASE_URL: postgres.url,
+      S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+      S3_BUCKET: 'faults',
+      S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      LOG_LEVEL: 'warn',
+      REPLAY_PAGE_SIZE: '100',
+      // a step lost with a killed worker is retried after 5 s, not 60
+      REPLAY_ACTIVITY_TIMEOUT_SECONDS: '5',
+      REPLAY_STEP_MAX_ATTEMPTS: '10',
+      ...options.env,
+    };
+    const config = parseConfig(env);
+    await runMigrations({
+      databaseUrl: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      queueSchema: config.PGBOSS_SCHEMA,
+    });
+
+    const logger = pino(
+      { level: config.LOG_LEVEL, base: { process: 'test' } },
+      pino.destination({ dest: path.join(dir, 'in-process.log'), sync: true }),
+    );
+    const pool = createPool({
+      url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      poolMax: 5,
+      queryTimeoutMs: 10_000,
+      applicationName: 'fault-test',
+    });
+    cleanups.push(() => pool.end());
+    const objectStore = new ObjectStore(objectStoreOptionsFromConfig(config));
+    cleanups.push(async () => objectStore.close());
+    await objectStore.ensureBucket();
+    const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
+    await routeQueue.start();
+    cleanups.push(() => routeQueue.stop());
+    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    cleanups.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const api = (settings: AppConfig) =>
+      createApp({
+        pool,
+        temporal,
+        objectStore,
+        routeQueue,
+        logger,
+        settings: {
+          taskQueue: settings.TEMPORAL_TASK_QUEUE,
+          pageSize: settings.REPLAY_PAGE_SIZE,
+          pagesPerRun: settings.REPLAY_PAGES_PER_RUN,
+          stepMaxAttempts: settings.REPLAY_STEP_MAX_ATTEMPTS,
+          activityTimeoutSeconds: settings.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
+          dependencyTimeoutMs: 10_000,
+        },
+      });
+
+    const workerProcesses: ManagedProcess[] = [];
+    const inProcessWorkers: InProcessWorker[] = [];
+    let workerCount = 0;
+
+    return {
+      dir,
+      env,
+      config,
+      pool,
+      objectStore,
+      routeQueue,
+      temporal,
+      logger,
+      app: api(config),
+      appWith: (overrides) => api(parseConfig({ ...env, ...overrides })),
+      async restartPostgres(downMs) {
+        await postgres.stop();
+        await sleep(downMs);
+        await postgres.start();
+      },
+      async stopS3() {
+        // killed, not stopped: on SIGTERM s3rver goes on serving its open keep-alive connections
+        // until the 10 s grace ends, long enough for a replay to finish while "down"
+        await s3?.process.stop(0);
+        s3 = undefined;
+      },
+      async startS3() {
+        s3 = await startS3Server(s3Options);
+      },
+      async restartTemporal(downMs) {
+        await temporalServer?.stop();
+        temporalServer = undefined;
+        await sleep(downMs);
+        temporalServer = await startTemporalDevServer(temporalOptions);
+      },
+      startWorkerProcess() {
+        workerCount += 1;
+        const logFile = path.join(dir, `worker-${workerCount}.log`);
+        const managed = startManagedProcess('worker', process.execPath, ['--import', 'tsx', 'worker.ts'], {
+          cwd: REPO_ROOT,
+          logFile,
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            ...env,
+          },
+        });
+        workerProcesses.push(managed);
+        const pid = managed.child.pid!;
+        return {
+          pid,
+          logFile,
+          exited: managed.exited,
+          async polling(timeoutMs = 60_000) {
+            const deadline = Date.now() + timeoutMs;
+            let gone = false;
+            void managed.exited.then(() => (gone = true));
+            while (!gone && Date.now() < deadline) {
+              const { pollers } = await temporal.workflowService.describeTaskQueue({
+                namespace: config.TEMPORAL_NAMESPACE,
+                taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
+                taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+              });
+              if (pollers?.some((poller) => poller.identity?.startsWith(`${pid}@`))) return;
+              await sleep(200);
+            }
+            throw new Error(`worker ${pid} ${gone ? 'exited' : 'is not polling'}; see ${logFile}`);
+          },
+          kill(signal) {
+            try {
+              process.kill(-pid, signal); // its own process group (detached)
+            } catch {
+              // already gone
+            }
+          },
+        };
+      },
+      async startInProcessWorker() {
+        const handle = await createReplayWorker(config, {
+          logger,
+          identity: `in-process-${++workerCount}`,
+          workflowBundle: { codePath: shared.workflowBundlePath },
+        });
+        const worker = { handle, running: handle.run() };
+        worker.running.catch(() => {});
+        inProcessWorkers.push(worker);
+        return worker;
+      },
+      async close() {
+        for (const { handle, running } of inProcessWorkers) {
+          if (handle.worker.getState() === 'RUNNING') handle.shutdown();
+          await running.catch(() => {});
+        }
+        await Promise.allSettled(workerProcesses.map((worker) => worker.stop(5000)));
+        for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+        if (!process.env.KEEP_TEST_STACK) await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
