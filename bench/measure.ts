@@ -45,13 +45,14 @@ export async function seedThroughS3(
  * lists them like uploaded ones (with an empty ETag).
  */
 export async function seedOnDisk(bucketDir: string, folder: string, from: number, to: number): Promise<void> {
+  for (let index = from; index < to; index += 1000) {
+    await mkdir(path.dirname(path.join(bucketDir, objectKey(folder, index))), { recursive: true });
+  }
   let next = from;
   const writer = async () => {
     while (next < to) {
       const index = next++;
-      const file = path.join(bucketDir, objectKey(folder, index));
-      if (index % 1000 === 0 || index === from) await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, body(index));
+      await writeFile(path.join(bucketDir, objectKey(folder, index)), body(index));
     }
   };
   await Promise.all(Array.from({ length: 32 }, writer));
