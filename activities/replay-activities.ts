@@ -183,12 +183,28 @@ export function createReplayActivities({
 
     /** One page of the source folder after a cursor, keeping only the keys from_path selects. */
     async listStoragePage(input: ListPageInput): Promise<ListedPage> {
-      const page = await objectStore.listPage(input.source.listPrefix, input.startAfter, input.maxKeys);
+      // a page may span several S3 listings (S3 returns at most 1,000 keys a call): fewer workflow
+      // round trips per object
       const folderLength = input.source.stageFolder.length;
-      const objects = page.objects
-        .map((object) => ({ ...object, key: object.key.slice(folderLength) }))
-        .filter((object) => selectsKey(input.source.fromPath, object.key));
-      return { objects, lastKey: page.lastKey, isTruncated: page.isTruncated };
+      const objects: StoredObject[] = [];
+      let lastKey = input.startAfter;
+      let isTruncated = true;
+      let listed = 0;
+      while (isTruncated && listed < input.maxKeys) {
+        const page = await objectStore.listPage(
+          input.source.listPrefix,
+          lastKey,
+          Math.min(1000, input.maxKeys - listed),
+        );
+        listed += page.objects.length;
+        for (const object of page.objects) {
+          const key = object.key.slice(folderLength);
+          if (selectsKey(input.source.fromPath, key)) objects.push({ ...object, key });
+        }
+        lastKey = page.lastKey ?? lastKey;
+        isTruncated = page.isTruncated;
+      }
+      return { objects, lastKey: listed > 0 ? lastKey : null, isTruncated };
     },
 
     /**

@@ -58,6 +58,7 @@ async function startVersityGw(binary: string, workDir: string) {
 
 export async function startBenchStack(options: {
   versitygw?: string;
+  pageSize?: string;
   log: (line: string) => void;
 }): Promise<BenchStack> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-bench-'));
@@ -108,6 +109,7 @@ export async function startBenchStack(options: {
     LOG_LEVEL: 'warn',
     DEPENDENCY_TIMEOUT_MS: '10000',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...(options.pageSize ? { REPLAY_PAGE_SIZE: options.pageSize } : {}),
   };
   const config = parseConfig(env);
   await runMigrations({

@@ -35,6 +35,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     store: { type: 'string', default: 'versitygw' },
     'skip-latency': { type: 'boolean', default: false },
+    'page-size': { type: 'string' },
   },
 });
 
@@ -65,7 +66,7 @@ async function api(apiUrl: string, route: string, body: unknown) {
 const versitygw = values.store === 'versitygw' ? await findVersityGw(log) : undefined;
 if (values.store === 'versitygw' && !versitygw)
   log('versitygw unavailable: falling back to s3rver (slow past ~20,000 keys)');
-const stack = await startBenchStack({ versitygw, log });
+const stack = await startBenchStack({ versitygw, log, pageSize: values['page-size'] });
 log(`stack ready in ${stack.workDir} (store: ${stack.store})`);
 const pool = createPool({
   url: stack.config.DATABASE_URL,

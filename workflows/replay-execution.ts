@@ -8,6 +8,7 @@ import {
   continueAsNew,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -73,8 +74,9 @@ function describe(error: unknown): string {
 export async function replayExecution(input: ReplayWorkflowInput): Promise<ReplayOutcome> {
   const executionId = input.execution.id;
   const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
-  // The api waits for this one (update-with-start), so its budget is small: a dead database fails the request.
-  const recordActivities = proxyActivities<ReplayActivities>({
+  // The api waits for this one (update-with-start): a local activity, run inside the first workflow
+  // task with no round trip through the server, and a small budget so a dead database fails the request.
+  const recordActivities = proxyLocalActivities<ReplayActivities>({
     startToCloseTimeout: '10s',
     retry: { ...retry, maximumAttempts: 3 },
   });

@@ -38,6 +38,10 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     options.dbFile,
     '--log-level',
     'warn',
+    // eager activity dispatch: an activity scheduled by a workflow task goes straight back to the
+    // worker that completed it, saving a matching round trip per replay step
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     ...searchAttributeNames.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
   if (options.uiPort === undefined) args.push('--headless');
