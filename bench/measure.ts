@@ -8,6 +8,7 @@ import { newExecutionId, replayMessageId } from '../adapters/ids.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { OutgoingMessage, RouteQueue } from '../adapters/route-queue.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
+import { profileHistories, type HistoryProfile } from './history-profile.ts';
 
 export const ROUTE = 'embedding_generator';
 export const STAGE = 'markdown_segmented';
@@ -141,6 +142,7 @@ export async function runReplay(options: {
   peakRssMb: number;
   maxHistoryEvents: number;
   published: number;
+  profile: HistoryProfile;
 }> {
   let peakRssMb = await residentMegabytes(options.workerPid);
   const sampler = setInterval(() => {
@@ -171,12 +173,22 @@ export async function runReplay(options: {
         if (Number.isNaN(firstMessageMs)) firstMessageMs = seconds * 1000;
         let maxHistoryEvents = 0;
         const workflowId = replayWorkflowId(body.id);
+        const histories = [];
         for await (const run of options.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
           // visibility's historyLength can lag; the history itself is exact
           const history = await options.temporal.workflow.getHandle(workflowId, run.runId).fetchHistory();
           maxHistoryEvents = Math.max(maxHistoryEvents, history.events?.length ?? 0);
+          histories.push(history.events ?? []);
         }
-        return { seconds, firstMessageMs, peakRssMb, maxHistoryEvents, published: row.published_count };
+        const profile = profileHistories(histories);
+        return {
+          seconds,
+          firstMessageMs,
+          peakRssMb,
+          maxHistoryEvents,
+          published: row.published_count,
+          profile,
+        };
       }
       if (row.status !== 'running') throw new Error(`replay ended ${row.status}: ${row.error}`);
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -139,6 +139,8 @@ try {
       first_message_ms: round(replay.firstMessageMs, 0),
       worker_peak_rss_mb: round(replay.peakRssMb, 1),
       max_history_events: replay.maxHistoryEvents,
+      page_size: Number(stack.config.REPLAY_PAGE_SIZE),
+      ...replay.profile,
     };
     log(JSON.stringify(row));
     runs.push(row);
