@@ -9,6 +9,7 @@ import {
   setExecutionStatus,
   setRoutesStatus,
   setSourceExecution,
+  terminalStatuses,
   type ExecutionRecord,
   type ExecutionStatus,
   type NewExecution,
@@ -70,14 +71,19 @@ export interface ReplaySourceLocation {
 }
 
 export interface ListPageInput {
+  executionId: string;
   source: ReplaySourceLocation;
   startAfter: string | null;
   maxKeys: number;
 }
 
-/** One page as the workflow sees it: keys relative to the stage folder, to keep history small. */
+/**
+ * One page as the workflow sees it. The objects themselves wait in Postgres (replay_pages) for
+ * publishBatch: the history carries a count and a key, not a thousand objects twice.
+ */
 export interface ListedPage {
-  objects: StoredObject[];
+  /** Objects of the page that from_path selects. */
+  count: number;
   /** Full key of the last key listed: the next page's StartAfter and the replay cursor. */
   lastKey: string | null;
   isTruncated: boolean;
@@ -85,10 +91,7 @@ export interface ListedPage {
 
 export interface PublishBatchInput {
   executionId: string;
-  /** The stage folder the objects' (relative) keys are under. */
-  keyPrefix: string;
-  objects: StoredObject[];
-  /** Where the cursor stood before this page, and where it moves to. */
+  /** Where the cursor stood before this page (the page's StartAfter), and where it moves to. */
   expectedCursor: string | null;
   newCursor: string;
 }
@@ -198,13 +201,19 @@ export function createReplayActivities({
         );
         listed += page.objects.length;
         for (const object of page.objects) {
-          const key = object.key.slice(folderLength);
-          if (selectsKey(input.source.fromPath, key)) objects.push({ ...object, key });
+          if (selectsKey(input.source.fromPath, object.key.slice(folderLength))) objects.push(object);
         }
         lastKey = page.lastKey ?? lastKey;
         isTruncated = page.isTruncated;
       }
-      return { objects, lastKey: listed > 0 ? lastKey : null, isTruncated };
+      if (listed === 0) return { count: 0, lastKey: null, isTruncated: false };
+      // idempotent: a retried or re-listed page (after continue-as-new) replaces the stored one
+      await pool.query(
+        `INSERT INTO replay_pages (execution_id, start_after, objects, last_key) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (execution_id, start_after) DO UPDATE SET objects = EXCLUDED.objects, last_key = EXCLUDED.last_key`,
+        [input.executionId, input.startAfter ?? '', JSON.stringify(objects), lastKey],
+      );
+      return { count: objects.length, lastKey, isTruncated };
     },
 
     /**
@@ -234,17 +243,28 @@ export function createReplayActivities({
             failureTypes.notRunning,
           );
         }
+        // the page leaves the staging table in the same transaction that publishes it
+        const page = await client.query<{ objects: StoredObject[] }>(
+          'DELETE FROM replay_pages WHERE execution_id = $1 AND start_after = $2 RETURNING objects',
+          [input.executionId, input.expectedCursor ?? ''],
+        );
+        const objects = page.rows[0]?.objects;
+        if (objects === undefined) {
+          // published by an earlier attempt whose result was lost: the cursor has moved on
+          const current = await getExecution(client, input.executionId);
+          if (current?.replay_cursor !== input.expectedCursor) return { published: 0, alreadyApplied: true };
+          throw new Error(`page after ${input.expectedCursor ?? 'the start'} is not stored; list it again`);
+        }
         const applied = await advanceReplayCursor(client, {
           id: input.executionId,
           expectedCursor: input.expectedCursor,
           newCursor: input.newCursor,
-          listed: input.objects.length,
-          published: input.objects.length,
+          listed: objects.length,
+          published: objects.length,
         });
-        if (!applied) return { published: 0, alreadyApplied: true };
+        if (!applied) throw new Error('replay cursor moved while its page was still stored');
         const route = record.to_route!;
-        const messages: OutgoingMessage[] = input.objects.map((relative, index) => {
-          const object = { ...relative, key: input.keyPrefix + relative.key };
+        const messages: OutgoingMessage[] = objects.map((object, index) => {
           const id = replayMessageId(record.id, route, object.key);
           return {
             id,
@@ -331,6 +351,10 @@ export function createReplayActivities({
         );
         if (input.status === 'cancelled' || input.status === 'failed')
           await setRoutesStatus(client, input.executionId, input.status);
+        // a finished replay keeps no listed-but-unpublished pages
+        if (terminalStatuses.includes(input.status)) {
+          await client.query('DELETE FROM replay_pages WHERE execution_id = $1', [input.executionId]);
+        }
         return updated;
       });
       if (!record)

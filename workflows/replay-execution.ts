@@ -191,25 +191,29 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     const location = source;
     const list = (startAfter: string | null) =>
       runStep('listStoragePage', () =>
-        stepActivities.listStoragePage({ source: location, startAfter, maxKeys: input.pageSize }),
+        stepActivities.listStoragePage({
+          executionId,
+          source: location,
+          startAfter,
+          maxKeys: input.pageSize,
+        }),
       );
 
     let pagesThisRun = 0;
     let page: ListedPage = await list(cursor);
     for (;;) {
-      listed += page.objects.length;
+      listed += page.count;
       // list page n+1 while page n is published
       const nextPage = page.isTruncated ? list(page.lastKey) : undefined;
       nextPage?.catch(() => {});
       if (page.lastKey !== null) {
         const newCursor = page.lastKey;
-        const objects = page.objects;
-        const keyPrefix = location.stageFolder;
+        const expectedCursor = cursor;
         await runStep('publishBatch', () =>
-          stepActivities.publishBatch({ executionId, keyPrefix, objects, expectedCursor: cursor, newCursor }),
+          stepActivities.publishBatch({ executionId, expectedCursor, newCursor }),
         );
         cursor = newCursor;
-        published += objects.length;
+        published += page.count;
       }
       if (!nextPage) break;
       page = await nextPage;
