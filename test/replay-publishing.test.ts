@@ -19,7 +19,8 @@ let stack: TestStack;
 let configId: string;
 
 beforeAll(async () => {
-  stack = await createTestStack();
+  // pages of 1,000 keys: the sizes below straddle both S3's and the workflow's page boundaries
+  stack = await createTestStack({ REPLAY_PAGE_SIZE: '1000' });
   await stack.startWorker();
   configId = (await registerConfig(stack)).id;
 });
