@@ -58,6 +58,9 @@ export interface ReplayOutcome {
  */
 const MAX_RUN_HISTORY_BYTES = 2 * 1024 * 1024;
 
+/** Keys of a replay's first page (one S3 listing): time to the first message stays short. */
+const FIRST_PAGE_SIZE = 1000;
+
 function isNonRetryable(error: unknown): boolean {
   return (
     error instanceof ActivityFailure &&
@@ -189,13 +192,14 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     }
 
     const location = source;
+    // the replay's first page is small, so its first messages go out at once; full pages after
     const list = (startAfter: string | null) =>
       runStep('listStoragePage', () =>
         stepActivities.listStoragePage({
           executionId,
           source: location,
           startAfter,
-          maxKeys: input.pageSize,
+          maxKeys: startAfter === null ? Math.min(FIRST_PAGE_SIZE, input.pageSize) : input.pageSize,
         }),
       );
 
