@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -9,6 +10,55 @@ const booleanFromEnv = z
   .transform((value) => value === 'true' || value === '1');
 
 const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+
+/** One API key entry: `[name:]sha256hex[:read|write]` (the key's SHA-256, never the key itself). */
+export interface ApiKeyEntry {
+  name: string;
+  /** Lower-case hex SHA-256 of the key. */
+  hash: string;
+  /** `read`: GET and HEAD only; `write`: every method. */
+  scope: 'read' | 'write';
+}
+
+const KEY_HASH = /^[0-9a-fA-F]{64}$/;
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+const KEY_SCOPES = new Set(['read', 'write']);
+export const API_KEY_ENTRY_FORMAT = '[name:]sha256hex[:read]';
+
+/**
+ * Parses one `[name:]sha256hex[:read|write]` entry of API_KEYS or API_KEYS_FILE. The reason of a
+ * refusal never repeats the entry: a key pasted where its hash belongs must not reach a log.
+ */
+export function parseApiKeyEntry(entry: string): ApiKeyEntry | { error: string } {
+  const parts = entry.trim().split(':');
+  let name: string | undefined;
+  let hash: string;
+  let scope = 'write';
+  if (parts.length === 1) [hash] = parts as [string];
+  else if (parts.length === 2 && KEY_SCOPES.has(parts[1]!) && KEY_HASH.test(parts[0]!))
+    [hash, scope] = parts as [string, string];
+  else if (parts.length === 2) [name, hash] = parts as [string, string];
+  else if (parts.length === 3) [name, hash, scope] = parts as [string, string, string];
+  else return { error: `must be ${API_KEY_ENTRY_FORMAT}` };
+  if (hash.startsWith('er_'))
+    return { error: 'is an API key, not its hash (`npm run api-key` prints the line to configure)' };
+  if (!KEY_HASH.test(hash)) return { error: `must be ${API_KEY_ENTRY_FORMAT} (the hash: 64 hex digits)` };
+  if (name !== undefined && !KEY_NAME.test(name))
+    return { error: 'has a bad name (1-64 letters, digits, "_", ".", "@" or "-")' };
+  if (!KEY_SCOPES.has(scope)) return { error: 'has an unknown scope (`read` or `write`)' };
+  const lower = hash.toLowerCase();
+  return { name: name ?? `key-${lower.slice(0, 8)}`, hash: lower, scope: scope as 'read' | 'write' };
+}
+
+/** API_KEYS: comma-separated entries; empty entries are ignored. */
+export function apiKeysFromList(list: string): (ApiKeyEntry | { error: string })[] {
+  return list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map(parseApiKeyEntry);
+}
 
 export const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
@@ -37,6 +87,29 @@ export const configSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_FORCE_PATH_STYLE: booleanFromEnv.optional(),
 
+  /** Hashes of the accepted bearer keys (`npm run api-key` makes one): `[name:]sha256hex[:read]`, comma-separated. */
+  API_KEYS: z
+    .string()
+    .superRefine((list, context) => {
+      apiKeysFromList(list).forEach((entry, index) => {
+        if ('error' in entry)
+          context.addIssue({ code: 'custom', message: `entry ${index + 1} ${entry.error}` });
+      });
+    })
+    .optional(),
+  /** A file of `name:sha256hex[:read]` lines (`#` comments), read by the api at start. */
+  API_KEYS_FILE: z.string().min(1).optional(),
+  /** `false` serves the api without authentication: local development only (a warning at start). */
+  AUTH_REQUIRED: booleanFromEnv.default(true),
+  /** `/healthz`, `/readyz` and `/metrics` without a key; `false` closes them with the same keys. */
+  PUBLIC_HEALTH_ENDPOINTS: booleanFromEnv.default(true),
+  /** Largest request body; past it: 413. */
+  MAX_BODY_BYTES: positiveInt.default(1_048_576),
+  /** Requests that change something (POST) per key and minute, as a token bucket; 0 turns it off. */
+  RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
+  /** GET requests per key and minute; 0 turns it off. */
+  RATE_LIMIT_READ_PER_MINUTE: nonNegativeInt.default(6000),
+
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Bound on every call the api makes to Temporal, Postgres or S3 while serving a request. */
@@ -44,8 +117,8 @@ export const configSchema = z.object({
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  /** Keys per storage page (S3 caps ListObjectsV2 at 1,000). */
-  REPLAY_PAGE_SIZE: positiveInt.max(1000).default(1000),
+  /** Keys per replay page: one listStoragePage + one publishBatch (several S3 listings past 1,000). */
+  REPLAY_PAGE_SIZE: positiveInt.max(10_000).default(5000),
   /** Pages a workflow run handles before it continues as new (also at 2 MB of history), to keep history bounded. */
   REPLAY_PAGES_PER_RUN: positiveInt.default(20),
   /** Attempts of one replay step (with backoff up to 30 s) before the execution becomes `interrupted`. */
@@ -77,10 +150,35 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
   throw new ConfigError(`configuration error: ${name} ${message}`);
 }
 
+/** Secrets that may come from a file instead (`<NAME>_FILE`, e.g. a container secret), not from the environment. */
+export const fileVariables = ['DATABASE_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+
+/** The environment with each `<NAME>_FILE` of fileVariables read into `<NAME>` (one trailing newline dropped). */
+export function withFileVariables(
+  env: NodeJS.ProcessEnv,
+  readFile: (file: string) => string = (file) => readFileSync(file, 'utf8'),
+): NodeJS.ProcessEnv {
+  const resolved = { ...env };
+  for (const name of fileVariables) {
+    const file = env[`${name}_FILE`];
+    if (!file) continue;
+    if (env[name]) throw new ConfigError(`configuration error: set ${name} or ${name}_FILE, not both`);
+    let text: string;
+    try {
+      text = readFile(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new ConfigError(`configuration error: ${name}_FILE cannot be read (${code})`);
+    }
+    resolved[name] = text.replace(/\r?\n$/, '');
+  }
+  return resolved;
+}
+
 /** For process entry points: a bad value prints one line and exits with code 2. */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): AppConfig {
   try {
-    return parseConfig(env);
+    return parseConfig(withFileVariables(env));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -15,33 +15,51 @@ export const MAX_FROM_PATH_LENGTH = 1024;
 
 export type FromPathResult = { ok: true; path: string } | { ok: false; reason: string };
 
-const MAX_DECODE_ROUNDS = 5;
+/** Layers of encoding unwrapped; a path still changing after that many is refused. */
+const MAX_DECODE_ROUNDS = 8;
 
-/** Every reading of the input a server, proxy or S3 tool might apply: raw, percent-decoded (repeatedly), Unicode-folded. */
-function readings(input: string): string[] {
-  const seen = new Set<string>();
-  let current = input;
-  for (let round = 0; round <= MAX_DECODE_ROUNDS; round += 1) {
-    seen.add(current);
-    seen.add(current.normalize('NFKC'));
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(current);
-    } catch {
-      // a lone % is not an encoding of anything; keep what we have
-      break;
+/**
+ * Percent-decoding as lenient tools do it: each run of valid `%XX` is decoded as UTF-8 (a bad sequence
+ * becomes U+FFFD), anything else (a lone `%`, `%zz`) is kept. A strict decoder (decodeURIComponent)
+ * gives up on the whole string at the first broken escape, which would hide every escape after it.
+ */
+function percentDecode(text: string): string {
+  return text.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) =>
+    Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'),
+  );
+}
+
+/**
+ * Every reading of the input a server, proxy or S3 tool might apply: raw, percent-decoded and
+ * Unicode-folded (NFKC), in any order and repeatedly (a fullwidth `％２ｅ` folds to `%2e`, which decodes
+ * to `.`). Undefined when the readings still change after MAX_DECODE_ROUNDS.
+ */
+function readings(input: string): string[] | undefined {
+  const seen = new Set([input]);
+  let frontier = [input];
+  for (let round = 0; frontier.length > 0; round += 1) {
+    if (round === MAX_DECODE_ROUNDS) return undefined;
+    const next: string[] = [];
+    for (const reading of frontier) {
+      for (const candidate of [reading.normalize('NFKC'), percentDecode(reading)]) {
+        if (!seen.has(candidate)) {
+          seen.add(candidate);
+          next.push(candidate);
+        }
+      }
     }
-    if (decoded === current) break;
-    current = decoded;
+    frontier = next;
   }
   return [...seen];
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 function unsafeReason(reading: string): string | undefined {
   if (reading.includes('\0')) return 'must not contain a NUL character';
   if (reading.includes('\\')) return 'must not contain a backslash';
-  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(reading)) return 'must not contain control characters';
+  // C0, DEL and C1
+  if (/\p{Cc}/u.test(reading)) return 'must not contain control characters';
   if (reading.startsWith('/')) return 'must be relative (no leading "/")';
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(reading)) return 'must be a relative path, not a URL';
   if (reading.split('/').some((segment) => segment === '..')) return 'must not contain ".." segments';
@@ -50,21 +68,28 @@ function unsafeReason(reading: string): string | undefined {
 
 /**
  * Validates and normalises a `from_path` relative to a stage folder. Refuses absolute paths, `..`,
- * backslashes, NUL and control characters, in any percent-encoded (also double-encoded) or
- * Unicode-compatible form. Normalises `./` segments and repeated slashes. Returns '' for "everything".
+ * backslashes, NUL and control characters, in any percent-encoded (also double-encoded, also after
+ * a broken escape) or Unicode-compatible (NFKC: fullwidth, one-dot leader, small full stop) form,
+ * and lone surrogates. Normalises `./` segments and repeated slashes. Returns '' for "everything".
  */
 export function normaliseFromPath(input: string): FromPathResult {
   if (input.length > MAX_FROM_PATH_LENGTH) {
     return { ok: false, reason: `must be at most ${MAX_FROM_PATH_LENGTH} characters` };
   }
-  for (const reading of readings(input)) {
-    const reason = unsafeReason(reading);
-    if (reason) return { ok: false, reason };
-  }
+  if (LONE_SURROGATE.test(input)) return { ok: false, reason: 'must be valid Unicode (no lone surrogates)' };
   const endsWithSlash = input.endsWith('/');
   const segments = input.split('/').filter((segment) => segment !== '' && segment !== '.');
-  if (segments.length === 0) return { ok: true, path: '' };
-  return { ok: true, path: segments.join('/') + (endsWithSlash ? '/' : '') };
+  const path = segments.length === 0 ? '' : segments.join('/') + (endsWithSlash ? '/' : '');
+  // the normalised path too: dropping `./` can bring a fullwidth `／` to the front (`./／` -> `／`)
+  for (const text of path === input ? [input] : [input, path]) {
+    const all = readings(text);
+    if (!all) return { ok: false, reason: `must not be encoded in ${MAX_DECODE_ROUNDS} or more layers` };
+    for (const reading of all) {
+      const reason = unsafeReason(reading);
+      if (reason) return { ok: false, reason };
+    }
+  }
+  return { ok: true, path };
 }
 
 /**

@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import { httpRequestDuration, renderMetrics, replaysStarted } from '../adapters/metrics.ts';
 import { activeTraceId, inHttpSpan } from '../adapters/tracing.ts';
+import { AUTH_REALM, authMiddleware, HEALTH_PATHS } from './auth.ts';
 import type { ApiDependencies, AppEnv } from './context.ts';
 import { isPostgresUnavailable } from './dependency-errors.ts';
 import {
@@ -14,6 +15,14 @@ import {
   jsonInvalidError,
   RequestValidationError,
 } from './errors.ts';
+import {
+  bodySizeLimit,
+  DEFAULT_LIMITS,
+  jsonDepthLimit,
+  MAX_JSON_DEPTH,
+  nulPathGuard,
+  rateLimit,
+} from './limits.ts';
 import { configRoutes } from './routes/configs.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -77,7 +86,8 @@ export function createApp(deps: ApiDependencies) {
     const started = performance.now();
     await next();
     c.header('X-Correlation-ID', correlationId);
-    logger.info(
+    // the request's logger: with the name of its API key once authenticated (never the key)
+    (c.get('logger') ?? logger).info(
       {
         method: c.req.method,
         path: c.req.path,
@@ -87,6 +97,17 @@ export function createApp(deps: ApiDependencies) {
       'request',
     );
   });
+
+  // Security (api/auth.ts, api/limits.ts): a key first, then its rate, then the body's size and depth,
+  // all before any route reads the body.
+  const auth = deps.auth ?? { required: false, keys: [], publicHealth: true };
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  if (!deps.auth) deps.logger.warn('api built without auth options: requests are not authenticated');
+  app.use('*', authMiddleware(auth));
+  app.use('*', rateLimit(limits));
+  app.use('*', bodySizeLimit(limits.maxBodyBytes));
+  app.use('*', jsonDepthLimit(MAX_JSON_DEPTH));
+  app.use('*', nulPathGuard());
 
   // Prometheus metrics of this process (adapters/metrics.ts), for scrapers: not part of the OpenAPI document.
   app.use('/metrics', async (c, next) => {
@@ -101,13 +122,26 @@ export function createApp(deps: ApiDependencies) {
   app.route('/', replayRoutes(deps));
   app.route('/', lifecycleRoutes(deps));
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Execution Replay',
-      version: '0.1.0',
-      description: 'Replays pipeline executions durably on Temporal.',
-    },
+  registerSecurityComponents(app, auth.required);
+  app.get('/openapi.json', (c) => {
+    const document = app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: {
+        title: 'Execution Replay',
+        version: '0.1.0',
+        description: apiDescription(limits.maxBodyBytes),
+      },
+      ...(auth.required ? { security: [{ [SECURITY_SCHEME]: [] }] } : {}),
+    });
+    // the health endpoints are open unless PUBLIC_HEALTH_ENDPOINTS=false
+    if (auth.required && auth.publicHealth) {
+      for (const path of HEALTH_PATHS) {
+        for (const operation of Object.values(document.paths?.[path] ?? {})) {
+          if (operation && typeof operation === 'object' && 'responses' in operation) operation.security = [];
+        }
+      }
+    }
+    return c.json(document);
   });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 
@@ -124,7 +158,8 @@ export function createApp(deps: ApiDependencies) {
       return c.json(jsonInvalidError(error.message), 422);
     }
     if (error instanceof HTTPException) {
-      return c.json(errorResponseBody(error.message, 'HTTP_ERROR', correlationId), error.status);
+      const code = error.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'HTTP_ERROR';
+      return c.json(errorResponseBody(error.message, code, correlationId), error.status);
     }
     const logger = c.get('logger') ?? deps.logger;
     if (isPostgresUnavailable(error)) {
@@ -139,3 +174,50 @@ export function createApp(deps: ApiDependencies) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+export const SECURITY_SCHEME = 'bearerAuth';
+
+/**
+ * Answers any operation may give besides its own, by status: documented once as components.responses
+ * (every one an ErrorResponse) rather than on each operation, whose responses stay the contract's.
+ */
+export const COMMON_RESPONSES = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  413: 'PayloadTooLarge',
+  415: 'UnsupportedMediaType',
+  429: 'RateLimited',
+} as const;
+
+function registerSecurityComponents(app: OpenAPIHono<AppEnv>, authRequired: boolean) {
+  if (authRequired) {
+    app.openAPIRegistry.registerComponent('securitySchemes', SECURITY_SCHEME, {
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        'An API key (`npm run api-key` makes one): `Authorization: Bearer er_...`. Keys are configured as SHA-256 hashes in API_KEYS or API_KEYS_FILE; a `read` key may only GET.',
+    });
+  }
+  // ErrorResponse is in components.schemas through the routes that answer it (api/responses.ts)
+  const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
+  const descriptions: Record<(typeof COMMON_RESPONSES)[keyof typeof COMMON_RESPONSES], string> = {
+    Unauthorized: `No API key, or an unknown one (UNAUTHORIZED); \`WWW-Authenticate: Bearer realm="${AUTH_REALM}"\``,
+    Forbidden: 'A read-only API key on a request that changes something (FORBIDDEN)',
+    PayloadTooLarge: 'The body is larger than MAX_BODY_BYTES (PAYLOAD_TOO_LARGE)',
+    UnsupportedMediaType: 'A body that is not application/json (UNSUPPORTED_MEDIA_TYPE)',
+    RateLimited: "The key's rate limit is spent (RATE_LIMITED); `Retry-After` says when to come back",
+  };
+  for (const [name, description] of Object.entries(descriptions)) {
+    app.openAPIRegistry.registerComponent('responses', name, { description, content: errorContent });
+  }
+}
+
+function apiDescription(maxBodyBytes: number): string {
+  return [
+    'Replays pipeline executions durably on Temporal.',
+    '',
+    'Every `/api` operation needs `Authorization: Bearer <API key>` (unless the deployment turned authentication off for local development); `/openapi.json` and `/docs` are open, and so are `/healthz`, `/readyz` and `/metrics` unless PUBLIC_HEALTH_ENDPOINTS=false.',
+    `Any operation may also answer 401, 403, 413 (bodies over ${maxBodyBytes} bytes), 415 or 429 (per-key rate limit, with Retry-After): see components.responses.`,
+    `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels (deeper: 422).`,
+  ].join('\n');
+}

@@ -3,6 +3,8 @@ import type pg from 'pg';
 import type { Logger } from '../adapters/logger.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { RouteQueue } from '../adapters/route-queue.ts';
+import type { ApiAuthOptions, AuthenticatedKey } from './auth.ts';
+import type { ApiLimits } from './limits.ts';
 
 /** Everything the api needs, injected by api/main.ts (or a test). */
 export interface ApiDependencies {
@@ -11,6 +13,13 @@ export interface ApiDependencies {
   objectStore: ObjectStore;
   routeQueue: RouteQueue;
   logger: Logger;
+  /**
+   * Bearer keys (api/auth.ts). api/main.ts always passes them (from API_KEYS, API_KEYS_FILE,
+   * AUTH_REQUIRED). Left out, the app asks for no key: for apps built in-process by tests only.
+   */
+  auth?: ApiAuthOptions;
+  /** Body size and rate limits (api/limits.ts); DEFAULT_LIMITS for what is left out. */
+  limits?: Partial<ApiLimits>;
   settings: {
     taskQueue: string;
     pageSize: number;
@@ -26,5 +35,7 @@ export type AppEnv = {
   Variables: {
     correlationId: string;
     logger: Logger;
+    /** The key of an authenticated request; undefined when authentication is off or not needed. */
+    apiKey: AuthenticatedKey | undefined;
   };
 };

@@ -9,9 +9,18 @@ import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-st
 import { RouteQueue } from '../adapters/route-queue.ts';
 import { initTracing, temporalClientInterceptors } from '../adapters/tracing.ts';
 import { createApp } from './app.ts';
+import { loadApiAuthOrExit } from './auth.ts';
+import { limitsFromConfig } from './limits.ts';
 
 const config = loadConfigOrExit();
+// API_KEYS / API_KEYS_FILE: without a key (and AUTH_REQUIRED not false) the api does not start
+const auth = loadApiAuthOrExit(config);
 const logger = createLogger(config.LOG_LEVEL, { process: 'api' });
+if (!auth.required) {
+  logger.warn(
+    'AUTH_REQUIRED=false: every request is served without an API key; for local development only, never in a shared deployment',
+  );
+}
 // off unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_TRACES_EXPORTER ask for traces (adapters/tracing.ts)
 const tracing = initTracing({ serviceName: 'execution-replay-api' });
 enableProcessMetrics();
@@ -40,6 +49,8 @@ const app = createApp({
   objectStore,
   routeQueue,
   logger,
+  auth,
+  limits: limitsFromConfig(config),
   settings: {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pageSize: config.REPLAY_PAGE_SIZE,
@@ -51,7 +62,16 @@ const app = createApp({
 });
 
 const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) => {
-  logger.info({ url: `http://${info.address}:${info.port}`, tracing: Boolean(tracing) }, 'api listening');
+  logger.info(
+    {
+      url: `http://${info.address}:${info.port}`,
+      tracing: Boolean(tracing),
+      auth_required: auth.required,
+      api_keys: auth.keys.map((key) => `${key.name} (${key.scope})`),
+      public_health_endpoints: auth.publicHealth,
+    },
+    'api listening',
+  );
 });
 
 let stopping = false;

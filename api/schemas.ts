@@ -10,6 +10,72 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 const nameMessage =
   'must be 1-100 characters: letters, digits, "_", "-" or ".", starting with a letter or digit';
 
+/** Limits on what a caller may store or send (README, Security). */
+export const MAX_TAG_LENGTH = 128;
+export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
+export const MAX_NAME_REFERENCE_LENGTH = 200;
+export const MAX_METADATA_DEPTH = 8;
+export const MAX_METADATA_BYTES = 16 * 1024;
+export const MAX_CONFIG_STAGES = 100;
+export const MAX_CONFIG_ROUTES = 100;
+
+/** Levels of objects and arrays: `{}` is 1, `{"a": [1]}` is 2. Stops counting past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  if (value === null || typeof value !== 'object') return 0;
+  if (limit <= 0) return 1;
+  let deepest = 0;
+  for (const item of Object.values(value)) {
+    deepest = Math.max(deepest, nestingDepth(item, limit - 1));
+    if (deepest >= limit) break;
+  }
+  return 1 + deepest;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a string can be stored as Postgres text or jsonb: no NUL, no lone surrogate. */
+function storable(text: string): boolean {
+  return !text.includes('\0') && !LONE_SURROGATE.test(text);
+}
+const unstorableMessage = 'Value error, must not contain NUL characters or lone surrogates';
+
+/** The first key or string value (depth-first, depth already bounded) that Postgres cannot store. */
+function hasUnstorableText(value: unknown): boolean {
+  if (typeof value === 'string') return !storable(value);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, item]) => !storable(key) || hasUnstorableText(item));
+}
+
+/** A tag: 1-128 characters, letters, digits and "_", ".", ":", "-", starting with a letter or digit. */
+const tagSchema = z
+  .string()
+  .min(1)
+  .max(MAX_TAG_LENGTH)
+  .regex(TAG_PATTERN, `String should match pattern '${TAG_PATTERN.source}'`);
+
+/** Free-form metadata, bounded in depth and size: it is copied into every message of a replay. */
+const metadataSchema = z.record(z.string(), z.any()).superRefine((metadata, context) => {
+  if (nestingDepth(metadata, MAX_METADATA_DEPTH + 1) > MAX_METADATA_DEPTH) {
+    context.addIssue({
+      code: 'custom',
+      message: `Value error, metadata must nest at most ${MAX_METADATA_DEPTH} levels deep`,
+    });
+    return;
+  }
+  if (hasUnstorableText(metadata)) {
+    context.addIssue({ code: 'custom', message: unstorableMessage.replace('must', 'metadata must') });
+    return;
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(metadata), 'utf8');
+  if (bytes > MAX_METADATA_BYTES) {
+    context.addIssue({
+      code: 'custom',
+      message: `Value error, metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON (it is ${bytes})`,
+    });
+  }
+});
+const metadataDescription = `at most ${MAX_METADATA_DEPTH} levels deep and ${MAX_METADATA_BYTES} bytes as JSON`;
+
 export const ReplaySourceSchema = z
   .enum(replaySources)
   .openapi({ title: 'Replay Source', description: 'Type of replay' });
@@ -20,12 +86,12 @@ export const ExecutionStatusSchema = z
 export const ExecutionReplayRequestSchema = z
   .object({
     replay_source: ReplaySourceSchema,
-    from_stage: z.string().min(1).openapi({
+    from_stage: z.string().min(1).max(MAX_NAME_REFERENCE_LENGTH).openapi({
       title: 'From Stage',
       description: "Pipeline stage to replay from (e.g. 'markdown_segmented')",
       example: 'markdown_segmented',
     }),
-    to_route: z.string().min(1).openapi({
+    to_route: z.string().min(1).max(MAX_NAME_REFERENCE_LENGTH).openapi({
       title: 'To Route',
       description: "Target route name (e.g. 'embedding_generator')",
       example: 'embedding_generator',
@@ -36,18 +102,18 @@ export const ExecutionReplayRequestSchema = z
         'A key or folder relative to the stage folder of the source execution; narrows the replay to it. Required for `manual`.',
       example: 'docs/2024/',
     }),
-    metadata: z
-      .record(z.string(), z.any())
+    metadata: metadataSchema
       .nullable()
       .optional()
       .openapi({
         title: 'Metadata',
-        description: 'Copied into the new execution and into every replay message.',
+        description: `Copied into the new execution and into every replay message; ${metadataDescription}.`,
         example: { reason: 'embedding model v2' },
       }),
-    tag: z.string().nullable().optional().openapi({
+    tag: tagSchema.nullable().optional().openapi({
       title: 'Tag',
-      description: 'A unique name for the new execution; it can be used instead of its id.',
+      description:
+        'A unique name for the new execution; it can be used instead of its id. 1-128 letters, digits, "_", ".", ":" or "-", starting with a letter or digit.',
       example: 'reembed-2024-11',
     }),
     config_id: z.uuid().nullable().optional().openapi({
@@ -160,10 +226,10 @@ const RouteDefinitionSchema = z.object({
 
 export const PipelineConfigCreateSchema = z
   .object({
-    name: z.string().min(1).max(200),
-    stages: z.array(z.string().regex(NAME_PATTERN, nameMessage)).min(1),
-    routes: z.array(RouteDefinitionSchema).min(1),
-    entry_route: z.string().min(1),
+    name: z.string().min(1).max(200).refine(storable, unstorableMessage),
+    stages: z.array(z.string().regex(NAME_PATTERN, nameMessage)).min(1).max(MAX_CONFIG_STAGES),
+    routes: z.array(RouteDefinitionSchema).min(1).max(MAX_CONFIG_ROUTES),
+    entry_route: z.string().min(1).max(MAX_NAME_REFERENCE_LENGTH),
   })
   .superRefine((config, context) => {
     const stages = new Set(config.stages);
@@ -225,15 +291,15 @@ export const PipelineConfigSchema = z
 export const ExecutionCreateSchema = z
   .object({
     config_id: z.uuid(),
-    tag: z.string().min(1).nullable().optional(),
-    metadata: z.record(z.string(), z.any()).nullable().optional(),
+    tag: tagSchema.nullable().optional(),
+    metadata: metadataSchema.nullable().optional().openapi({ description: metadataDescription }),
   })
   .openapi('ExecutionCreate');
 
 export const ExecutionListQuerySchema = z.object({
   parent_execution_id: z.uuid().optional(),
   status: z.enum(executionStatuses).optional(),
-  tag: z.string().min(1).optional(),
+  tag: z.string().min(1).max(MAX_TAG_LENGTH).refine(storable, unstorableMessage).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional().openapi({ description: 'next_cursor of the previous page' }),
 });

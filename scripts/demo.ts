@@ -37,6 +37,8 @@ const TERMINAL_FAILURES = new Set(['failed', 'cancelled', 'interrupted']);
 
 export interface DemoOptions {
   apiUrl: string;
+  /** Sent as `Authorization: Bearer <apiKey>`; `npm run dev` writes its key to stack.json. */
+  apiKey?: string;
   /** Where the api and the worker read stage outputs (same bucket and prefix). */
   objectStore: ObjectStore;
   objects: number;
@@ -70,18 +72,22 @@ function seconds(since: number): string {
 }
 
 async function callApi<T>(
-  apiUrl: string,
+  api: { url: string; key?: string },
   method: 'GET' | 'POST',
   path: string,
   expected: number,
   body?: unknown,
 ): Promise<T> {
+  const apiUrl = api.url;
   const url = new URL(path, apiUrl);
   let response: Response;
   try {
     response = await fetch(url, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(api.key ? { authorization: `Bearer ${api.key}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
@@ -139,15 +145,16 @@ async function storeSegments(objectStore: ObjectStore, parentId: string, count: 
 /** The demo's steps; throws DemoError when a step fails or the replay does not complete. */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { apiUrl, objectStore, objects, log } = options;
+  const api = { url: apiUrl, key: options.apiKey };
   const timeoutMs = options.timeoutMs ?? 120_000;
   const pollIntervalMs = options.pollIntervalMs ?? 500;
 
-  const config = await callApi<{ id: string }>(apiUrl, 'POST', '/api/v1/configs', 201, DEMO_PIPELINE);
+  const config = await callApi<{ id: string }>(api, 'POST', '/api/v1/configs', 201, DEMO_PIPELINE);
   log(
     `1. registered pipeline '${DEMO_PIPELINE.name}' (${DEMO_PIPELINE.stages.join(' -> ')}): config ${config.id}`,
   );
 
-  const parent = await callApi<{ id: string; status: string }>(apiUrl, 'POST', '/api/v1/executions', 201, {
+  const parent = await callApi<{ id: string; status: string }>(api, 'POST', '/api/v1/executions', 201, {
     config_id: config.id,
   });
   log(`2. created parent execution ${parent.id} -> 201 ${parent.status}`);
@@ -166,7 +173,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     metadata: { reason: 'demo' },
   };
   const replay = await callApi<{ id: string; status: string }>(
-    apiUrl,
+    api,
     'POST',
     `/api/v1/executions/${parent.id}/replay`,
     200,
@@ -178,7 +185,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const deadline = Date.now() + timeoutMs;
   let lastLine = '';
   for (;;) {
-    const detail = await callApi<ExecutionDetail>(apiUrl, 'GET', `/api/v1/executions/${replay.id}`, 200);
+    const detail = await callApi<ExecutionDetail>(api, 'GET', `/api/v1/executions/${replay.id}`, 200);
     const line = `   ${detail.status} ${detail.progress.listed}/${detail.progress.published}`;
     if (line !== lastLine) log(line);
     lastLine = line;
@@ -205,6 +212,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 /** The part of `.data/stack.json` the demo reads. */
 interface StackFile {
   api_url?: string;
+  api_key?: string;
   temporal_address?: string;
   temporal_cli?: string;
   s3?: {
@@ -304,7 +312,8 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(`demo against ${apiUrl}: ${objects} outputs of ${FROM_STAGE} replayed to ${TO_ROUTE}`);
   try {
-    const result = await runDemo({ apiUrl, objectStore, objects, log });
+    const apiKey = process.env.API_KEY || stack?.api_key;
+    const result = await runDemo({ apiUrl, apiKey, objectStore, objects, log });
     const temporalCli = stack?.temporal_cli ?? 'temporal';
     const temporalAddress = stack?.temporal_address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
     // the route consumer reads the worker's variables: `npm run dev` writes them to stack.env

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMigrations } from '../adapters/migrate.ts';
 import { ObjectStore } from '../adapters/object-store.ts';
+import { apiKeyLine, generateApiKey } from '../api/auth.ts';
 import { startEmbeddedPostgres } from './stack/embedded-postgres.ts';
 import { startManagedProcess, type ManagedProcess } from './stack/managed-process.ts';
 import { startS3Server } from './stack/s3-server.ts';
@@ -67,6 +68,8 @@ interface S3Settings {
 /** <data>/stack.json: where each part of the running stack is. */
 interface StackJson {
   api_url: string;
+  /** The local stack's API key (Authorization: Bearer <api_key>). */
+  api_key: string;
   temporal_address: string;
   temporal_namespace: string;
   temporal_ui_url: string;
@@ -251,8 +254,15 @@ async function startS3(): Promise<S3Settings> {
 }
 
 /** Every variable `npm run api` / `npm run worker` need to join this stack. */
-function stackEnv(temporal: TemporalDevServer, databaseUrl: string, s3: S3Settings): Record<string, string> {
+function stackEnv(
+  temporal: TemporalDevServer,
+  databaseUrl: string,
+  s3: S3Settings,
+  apiKey: string,
+): Record<string, string> {
   return {
+    // only the key's hash is configured: the api never holds the key itself
+    API_KEYS: apiKeyLine('dev', apiKey),
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
@@ -329,7 +339,8 @@ async function start(): Promise<void> {
   });
   abortIfStopping();
 
-  const variables = stackEnv(temporal, databaseUrl, s3);
+  const apiKey = await localApiKey();
+  const variables = stackEnv(temporal, databaseUrl, s3, apiKey);
   startNodeProcess('api', 'api/main.ts', { ...env, ...variables });
   startNodeProcess('worker', 'worker.ts', { ...env, ...variables });
   const apiUrl = `http://127.0.0.1:${ports.DEV_API_PORT}`;
@@ -343,6 +354,7 @@ async function start(): Promise<void> {
 
   const stack: StackJson = {
     api_url: apiUrl,
+    api_key: apiKey,
     temporal_address: temporal.address,
     temporal_namespace: temporal.namespace,
     temporal_ui_url: temporal.uiUrl!,
@@ -364,10 +376,21 @@ async function start(): Promise<void> {
   printSummary(stack, (Date.now() - startedAt) / 1000);
 }
 
+/** The dev stack's API key: made on the first start, kept in the data dir (mode 0600) for the next. */
+async function localApiKey(): Promise<string> {
+  const file = path.join(dataDir, 'api-key');
+  const existing = await readFile(file, 'utf8').catch(() => '');
+  if (existing.trim()) return existing.trim();
+  const key = generateApiKey();
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
 function printSummary(stack: StackJson, seconds: number): void {
   const rows: [string, string][] = [
     ['api', stack.api_url],
     ['api docs', `${stack.api_url}/docs`],
+    ['api key', `${stack.api_key} (Authorization: Bearer ...)`],
     ['Temporal UI', stack.temporal_ui_url],
     ['Temporal', `${stack.temporal_address} (namespace ${stack.temporal_namespace})`],
     ['Postgres', stack.database_url],

@@ -9,6 +9,7 @@ let server: ServerType | undefined;
 let apiUrl: string;
 
 beforeAll(async () => {
+  // scripts/demo.ts sends no API key (yet): this file's api alone runs without authentication
   stack = await createTestStack();
   await stack.startWorker();
   // the demo talks HTTP, as it does to `npm run dev`: serve this file's api on a free port
@@ -33,6 +34,7 @@ describe('npm run demo', () => {
     const lines: string[] = [];
     const result = await runDemo({
       apiUrl,
+      apiKey: stack.apiKey,
       objectStore: stack.objectStore,
       objects: 50,
       log: (line) => lines.push(line),

@@ -27,6 +27,7 @@ const PORT_VARIABLES = [
 
 const STACK_KEYS = [
   'api_url',
+  'api_key',
   'temporal_address',
   'temporal_namespace',
   'temporal_ui_url',
@@ -160,7 +161,7 @@ describe('npm run dev', { timeout: 300_000 }, () => {
 
     const created = await fetch(`${stack.api_url}/api/v1/configs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.api_key}` },
       body: JSON.stringify(CONFIG),
     });
     expect(created.status).toBe(201);
@@ -179,7 +180,10 @@ describe('npm run dev', { timeout: 300_000 }, () => {
     await rm(path.join(dataDir, 'stack.json'), { force: true });
     dev = startDev();
     const stack = await readStackJson(dev);
-    const response = await fetch(`${stack.api_url}/api/v1/configs/${configId}`);
+    // the local key is kept in the data dir: the same key works after a restart
+    const response = await fetch(`${stack.api_url}/api/v1/configs/${configId}`, {
+      headers: { authorization: `Bearer ${stack.api_key}` },
+    });
     expect(response.status).toBe(200);
     expect(((await response.json()) as any).id).toBe(configId);
     expect(await stopDev(dev)).toBe(0);

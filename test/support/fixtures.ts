@@ -19,9 +19,15 @@ export async function requestJson(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: any; headers: Headers }> {
+  // the stack's API key unless the test sends its own Authorization (or none: `authorization: ''`)
+  const given = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+  const withKey = given ? headers : { ...stack.authHeaders, ...headers };
+  const sent = Object.fromEntries(
+    Object.entries(withKey).filter(([name, value]) => name.toLowerCase() !== 'authorization' || value !== ''),
+  );
   const response = await stack.app.request(path, {
     method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: body === undefined ? sent : { 'content-type': 'application/json', ...sent },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();

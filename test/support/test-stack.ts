@@ -10,6 +10,8 @@ import { runMigrations } from '../../adapters/migrate.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
 import { RouteQueue } from '../../adapters/route-queue.ts';
 import { createApp, type App } from '../../api/app.ts';
+import { apiKeyLine, generateApiKey, loadApiAuth, type ApiAuthOptions } from '../../api/auth.ts';
+import { limitsFromConfig, type ApiLimits } from '../../api/limits.ts';
 import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
 import './stack-info.ts';
 
@@ -21,6 +23,13 @@ export interface TestStack {
   temporal: Client;
   logger: Logger;
   app: App;
+  /** This file's API key (its hash is in config.API_KEYS); fixtures.requestJson sends it. */
+  apiKey: string;
+  /** `{ authorization: 'Bearer <apiKey>' }`, for direct app.request calls. */
+  authHeaders: Record<string, string>;
+  /** What the app was built with, for tests that build another app on this stack. */
+  auth: ApiAuthOptions;
+  limits: ApiLimits;
   /** Starts a worker on this file's task queue; stop it with its shutdown() and await the returned run. */
   startWorker(identity?: string): Promise<{ handle: ReplayWorkerHandle; running: Promise<void> }>;
   close(): Promise<void>;
@@ -40,6 +49,8 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     runtimeInstalled = true;
   }
   const suffix = randomBytes(4).toString('hex');
+  // a key per file, configured by its hash as in production; rate limits far above what tests send
+  const apiKey = generateApiKey();
   const config = parseConfig({
     TEMPORAL_ADDRESS: stack.temporalAddress,
     TEMPORAL_TASK_QUEUE: `test-${suffix}`,
@@ -53,6 +64,9 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     S3_ACCESS_KEY_ID: stack.s3.accessKeyId,
     S3_SECRET_ACCESS_KEY: stack.s3.secretAccessKey,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    API_KEYS: apiKeyLine(`test-${suffix}`, apiKey),
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_READ_PER_MINUTE: '1000000',
     ...overrides,
   });
   await runMigrations({
@@ -74,12 +88,16 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
   await routeQueue.start();
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const auth = loadApiAuth(config);
+  const limits = limitsFromConfig(config);
   const app = createApp({
     pool,
     temporal,
     objectStore,
     routeQueue,
     logger,
+    auth,
+    limits,
     settings: {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       pageSize: config.REPLAY_PAGE_SIZE,
@@ -99,6 +117,10 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     temporal,
     logger,
     app,
+    apiKey,
+    authHeaders: { authorization: `Bearer ${apiKey}` },
+    auth,
+    limits,
     async startWorker(identity) {
       const handle = await createReplayWorker(config, {
         logger,

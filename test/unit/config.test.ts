@@ -9,14 +9,14 @@ describe('configuration from the environment', () => {
     expect(requiredVariables).toEqual(['DATABASE_URL', 'S3_BUCKET']);
     const config = parseConfig(minimal);
     expect(config.TEMPORAL_ADDRESS).toBe('localhost:7233');
-    expect(config.REPLAY_PAGE_SIZE).toBe(1000);
+    expect(config.REPLAY_PAGE_SIZE).toBe(5000);
   });
 
   it.each([
     [{}, 'configuration error: DATABASE_URL is required'],
     [{ ...minimal, DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// or postgresql:// URL'],
     [{ ...minimal, API_PORT: 'eighty' }, 'API_PORT'],
-    [{ ...minimal, REPLAY_PAGE_SIZE: '5000' }, 'REPLAY_PAGE_SIZE'],
+    [{ ...minimal, REPLAY_PAGE_SIZE: '20000' }, 'REPLAY_PAGE_SIZE'],
     [{ ...minimal, S3_PREFIX: '/abs/' }, 'S3_PREFIX'],
     [{ ...minimal, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   ])('refuses %j naming the variable', (env, message) => {

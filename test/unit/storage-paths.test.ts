@@ -34,6 +34,23 @@ describe('normaliseFromPath', () => {
     ['a\nb', 'control'],
     ['s3://bucket/key', 'URL'],
     ['x'.repeat(1025), 'at most'],
+    // found by test/unit/from-path-property.test.ts: a broken escape hid the ones after it from a
+    // strict decoder, and NFKC was not followed by decoding (fullwidth percent signs)
+    ['%2e%2e/%zz', '..'],
+    ['%%0a', 'control'],
+    ['%252500100%', 'NUL'],
+    ['..\uff05\uff12\uff46x', '..'],
+    ['\uff05\uff12\uff45\uff05\uff12\uff45/x', '..'],
+    ['\u2024\u2024/x', '..'],
+    ['\ufe52\ufe52/x', '..'],
+    ['\u2025/x', '..'],
+    ['%e2%80%a4%e2%80%a4/x', '..'],
+    ['a\u0085b', 'control'],
+    ['./\uff0f', 'relative'],
+    ['.//\uff0fetc', 'relative'],
+    ['a\ud800b', 'surrogate'],
+    [`%${'25'.repeat(8)}2e%2e/x`, 'layers'],
+    [`%${'25'.repeat(5)}2e%2e/x`, '..'],
   ])('refuses %j (%s)', (input, reason) => {
     const result = normaliseFromPath(input);
     expect(result.ok).toBe(false);
