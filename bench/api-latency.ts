@@ -12,6 +12,7 @@ export interface LatencyRow {
 
 export async function measureReplayLatency(
   apiUrl: string,
+  apiKey: string,
   parentId: string,
   concurrency: number,
   requests: number,
@@ -19,7 +20,7 @@ export async function measureReplayLatency(
   const result = await autocannon({
     url: `${apiUrl}/api/v1/executions/${parentId}/replay`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
     body: JSON.stringify({
       replay_source: 'storage',
       from_stage: 'markdown_segmented',

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type AppConfig } from '../adapters/config.ts';
 import { runMigrations } from '../adapters/migrate.ts';
+import { apiKeyLine, generateApiKey } from '../api/auth.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { startEmbeddedPostgres } from '../scripts/stack/embedded-postgres.ts';
 import { freePort, waitForPort } from '../scripts/stack/free-port.ts';
@@ -24,6 +25,8 @@ export interface BenchStack {
   config: AppConfig;
   env: Record<string, string>;
   apiUrl: string;
+  /** Bearer key the bench's requests send. */
+  apiKey: string;
   store: 's3rver' | 'versitygw';
   /** For versitygw: the folder holding the bucket's objects (objects can be seeded there directly). */
   bucketDir?: string;
@@ -94,6 +97,7 @@ export async function startBenchStack(options: {
   stops.push(s3.stop);
 
   const apiPort = await freePort();
+  const apiKey = generateApiKey();
   const env: Record<string, string> = {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: 'bench',
@@ -109,6 +113,9 @@ export async function startBenchStack(options: {
     LOG_LEVEL: 'warn',
     DEPENDENCY_TIMEOUT_MS: '10000',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    API_KEYS: apiKeyLine('bench', apiKey),
+    // the latency runs send thousands of POSTs with one key: no rate limit
+    RATE_LIMIT_PER_MINUTE: '0',
     ...(options.pageSize ? { REPLAY_PAGE_SIZE: options.pageSize } : {}),
   };
   const config = parseConfig(env);
@@ -150,6 +157,7 @@ export async function startBenchStack(options: {
     config,
     env,
     apiUrl: `http://127.0.0.1:${apiPort}`,
+    apiKey,
     store: options.versitygw ? 'versitygw' : 's3rver',
     bucketDir: options.versitygw ? path.join(workDir, 'versitygw', env.S3_BUCKET!) : undefined,
     worker,

@@ -131,6 +131,7 @@ async function residentMegabytes(pid: number): Promise<number> {
 /** Starts a replay through the api over HTTP and follows it in Postgres until it completes. */
 export async function runReplay(options: {
   apiUrl: string;
+  apiKey: string;
   pool: pg.Pool;
   temporal: Client;
   parentId: string;
@@ -152,7 +153,7 @@ export async function runReplay(options: {
   try {
     const response = await fetch(`${options.apiUrl}/api/v1/executions/${options.parentId}/replay`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.apiKey}` },
       body: JSON.stringify({ replay_source: 'storage', from_stage: STAGE, to_route: ROUTE }),
     });
     const body = (await response.json()) as { id: string };

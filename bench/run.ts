@@ -56,7 +56,7 @@ function commit(): string {
 async function api(apiUrl: string, route: string, body: unknown) {
   const response = await fetch(`${apiUrl}${route}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.apiKey}` },
     body: JSON.stringify(body),
   });
   if (response.status >= 300) throw new Error(`${route}: ${response.status} ${await response.text()}`);
@@ -116,6 +116,7 @@ try {
     log(`${objects}: baseline ${(baseline.messages / baseline.seconds).toFixed(0)} msgs/s; replay`);
     const replay = await runReplay({
       apiUrl: stack.apiUrl,
+      apiKey: stack.apiKey,
       pool,
       temporal,
       parentId: parent.id,
@@ -155,7 +156,7 @@ try {
       [50, 1000],
     ] as const) {
       log(`latency at ${concurrency} concurrent clients`);
-      latency.push(await measureReplayLatency(stack.apiUrl, parent.id, concurrency, requests));
+      latency.push(await measureReplayLatency(stack.apiUrl, stack.apiKey, parent.id, concurrency, requests));
     }
   }
 } finally {
