@@ -36,8 +36,30 @@ function isPinned(reference: string): boolean {
   return tag !== '' && tag !== 'latest';
 }
 
+/** What a deployer puts in the shell or `.env` for `docker compose up` (compose interpolates it). */
+const DEPLOYER_ENV: Record<string, string> = { API_KEYS: `ops:${'ab'.repeat(32)}` };
+
+/** Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?error}` interpolation, from DEPLOYER_ENV. */
+function interpolate(value: string): string {
+  return value.replace(
+    /\$\{(\w+)(?::([-?])([^}]*))?\}/g,
+    (_match, name: string, kind?: string, rest?: string) => {
+      const given = DEPLOYER_ENV[name];
+      if (given) return given;
+      if (kind === '-') return rest ?? '';
+      throw new Error(`compose would refuse: ${name} is not set (${rest ?? ''})`);
+    },
+  );
+}
+
 /** Compose accepts `KEY: value` maps and `KEY=VALUE` lists; values reach the process as strings. */
 function environmentOf(service: ComposeService): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(rawEnvironmentOf(service)).map(([name, value]) => [name, interpolate(value)]),
+  );
+}
+
+function rawEnvironmentOf(service: ComposeService): Record<string, string> {
   const environment = service.environment ?? {};
   if (Array.isArray(environment)) {
     return Object.fromEntries(
@@ -82,6 +104,12 @@ describe('docker-compose.yml', () => {
       expect(() => parseConfig(environment)).not.toThrow();
     },
   );
+
+  it('makes the api refuse to start without API keys from the deployer', () => {
+    const api = compose.services.api!;
+    expect(rawEnvironmentOf(api).API_KEYS).toMatch(/^\$\{API_KEYS:\?/);
+    expect(parseConfig(environmentOf(api)).API_KEYS).toBeDefined();
+  });
 
   it('names only existing services in depends_on', () => {
     const names = new Set(Object.keys(compose.services));
