@@ -54,3 +54,16 @@ export function profileHistories(histories: HistoryEvent[][]): HistoryProfile {
     page_gap_ms_mean: round(mean(gaps)),
   };
 }
+
+/**
+ * Where `POST .../replay` waits, from a new workflow's first events: how long its first workflow
+ * task was queued before a worker took it, and how long that task (with the local activity that
+ * creates the record, whose end answers the request) ran.
+ */
+export function firstTaskTimes(events: HistoryEvent[]): { queuedMs: number; runMs: number } | undefined {
+  const scheduled = events.find((event) => event.workflowTaskScheduledEventAttributes);
+  const started = events.find((event) => event.workflowTaskStartedEventAttributes);
+  const completed = events.find((event) => event.workflowTaskCompletedEventAttributes);
+  if (!scheduled || !started || !completed) return undefined;
+  return { queuedMs: millis(started) - millis(scheduled), runMs: millis(completed) - millis(started) };
+}

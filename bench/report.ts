@@ -32,11 +32,11 @@ export async function writeResultsMarkdown(results: Results, file: string): Prom
     '',
     '`POST /api/v1/executions/{id}/replay` latency (autocannon; "p95" is autocannon\'s p97.5):',
     '',
-    '| concurrency | requests | p50 ms | p95 ms | p99 ms | non-2xx |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| concurrency | requests | p50 ms | p95 ms | p99 ms | non-2xx | first task queued p50 / p99 ms | first task run p50 ms |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...(results.api_latency as Record<string, number>[]).map(
       (row) =>
-        `| ${row.concurrency} | ${row.requests} | ${row.p50_ms} | ${row.p95_ms} | ${row.p99_ms} | ${row.non_2xx} |`,
+        `| ${row.concurrency} | ${row.requests} | ${row.p50_ms} | ${row.p95_ms} | ${row.p99_ms} | ${row.non_2xx} | ${row.first_task_queued_p50_ms ?? ''} / ${row.first_task_queued_p99_ms ?? ''} | ${row.first_task_run_p50_ms ?? ''} |`,
     ),
     '',
   ];

@@ -19,7 +19,7 @@ import { createPool } from '../adapters/database.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { RouteQueue } from '../adapters/route-queue.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
-import { measureReplayLatency, type LatencyRow } from './api-latency.ts';
+import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-latency.ts';
 import { startBenchStack } from './bench-stack.ts';
 import { measureListing, runBaseline, runReplay, seedOnDisk, seedThroughS3, STAGE } from './measure.ts';
 import { findVersityGw } from './versitygw-binary.ts';
@@ -156,7 +156,9 @@ try {
       [50, 1000],
     ] as const) {
       log(`latency at ${concurrency} concurrent clients`);
-      latency.push(await measureReplayLatency(stack.apiUrl, stack.apiKey, parent.id, concurrency, requests));
+      const since = new Date();
+      const row = await measureReplayLatency(stack.apiUrl, stack.apiKey, parent.id, concurrency, requests);
+      latency.push({ ...row, ...(await profileFirstTasks(temporal, since)) });
     }
   }
 } finally {
