@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { AppConfig } from '../adapters/config.ts';
 import type pg from 'pg';
 import type { Logger } from '../adapters/logger.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
@@ -39,3 +40,19 @@ export type AppEnv = {
     apiKey: AuthenticatedKey | undefined;
   };
 };
+
+/** The api's replay settings from the configuration (overrides for tests). */
+export function apiSettingsFromConfig(
+  config: AppConfig,
+  overrides: Partial<ApiDependencies['settings']> = {},
+): ApiDependencies['settings'] {
+  return {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pageSize: config.REPLAY_PAGE_SIZE,
+    pagesPerRun: config.REPLAY_PAGES_PER_RUN,
+    stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
+    activityTimeoutSeconds: config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
+    dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
+    ...overrides,
+  };
+}

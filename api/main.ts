@@ -9,6 +9,7 @@ import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-st
 import { RouteQueue } from '../adapters/route-queue.ts';
 import { initTracing, temporalClientInterceptors } from '../adapters/tracing.ts';
 import { createApp } from './app.ts';
+import { apiSettingsFromConfig } from './context.ts';
 import { loadApiAuthOrExit } from './auth.ts';
 import { limitsFromConfig } from './limits.ts';
 
@@ -51,14 +52,7 @@ const app = createApp({
   logger,
   auth,
   limits: limitsFromConfig(config),
-  settings: {
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    pageSize: config.REPLAY_PAGE_SIZE,
-    pagesPerRun: config.REPLAY_PAGES_PER_RUN,
-    stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
-    activityTimeoutSeconds: config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
-    dependencyTimeoutMs: timeoutMs,
-  },
+  settings: apiSettingsFromConfig(config),
 });
 
 const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTRACT_RESPONSE_KEYS } from './support/contract.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 import {
   createExecution,
@@ -26,18 +27,7 @@ describe('replay end to end', () => {
       to_route: 'embedding_generator',
     });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
-    expect(Object.keys(response.body).sort()).toEqual(
-      [
-        'completed_at',
-        'config_id',
-        'id',
-        'parent_execution_id',
-        'replay_source',
-        'started_at',
-        'status',
-        'tag',
-      ].sort(),
-    );
+    expect(Object.keys(response.body).sort()).toEqual(CONTRACT_RESPONSE_KEYS);
     const done = await waitForExecution(stack, response.body.id, (record) => record.status === 'completed');
     expect(done.published_count).toBe(25);
     const messages = await stack.routeQueue.messagesOf(stack.pool, 'embedding_generator', response.body.id);

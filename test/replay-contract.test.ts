@@ -7,19 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../adapters/database.ts';
 import { createApp } from '../api/app.ts';
 import { freePort } from '../scripts/stack/free-port.ts';
+import { CONTRACT_RESPONSE_KEYS } from './support/contract.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 import { createExecution, registerConfig, requestJson, seedOutputs } from './support/fixtures.ts';
 
-const CONTRACT_RESPONSE_KEYS = [
-  'completed_at',
-  'config_id',
-  'id',
-  'parent_execution_id',
-  'replay_source',
-  'started_at',
-  'status',
-  'tag',
-];
 const ERROR_KEYS = ['correlation_id', 'detail', 'error_code', 'timestamp'];
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

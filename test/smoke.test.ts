@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTRACT_RESPONSE_KEYS } from './support/contract.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 import { createSmokeActivities } from './smoke/smoke-activities.ts';
 import { proceedSignal, type smokeWorkflow } from './smoke/smoke-workflows.ts';
@@ -97,16 +98,7 @@ describe('the test stack is real', () => {
     expect(operation.summary).toBe('Replay Execution');
     expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '404', '409', '422', '503']);
     const schemas = document.components.schemas;
-    expect(Object.keys(schemas.ExecutionResponse.properties).sort()).toEqual([
-      'completed_at',
-      'config_id',
-      'id',
-      'parent_execution_id',
-      'replay_source',
-      'started_at',
-      'status',
-      'tag',
-    ]);
+    expect(Object.keys(schemas.ExecutionResponse.properties).sort()).toEqual(CONTRACT_RESPONSE_KEYS);
     expect(schemas.ExecutionReplayRequest.required.sort()).toEqual([
       'from_stage',
       'replay_source',

@@ -23,6 +23,7 @@ import { runMigrations } from '../../adapters/migrate.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
 import { RouteQueue } from '../../adapters/route-queue.ts';
 import { createApp, type App } from '../../api/app.ts';
+import { apiSettingsFromConfig } from '../../api/context.ts';
 import { startEmbeddedPostgres } from '../../scripts/stack/embedded-postgres.ts';
 import { freePort } from '../../scripts/stack/free-port.ts';
 import { startManagedProcess, type ManagedProcess } from '../../scripts/stack/managed-process.ts';
@@ -194,14 +195,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
         objectStore,
         routeQueue,
         logger,
-        settings: {
-          taskQueue: settings.TEMPORAL_TASK_QUEUE,
-          pageSize: settings.REPLAY_PAGE_SIZE,
-          pagesPerRun: settings.REPLAY_PAGES_PER_RUN,
-          stepMaxAttempts: settings.REPLAY_STEP_MAX_ATTEMPTS,
-          activityTimeoutSeconds: settings.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
-          dependencyTimeoutMs: 10_000,
-        },
+        settings: apiSettingsFromConfig(settings, { dependencyTimeoutMs: 10_000 }),
       });
 
     const workerProcesses: ManagedProcess[] = [];

@@ -10,6 +10,7 @@ import { runMigrations } from '../../adapters/migrate.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
 import { RouteQueue } from '../../adapters/route-queue.ts';
 import { createApp, type App } from '../../api/app.ts';
+import { apiSettingsFromConfig } from '../../api/context.ts';
 import { apiKeyLine, generateApiKey, loadApiAuth, type ApiAuthOptions } from '../../api/auth.ts';
 import { limitsFromConfig, type ApiLimits } from '../../api/limits.ts';
 import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
@@ -98,14 +99,7 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     logger,
     auth,
     limits,
-    settings: {
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      pageSize: config.REPLAY_PAGE_SIZE,
-      pagesPerRun: config.REPLAY_PAGES_PER_RUN,
-      stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
-      activityTimeoutSeconds: config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
-      dependencyTimeoutMs: 10_000,
-    },
+    settings: apiSettingsFromConfig(config, { dependencyTimeoutMs: 10_000 }),
   });
 
   const workers: { handle: ReplayWorkerHandle; running: Promise<void> }[] = [];
