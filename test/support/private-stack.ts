@@ -132,21 +132,27 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       dbFile: path.join(dir, 'temporal.db'),
       logFile: path.join(dir, 'temporal.log'),
     };
-    const [postgres, firstS3, firstTemporal] = await Promise.all([
+    // allSettled: when one service fails to start, the ones that did are still stopped below
+    const [pgResult, s3Result, temporalResult] = await Promise.allSettled([
       startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, database: 'replay' }),
       startS3Server(s3Options),
       startTemporalDevServer(temporalOptions),
     ]);
-    let s3: S3ServerHandle | undefined = firstS3;
-    let temporalServer: TemporalDevServer | undefined = firstTemporal;
+    let s3: S3ServerHandle | undefined = s3Result.status === 'fulfilled' ? s3Result.value : undefined;
+    let temporalServer: TemporalDevServer | undefined =
+      temporalResult.status === 'fulfilled' ? temporalResult.value : undefined;
+    if (pgResult.status === 'fulfilled') cleanups.push(() => pgResult.value.stop());
     cleanups.push(
-      () => postgres.stop(),
       async () => s3?.stop(),
       async () => temporalServer?.stop(),
     );
+    const failed = [pgResult, s3Result, temporalResult].find((result) => result.status === 'rejected');
+    if (failed) throw new Error(`a private service did not start: ${String(failed.reason)}`);
+    const postgres = (pgResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startEmbeddedPostgres>>>)
+      .value;
 
     const env: Record<string, string> = {
-      TEMPORAL_ADDRESS: temporalServer.address,
+      TEMPORAL_ADDRESS: temporalServer!.address,
       TEMPORAL_TASK_QUEUE: 'faults',
       DATABASE_URL: postgres.url,
       S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
