@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import { getExecution, type ExecutionRecord } from '../../adapters/executions.ts';
-import { stageFolder } from '../../adapters/storage-paths.ts';
+import { seedOutputs } from '../support/fixtures.ts';
 import type { PrivateStack } from '../support/private-stack.ts';
 
 export const ROUTE = 'embedding_generator';
@@ -51,20 +51,8 @@ export async function seedParent(
 ): Promise<{ parentId: string; keys: string[] }> {
   const configId = await created(stack, '/api/v1/configs', PIPELINE);
   const parentId = await created(stack, '/api/v1/executions', { config_id: configId });
-  const base = stageFolder(stack.objectStore.prefix, parentId, STAGE);
-  const keys = Array.from(
-    { length: count },
-    (_, index) => `${base}doc-${String(index).padStart(6, '0')}.json`,
-  );
-  let next = 0;
-  const uploader = async () => {
-    while (next < keys.length) {
-      const key = keys[next++]!;
-      await stack.objectStore.putObject(key, JSON.stringify({ key, text: `segment ${key}` }));
-    }
-  };
   // s3rver takes about 800 puts/s at this concurrency
-  await Promise.all(Array.from({ length: 32 }, uploader));
+  const keys = await seedOutputs(stack, parentId, STAGE, count, { concurrency: 32 });
   return { parentId, keys };
 }
 

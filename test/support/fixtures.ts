@@ -57,7 +57,7 @@ export async function createExecution(
 
 /** Stores `count` outputs of `stage` for an execution, as its routes would have; returns their keys. */
 export async function seedOutputs(
-  stack: TestStack,
+  stack: Pick<TestStack, 'objectStore'>,
   executionId: string,
   stage: string,
   count: number,
