@@ -1,8 +1,9 @@
 import type { ExecutionRecord } from '../adapters/executions.ts';
+import type { ExecutionSummary } from '../workflows/contract.ts';
 import type { ExecutionDetail, ExecutionResponse } from './schemas.ts';
 
 /** Exactly the contract's ExecutionResponse fields, nothing more. */
-export function toExecutionResponse(record: ExecutionRecord): ExecutionResponse {
+export function toExecutionResponse(record: ExecutionSummary): ExecutionResponse {
   return {
     id: record.id,
     config_id: record.config_id,

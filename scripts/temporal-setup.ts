@@ -1,5 +1,5 @@
 /**
- * `npm run temporal:setup`: registers the service's search attributes (adapters/search-attributes.ts,
+ * `npm run temporal:setup`: registers the service's search attributes (workflows/search-attributes.ts,
  * all Keyword) on the Temporal cluster of TEMPORAL_ADDRESS, namespace TEMPORAL_NAMESPACE. Safe to run
  * again: attributes that exist already are left as they are. The dev server (`npm run dev`, the
  * tests) registers them at start; production clusters need this once per namespace.
@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { searchAttributeNames } from '../adapters/search-attributes.ts';
+import { searchAttributeNames } from '../workflows/search-attributes.ts';
 
 const { temporal } = proto;
 const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;

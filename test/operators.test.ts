@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { getExecution, type ExecutionRecord } from '../adapters/executions.ts';
-import { searchAttributeNames } from '../adapters/search-attributes.ts';
+import { searchAttributeNames } from '../workflows/search-attributes.ts';
 import { reconcilerScheduleId } from '../worker.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import {
@@ -407,24 +407,25 @@ describe('progress, resume and cancel', () => {
     expect(stuck).toMatchObject({
       execution_id: interrupted[0],
       status: 'interrupted',
-      step: 'listStoragePage',
+      step: 'publishPages',
     });
     expect(stuck.last_error).toContain('bucket');
     expect(await run(readme.progress, { 'execution id': replayA })).toContain('completed');
 
     const events = await historyEvents(replayA);
-    expect(scheduledActivities(events, 'publishBatch')).toBe(OBJECTS / 10);
+    // one publishing activity lists and publishes the three pages
+    expect(scheduledActivities(events, 'publishPages')).toBe(1);
     expect(await run(readme.history, { 'execution id': replayA })).toContain('WorkflowExecutionCompleted');
   });
 
   it('resume by signal: the replay tries again (and, the bucket still missing, waits interrupted again)', async () => {
     const id = interrupted[0]!;
-    const listedBefore = scheduledActivities(await historyEvents(id), 'listStoragePage');
+    const listedBefore = scheduledActivities(await historyEvents(id), 'publishPages');
     await run(readme.resume, { 'execution id': id });
     await eventually(async () => {
       const events = await historyEvents(id);
       expect(signals(events, 'resume')).toBe(1);
-      expect(scheduledActivities(events, 'listStoragePage')).toBeGreaterThan(listedBefore);
+      expect(scheduledActivities(events, 'publishPages')).toBeGreaterThan(listedBefore);
     });
     await waitForExecution(broken, id, (item) => item.status === 'interrupted');
     expect(await describeStatus(id)).toBe('WORKFLOW_EXECUTION_STATUS_RUNNING');

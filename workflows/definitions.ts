@@ -1,19 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ExecutionRecord, ExecutionStatus } from '../adapters/executions.ts';
+import type { BulkReplayProgress, BulkReplaySummary, ExecutionSummary, ReplayProgress } from './contract.ts';
 
 /** Update-with-start target: resolves with the new record once the workflow has created it (early return). */
-export const executionCreatedUpdate = defineUpdate<ExecutionRecord>('executionCreated');
-
-export interface ReplayProgress {
-  execution_id: string | undefined;
-  status: ExecutionStatus | 'starting' | 'rejected';
-  step: string;
-  listed: number;
-  published: number;
-  cursor: string | null;
-  last_error: string | null;
-  source_execution_id: string | null;
-}
+export const executionCreatedUpdate = defineUpdate<ExecutionSummary>('executionCreated');
 
 export const progressQuery = defineQuery<ReplayProgress>('progress');
 
@@ -26,4 +15,14 @@ export const REPLAY_WORKFLOW_TYPE = 'replayExecution';
 
 export function replayWorkflowId(executionId: string): string {
   return `replay-${executionId}`;
+}
+
+/** Update-with-start target of a bulk replay: resolves once its record and its list of parents exist. */
+export const bulkReplayCreatedUpdate = defineUpdate<BulkReplaySummary>('bulkReplayCreated');
+export const bulkProgressQuery = defineQuery<BulkReplayProgress>('progress');
+
+export const BULK_REPLAY_WORKFLOW_TYPE = 'bulkReplay';
+
+export function bulkReplayWorkflowId(bulkReplayId: string): string {
+  return `bulk-replay-${bulkReplayId}`;
 }

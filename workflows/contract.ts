@@ -1,0 +1,263 @@
+/**
+ * The replay workflow's own contract: statuses, failure types and the small objects that cross the
+ * workflow boundary (inputs, update results, carried state, outcomes). Plain data only: the
+ * workflow, its activities, the api and the adapters all import these; nothing here imports them.
+ */
+
+export const executionStatuses = ['running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+
+/** Statuses a record never leaves: a late or duplicate run cannot change them. */
+export const finishedStatuses: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
+
+export function isFinished(status: ExecutionStatus): boolean {
+  return finishedStatuses.includes(status);
+}
+
+export const replaySources = ['storage', 'lineage', 'manual'] as const;
+export type ReplaySource = (typeof replaySources)[number];
+
+/** ApplicationFailure types the workflow raises or recognises, and the api maps to answers. */
+export const failureTypes = {
+  /** The requested tag belongs to another execution (409). */
+  tagTaken: 'TagTaken',
+  /** The target pipeline config is gone (404). */
+  configNotFound: 'ConfigNotFound',
+  executionNotFound: 'ExecutionNotFound',
+  /** A step found its execution finished (cancelled, completed, failed): nothing more to publish. */
+  notRunning: 'ExecutionNotRunning',
+  /** The first step could not create the record: the request is refused, nothing was written. */
+  recordNotCreated: 'RecordNotCreated',
+  /** A replay ended `failed`. */
+  replayFailed: 'ReplayFailed',
+  /** A bulk replay's filter matches more executions than one bulk replay takes (400). */
+  tooManyParents: 'TooManyParents',
+} as const;
+
+/** The replay to create, as the api resolved it; its id (UUID v7) is chosen before the workflow starts. */
+export interface NewReplay {
+  id: string;
+  config_id: string;
+  parent_execution_id: string;
+  root_execution_id: string;
+  replay_source: ReplaySource;
+  from_stage: string;
+  to_route: string;
+  /** Relative to the stage folder, normalised; null for the whole stage. */
+  from_path: string | null;
+  tag: string | null;
+  metadata: Record<string, unknown>;
+  workflow_id: string;
+}
+
+/** What the api answers about an execution: exactly the contract's ExecutionResponse fields. */
+export interface ExecutionSummary {
+  id: string;
+  config_id: string;
+  status: ExecutionStatus;
+  started_at: string;
+  completed_at: string | null;
+  parent_execution_id: string | null;
+  replay_source: ReplaySource | null;
+  tag: string | null;
+}
+
+/** How a replay runs; set by the api from its configuration, fixed for the replay's life. */
+export interface ReplaySettings {
+  /** Keys per page: one S3 listing (several past 1,000) and one exactly-once transaction. */
+  pageSize: number;
+  /** Pages per workflow run before continue-as-new: keeps every run's history bounded. */
+  pagesPerRun: number;
+  /** Seconds one publishing activity runs (whole pages) before it reports back to the workflow. */
+  sliceSeconds: number;
+  /** Attempts of one step (activity) before the execution becomes `interrupted`. */
+  stepMaxAttempts: number;
+  /** Start-to-close bound of one publishing activity. */
+  activityTimeoutSeconds: number;
+  /** A publishing activity that has not heartbeaten for this long is retried on another worker. */
+  heartbeatTimeoutSeconds: number;
+  /** Task queue of the long (list and publish) activities; the workflow's own queue stays free for starts. */
+  publishTaskQueue: string;
+}
+
+export interface ReplayWorkflowInput {
+  /** The record to create (or, with `resume`, the one to go on with). */
+  execution: NewReplay;
+  settings: ReplaySettings;
+  /** A new run for an existing record (its workflow closed outside our control): state comes from Postgres. */
+  resume?: boolean;
+  /** Carried across continue-as-new. */
+  carried?: CarriedState;
+}
+
+/** What a workflow run carries over to the next (continue-as-new) or reloads on resume. */
+export interface CarriedState {
+  summary: ExecutionSummary;
+  /** The execution whose storage is read, once resolved (the parent, or a `lineage` ancestor). */
+  sourceExecutionId: string | null;
+  cursor: string | null;
+  listed: number;
+  published: number;
+}
+
+/** What the first step returns: the record as created (or found, for a retried start). */
+export interface StartedReplay {
+  summary: ExecutionSummary;
+  sourceExecutionId: string | null;
+  cursor: string | null;
+  listed: number;
+  published: number;
+}
+
+export interface PublishPagesInput {
+  executionId: string;
+  /** Keys of the replay's first page: small, so its first messages go out at once. */
+  firstPageSize: number;
+  pageSize: number;
+  /** Whole pages this activity may publish before it returns (continue-as-new needs a page count). */
+  maxPages: number;
+  sliceSeconds: number;
+}
+
+/** Where a publishing activity left the replay; the same figures Postgres holds. */
+export interface PublishPagesResult {
+  pages: number;
+  cursor: string | null;
+  listed: number;
+  published: number;
+  sourceExecutionId: string;
+  /** The last page was published and the record marked `completed` in the same transaction. */
+  finished: boolean;
+  /** The record as it stands when finished. */
+  summary: ExecutionSummary | null;
+}
+
+export interface SetStatusInput {
+  executionId: string;
+  status: ExecutionStatus;
+  error?: string | null;
+}
+
+export interface ReplayOutcome {
+  status: ExecutionStatus | 'rejected';
+  execution_id: string;
+  published: number;
+  error: string | null;
+}
+
+export interface ReplayProgress {
+  execution_id: string | undefined;
+  status: ExecutionStatus | 'starting' | 'rejected';
+  step: string;
+  /** Keys read from the store (from_path may select fewer). */
+  listed: number;
+  /** Messages published. */
+  published: number;
+  cursor: string | null;
+  last_error: string | null;
+  source_execution_id: string | null;
+}
+
+/** The replay fields every child of a bulk replay shares (the contract's request, without a tag). */
+export interface BulkReplayFields {
+  replay_source: ReplaySource;
+  from_stage: string;
+  to_route: string;
+  from_path?: string | null;
+  metadata?: Record<string, unknown> | null;
+  config_id?: string | null;
+}
+
+/** Which executions a bulk replay replays, when they are not listed one by one. */
+export interface BulkReplayFilter {
+  config_id?: string | null;
+  tag_prefix?: string | null;
+  status?: ExecutionStatus[] | null;
+  started_after?: string | null;
+  started_before?: string | null;
+}
+
+/** A bulk replay to create; its id (UUID v7) is chosen by the api. */
+export interface NewBulkReplay {
+  id: string;
+  workflow_id: string;
+  replay: BulkReplayFields;
+  /** The parents as given (UUIDs or tags), replayed in this order... */
+  execution_ids: string[] | null;
+  /** ...or the executions a filter matches when the bulk replay is created (oldest first). */
+  filter: BulkReplayFilter | null;
+  max_concurrent: number;
+}
+
+/** What the api answers about a bulk replay; the counts are of its children. */
+export interface BulkReplaySummary {
+  id: string;
+  status: ExecutionStatus;
+  total: number;
+  started: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface BulkReplaySettings {
+  /** Parents checked (and given execution ids) per activity. */
+  windowSize: number;
+  /** Children a workflow run starts before it continues as new (it drains its running ones first). */
+  childrenPerRun: number;
+  stepMaxAttempts: number;
+  /** How each child replay runs. */
+  replay: ReplaySettings;
+}
+
+export interface BulkReplayWorkflowInput {
+  bulk: NewBulkReplay;
+  settings: BulkReplaySettings;
+  /** A new run for a bulk replay whose workflow closed outside our control: state comes from Postgres. */
+  resume?: boolean;
+  carried?: BulkCarriedState;
+}
+
+export interface BulkCarriedState {
+  summary: BulkReplaySummary;
+  /** The first position no earlier run has looked at. */
+  nextPosition: number;
+}
+
+/** A child replay ready to start, at its position in the bulk replay. */
+export interface PreparedChild {
+  position: number;
+  replay: NewReplay;
+}
+
+export interface PrepareChildrenInput {
+  bulkReplayId: string;
+  fromPosition: number;
+  limit: number;
+}
+
+export interface PreparedChildren {
+  /** Valid parents, each with its new execution id; bad ones were marked failed with their error. */
+  children: PreparedChild[];
+  nextPosition: number;
+  /** No position at or after nextPosition is left. */
+  done: boolean;
+}
+
+export interface BulkReplayProgress {
+  id: string;
+  status: ExecutionStatus | 'starting' | 'rejected';
+  step: string;
+  total: number;
+  /** Positions looked at so far (their children started, or refused). */
+  next_position: number;
+  /** Children running now (at most max_concurrent). */
+  running: number;
+  last_error: string | null;
+}
+
+export interface BulkReplayOutcome {
+  status: ExecutionStatus | 'rejected';
+  bulk_replay_id: string;
+  error: string | null;
+}
