@@ -22,6 +22,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
 const dataDir = path.resolve(env.DEV_DATA_DIR || path.join(ROOT, '.data'));
 const logDir = path.join(dataDir, 'logs');
+const runDir = path.join(dataDir, 'run');
 const stackJsonFile = path.join(dataDir, 'stack.json');
 const stackEnvFile = path.join(dataDir, 'stack.env');
 const logFile = (name: string) => path.join(logDir, `${name}.log`);
@@ -161,6 +162,48 @@ function track(list: Service[], service: Service): void {
   });
 }
 
+/** Restart delays of a supervised process: doubling from 1 s to 30 s, reset once it has run a minute. */
+const RESTART_FIRST_DELAY_MS = 1000;
+const RESTART_MAX_DELAY_MS = 30_000;
+const RESTART_STABLE_MS = 60_000;
+
+/**
+ * The api and the worker are supervised: one that dies is started again, with backoff, and the rest
+ * of the stack keeps running (the Temporal server, Postgres and the store hold all the state, and a
+ * new worker picks up where the dead one left off).
+ */
+function supervise(name: string, file: string, childEnv: NodeJS.ProcessEnv): void {
+  let restarts = 0;
+  let delay = RESTART_FIRST_DELAY_MS;
+  let current: ManagedProcess | undefined;
+  const service: Service = {
+    name,
+    logFile: logFile(name),
+    exited: new Promise(() => {}), // a supervised process dying is not the stack's end
+    stop: async () => current?.stop(),
+    kill: () => current && managed(current, logFile(name)).kill(),
+  };
+  apps.push(service);
+  const launch = () => {
+    const startedAt = Date.now();
+    current = startNodeProcess(name, file, childEnv);
+    // <data>/run/<name>.pid: which process is the api or the worker now (operators, tests)
+    void writeFile(path.join(runDir, `${name}.pid`), `${current.child.pid}\n`).catch(() => {});
+    void current.exited.then(async (how) => {
+      if (stopping) return;
+      if (Date.now() - startedAt > RESTART_STABLE_MS) delay = RESTART_FIRST_DELAY_MS;
+      restarts += 1;
+      process.stderr.write(
+        `[dev] ${name} exited unexpectedly (${how}); restarting it in ${delay / 1000} s (restart ${restarts}); see ${logFile(name)}\n`,
+      );
+      await sleep(delay);
+      delay = Math.min(delay * 2, RESTART_MAX_DELAY_MS);
+      if (!stopping) launch();
+    });
+  };
+  launch();
+}
+
 function managed(child: ManagedProcess, log: string): Service {
   return {
     name: child.name,
@@ -281,15 +324,14 @@ function stackEnv(
   };
 }
 
-function startNodeProcess(name: string, file: string, childEnv: NodeJS.ProcessEnv): void {
+function startNodeProcess(name: string, file: string, childEnv: NodeJS.ProcessEnv): ManagedProcess {
   // plain node, not the tsx CLI: signals then reach the process itself rather than a wrapper
   const args = ['--import', 'tsx', path.join(ROOT, file)];
-  const child = startManagedProcess(name, process.execPath, args, {
+  return startManagedProcess(name, process.execPath, args, {
     logFile: logFile(name),
     env: childEnv,
     cwd: ROOT,
   });
-  track(apps, managed(child, logFile(name)));
 }
 
 async function waitUntilReady(url: string): Promise<boolean> {
@@ -325,6 +367,7 @@ async function start(): Promise<void> {
   const startedAt = Date.now();
   await exitIfPortsTaken();
   await mkdir(logDir, { recursive: true });
+  await mkdir(runDir, { recursive: true });
   await rm(stackJsonFile, { force: true }); // left by a run that did not stop cleanly
   const temporalCli = await findTemporalCli(say);
 
@@ -341,8 +384,8 @@ async function start(): Promise<void> {
 
   const apiKey = await localApiKey();
   const variables = stackEnv(temporal, databaseUrl, s3, apiKey);
-  startNodeProcess('api', 'api/main.ts', { ...env, ...variables });
-  startNodeProcess('worker', 'worker.ts', { ...env, ...variables });
+  supervise('api', 'api/main.ts', { ...env, ...variables });
+  supervise('worker', 'worker.ts', { ...env, ...variables });
   const apiUrl = `http://127.0.0.1:${ports.DEV_API_PORT}`;
   if (!(await waitUntilReady(`${apiUrl}/readyz`))) {
     abortIfStopping();

@@ -86,6 +86,10 @@ async function readStackJson(process: DevProcess, timeoutMs = 120_000): Promise<
   return JSON.parse(await readFile(file, 'utf8'));
 }
 
+function workerLog(): Promise<string> {
+  return readFile(path.join(dataDir, 'logs', 'worker.log'), 'utf8').catch(() => '');
+}
+
 async function stopDev(process: DevProcess): Promise<number | null> {
   process.child.kill('SIGINT');
   const code = await Promise.race([process.exited, sleep(60_000).then(() => 'timeout' as const)]);
@@ -167,6 +171,47 @@ describe('npm run dev', { timeout: 300_000 }, () => {
     expect(created.status).toBe(201);
     configId = ((await created.json()) as any).id;
     expect(configId).toBeTruthy();
+  });
+
+  it('restarts a worker that dies, and keeps the rest of the stack running', async () => {
+    const pidFile = path.join(dataDir, 'run', 'worker.pid');
+    const firstPid = Number(await readFile(pidFile, 'utf8'));
+    process.kill(firstPid, 'SIGKILL');
+    let secondPid = firstPid;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      secondPid = Number(await readFile(pidFile, 'utf8').catch(() => String(firstPid)));
+      if (secondPid !== firstPid && (await workerLog()).split('worker started').length > 2) break;
+      await sleep(250);
+    }
+    expect(dev!.output()).toMatch(/\[dev\] worker exited unexpectedly \(SIGKILL\); restarting it in 1 s/);
+    expect(secondPid).not.toBe(firstPid);
+    expect(() => process.kill(secondPid, 0)).not.toThrow();
+    expect(dev!.child.exitCode).toBeNull();
+    // the restarted worker runs replays
+    const stack = await readStackJson(dev!);
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.api_key}` };
+    const parent = await fetch(`${stack.api_url}/api/v1/executions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ config_id: configId }),
+    });
+    expect(parent.status).toBe(201);
+    const parentId = ((await parent.json()) as any).id;
+    const replay = await fetch(`${stack.api_url}/api/v1/executions/${parentId}/replay`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ replay_source: 'storage', from_stage: 'a', to_route: 'r' }),
+    });
+    expect(replay.status).toBe(200);
+    const replayId = ((await replay.json()) as any).id;
+    let status = 'running';
+    while (status === 'running' && Date.now() < deadline + 30_000) {
+      await sleep(250);
+      const shown = await fetch(`${stack.api_url}/api/v1/executions/${replayId}`, { headers });
+      status = ((await shown.json()) as any).status;
+    }
+    expect(status).toBe('completed');
   });
 
   it('stops everything on SIGINT and exits 0', async () => {
