@@ -13,7 +13,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { createReconcileActivities, createReplayActivities } from './activities/index.ts';
-import { loadConfigOrExit, type AppConfig } from './adapters/config.ts';
+import { loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
 import { createPool } from './adapters/database.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
 import {
@@ -29,7 +29,10 @@ import { initTracing, temporalWorkerTracing } from './adapters/tracing.ts';
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
 export interface ReplayWorkerHandle {
-  worker: Worker;
+  /** One Temporal worker per role: the workflow task queue's, the publish task queue's. */
+  workers: Worker[];
+  /** True while every worker of the process polls. */
+  isRunning(): boolean;
   /** Runs until shutdown() (or a signal); then closes every resource. */
   run(): Promise<void>;
   shutdown(): void;
@@ -70,42 +73,80 @@ export async function createReplayWorker(
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   await ensureReconcilerSchedule(temporal, config);
-  const worker = await Worker.create({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...(options.identity ? { identity: options.identity } : {}),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: {
-      ...createReplayActivities({ pool, objectStore, routeQueue, logger }),
-      ...createReconcileActivities({ pool, temporal, logger }),
-    },
-    interceptors: {
-      activity: [
-        ...(tracing?.activity ?? []),
-        activityFailureMetrics,
-        requestCorrelationLogging(temporal, logger),
-      ],
-      ...(tracing && !options.workflowBundle ? { workflowModules: tracing.workflowModules } : {}),
-    },
-    ...(tracing ? { sinks: tracing.sinks } : {}),
-    maxConcurrentActivityTaskExecutions: 20,
-  });
+  const activities = {
+    ...createReplayActivities({ pool, objectStore, routeQueue, logger }),
+    ...createReconcileActivities({ pool, temporal, logger }),
+  };
+  const activityInterceptors = [
+    ...(tracing?.activity ?? []),
+    activityFailureMetrics,
+    requestCorrelationLogging(temporal, logger),
+  ];
+  const workers: Worker[] = [];
+  // Two task queues, so the first workflow task of a new replay never waits behind the list and
+  // publish work of running ones: the workflow queue carries workflow tasks (with the local
+  // activities that start a replay and change its status), the publish queue the long activities.
+  if (config.WORKER_ROLES.includes('workflows')) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        ...(options.identity ? { identity: options.identity } : {}),
+        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+        activities,
+        interceptors: {
+          activity: activityInterceptors,
+          ...(tracing && !options.workflowBundle ? { workflowModules: tracing.workflowModules } : {}),
+        },
+        ...(tracing ? { sinks: tracing.sinks } : {}),
+      }),
+    );
+  }
+  if (config.WORKER_ROLES.includes('publish')) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: publishTaskQueueOf(config),
+        ...(options.identity ? { identity: `${options.identity}-publish` } : {}),
+        activities: { publishPages: activities.publishPages },
+        interceptors: { activity: activityInterceptors },
+        maxConcurrentActivityTaskExecutions: config.WORKER_PUBLISH_CONCURRENCY,
+      }),
+    );
+  }
   let metricsServer: Server | undefined;
   if (options.metricsPort !== undefined) {
     metricsServer = await startMetricsServer(options.metricsPort);
     logger.info({ url: metricsServerUrl(metricsServer) }, 'worker metrics listening');
   }
   return {
-    worker,
-    shutdown: () => worker.shutdown(),
+    workers,
+    isRunning: () => workers.every((worker) => worker.getState() === 'RUNNING'),
+    shutdown() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
     async run() {
       try {
         logger.info(
-          { task_queue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS },
+          {
+            roles: config.WORKER_ROLES,
+            task_queue: config.TEMPORAL_TASK_QUEUE,
+            publish_task_queue: publishTaskQueueOf(config),
+            temporal: config.TEMPORAL_ADDRESS,
+          },
           'worker started',
         );
-        await worker.run();
+        // one worker failing stops the others: the process is whole or not running
+        await Promise.all(
+          workers.map((worker) =>
+            worker.run().catch((error: unknown) => {
+              for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+              throw error;
+            }),
+          ),
+        );
       } finally {
         await routeQueue.stop().catch(() => {});
         await pool.end().catch(() => {});
@@ -126,7 +167,7 @@ export async function createReplayWorker(
  */
 function requestCorrelationLogging(temporal: Client, logger: Logger): ActivityInterceptorsFactory {
   const activities: Record<string, string> = {
-    createExecutionRecord: 'execution record created for request',
+    startReplay: 'replay started for request',
     loadReplayState: 'replay resumed for request',
   };
   return (ctx) => ({

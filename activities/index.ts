@@ -1,4 +1,19 @@
-export { createReplayActivities, failureTypes } from './replay-activities.ts';
-export type * from './replay-activities.ts';
+import type { ReplayActivityDependencies } from './dependencies.ts';
+import { createPublishActivities } from './publish-pages.ts';
+import { createStatusActivities } from './replay-status.ts';
+import { createStartActivities } from './start-replay.ts';
+
+export type { ReplayActivityDependencies } from './dependencies.ts';
 export { createReconcileActivities, reconcileClosedReplays } from './reconcile.ts';
 export type * from './reconcile.ts';
+
+/** Every activity of a replay, by name, as the worker registers them. */
+export function createReplayActivities(deps: ReplayActivityDependencies) {
+  return {
+    ...createStartActivities(deps),
+    ...createPublishActivities(deps),
+    ...createStatusActivities(deps),
+  };
+}
+
+export type ReplayActivities = ReturnType<typeof createReplayActivities>;

@@ -64,6 +64,16 @@ export const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('execution-replay'),
+  /** Task queue of the long list-and-publish activities; default `<TEMPORAL_TASK_QUEUE>-publish`. */
+  TEMPORAL_PUBLISH_TASK_QUEUE: z.string().min(1).optional(),
+  /** What this worker process polls: `workflows` (replay starts, workflow tasks), `publish` (list and publish), or both. */
+  WORKER_ROLES: z
+    .string()
+    .transform((value) => value.split(',').map((role) => role.trim()))
+    .pipe(z.array(z.enum(['workflows', 'publish'])).min(1))
+    .default(['workflows', 'publish']),
+  /** Publishing activities one worker process runs at once (each holds a database connection while it commits a page). */
+  WORKER_PUBLISH_CONCURRENCY: positiveInt.default(8),
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL'),
   DATABASE_SCHEMA: z
@@ -123,13 +133,22 @@ export const configSchema = z.object({
   REPLAY_PAGES_PER_RUN: positiveInt.default(20),
   /** Attempts of one replay step (with backoff up to 30 s) before the execution becomes `interrupted`. */
   REPLAY_STEP_MAX_ATTEMPTS: positiveInt.default(10),
-  /** Start-to-close timeout of one list or publish step: how soon a step lost with a dead worker is retried. */
-  REPLAY_ACTIVITY_TIMEOUT_SECONDS: positiveInt.default(60),
+  /** Start-to-close bound of one publishing activity (a slice of pages); a dead worker is noticed sooner, by its heartbeat. */
+  REPLAY_ACTIVITY_TIMEOUT_SECONDS: positiveInt.default(300),
+  /** A publishing activity that has not heartbeaten (once a page) for this long is retried on another worker. */
+  REPLAY_HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(10),
+  /** Seconds one publishing activity runs before it reports progress to the workflow. */
+  REPLAY_SLICE_SECONDS: positiveInt.default(30),
   /** How often the reconciler looks for replays whose workflow closed outside the service. */
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
+
+/** The publish task queue: its own setting, or the workflow task queue's name with `-publish`. */
+export function publishTaskQueueOf(config: AppConfig): string {
+  return config.TEMPORAL_PUBLISH_TASK_QUEUE ?? `${config.TEMPORAL_TASK_QUEUE}-publish`;
+}
 
 /** Variables without a default: every process and every deployment must set them. */
 export const requiredVariables = Object.entries(configSchema.shape)
@@ -142,7 +161,14 @@ export class ConfigError extends Error {}
 export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = configSchema.safeParse(cleaned);
-  if (result.success) return result.data;
+  if (result.success) {
+    const config = result.data;
+    if (config.REPLAY_SLICE_SECONDS >= config.REPLAY_ACTIVITY_TIMEOUT_SECONDS)
+      throw new ConfigError(
+        'configuration error: REPLAY_SLICE_SECONDS must be below REPLAY_ACTIVITY_TIMEOUT_SECONDS',
+      );
+    return config;
+  }
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0]);
   const message =

@@ -1,10 +1,13 @@
+import {
+  finishedStatuses,
+  type ExecutionStatus,
+  type ExecutionSummary,
+  type NewReplay,
+  type ReplaySource,
+  type StartedReplay,
+} from '../workflows/contract.ts';
 import type { Queryable } from './database.ts';
 import { isUuid } from './ids.ts';
-
-export const executionStatuses = ['running', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
-export type ExecutionStatus = (typeof executionStatuses)[number];
-export const replaySources = ['storage', 'lineage', 'manual'] as const;
-export type ReplaySource = (typeof replaySources)[number];
 
 export interface ExecutionRecord {
   id: string;
@@ -88,6 +91,67 @@ export async function insertExecutionIfAbsent(
   return stored;
 }
 
+/**
+ * A replay's first step in one transaction: its record (idempotent by id) and its routes marked
+ * started. Returns the stored record, which a retried step finds as the first attempt left it.
+ */
+export async function insertReplayWithRoutes(
+  db: Queryable,
+  replay: NewReplay,
+  routes: string[],
+  sourceExecutionId: string | null,
+): Promise<ExecutionRecord> {
+  await db.query(
+    `INSERT INTO executions (id, config_id, status, parent_execution_id, root_execution_id, replay_source,
+       from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id)
+     VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      replay.id,
+      replay.config_id,
+      replay.parent_execution_id,
+      replay.root_execution_id,
+      replay.replay_source,
+      replay.from_stage,
+      replay.to_route,
+      replay.from_path,
+      replay.tag,
+      JSON.stringify(replay.metadata),
+      replay.workflow_id,
+      sourceExecutionId,
+    ],
+  );
+  await markRoutesStarted(db, replay.id, routes);
+  const stored = await getExecution(db, replay.id);
+  if (!stored) throw new Error(`execution ${replay.id} vanished after insert`);
+  return stored;
+}
+
+/** The contract's ExecutionResponse fields of a record. */
+export function executionSummary(record: ExecutionRecord): ExecutionSummary {
+  return {
+    id: record.id,
+    config_id: record.config_id,
+    status: record.status,
+    started_at: record.started_at,
+    completed_at: record.completed_at,
+    parent_execution_id: record.parent_execution_id,
+    replay_source: record.replay_source,
+    tag: record.tag,
+  };
+}
+
+/** Where a replay stands, as a workflow run takes it over. */
+export function replayStateOf(record: ExecutionRecord): StartedReplay {
+  return {
+    summary: executionSummary(record),
+    sourceExecutionId: record.source_execution_id,
+    cursor: record.replay_cursor,
+    listed: record.listed_count,
+    published: record.published_count,
+  };
+}
+
 export async function getExecution(db: Queryable, id: string): Promise<ExecutionRecord | undefined> {
   const result = await db.query<ExecutionRow>(`SELECT ${COLUMNS} FROM executions WHERE id = $1`, [id]);
   return result.rows[0] ? toRecord(result.rows[0]) : undefined;
@@ -151,31 +215,49 @@ export async function setSourceExecution(
   ]);
 }
 
+/** What happened to a page's compare-and-set of the replay cursor (commitReplayPage). */
+export type PageCommit =
+  | { kind: 'applied'; publishedBefore: number; record: ExecutionRecord }
+  /** Another attempt of the step moved the cursor first: this one must not publish. */
+  | { kind: 'cursor-moved'; cursor: string | null }
+  /** The record is no longer `running` (cancelled, finished, interrupted by the reconciler). */
+  | { kind: 'not-running'; status: ExecutionStatus }
+  | { kind: 'not-found' };
+
 /**
- * Compare-and-set of the replay cursor: applies a page only if the cursor still stands where the page
- * started. Returns false when the page was applied already (a retried activity): the caller rolls back.
+ * The first half of a page's exactly-once transaction: compare-and-set of the replay cursor, the
+ * counters, and on the last page the `completed` status, in one statement that also locks the
+ * row until the caller commits the page's messages. Call inside a transaction.
  */
-export async function advanceReplayCursor(
+export async function commitReplayPage(
   db: Queryable,
-  update: {
+  page: {
     id: string;
     expectedCursor: string | null;
     newCursor: string | null;
     listed: number;
     published: number;
+    last: boolean;
   },
-): Promise<boolean> {
-  const result = await db.query(
+): Promise<PageCommit> {
+  const result = await db.query<ExecutionRow>(
     `UPDATE executions
         SET replay_cursor = $3, listed_count = listed_count + $4, published_count = published_count + $5,
+            status = CASE WHEN $6::boolean THEN 'completed' ELSE status END,
+            completed_at = CASE WHEN $6::boolean THEN now() ELSE completed_at END,
             updated_at = now()
-      WHERE id = $1 AND replay_cursor IS NOT DISTINCT FROM $2`,
-    [update.id, update.expectedCursor, update.newCursor, update.listed, update.published],
+      WHERE id = $1 AND status = 'running' AND replay_cursor IS NOT DISTINCT FROM $2
+      RETURNING ${COLUMNS}`,
+    [page.id, page.expectedCursor, page.newCursor, page.listed, page.published, page.last],
   );
-  return result.rowCount === 1;
+  const row = result.rows[0];
+  if (row)
+    return { kind: 'applied', publishedBefore: row.published_count - page.published, record: toRecord(row) };
+  const current = await getExecution(db, page.id);
+  if (!current) return { kind: 'not-found' };
+  if (current.status !== 'running') return { kind: 'not-running', status: current.status };
+  return { kind: 'cursor-moved', cursor: current.replay_cursor };
 }
-
-export const terminalStatuses: readonly ExecutionStatus[] = ['completed', 'failed', 'cancelled'];
 
 /**
  * Moves a record to a status (idempotent); completed_at is set for terminal ones. A terminal status
@@ -188,7 +270,7 @@ export async function setExecutionStatus(
   status: ExecutionStatus,
   error: string | null = null,
 ): Promise<ExecutionRecord | undefined> {
-  const final = terminalStatuses.includes(status);
+  const final = finishedStatuses.includes(status);
   const result = await db.query<ExecutionRow>(
     `UPDATE executions
         SET status = $2, error = $3, updated_at = now(),

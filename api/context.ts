@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import type { AppConfig } from '../adapters/config.ts';
+import { publishTaskQueueOf, type AppConfig } from '../adapters/config.ts';
+import type { ReplaySettings } from '../workflows/contract.ts';
 import type pg from 'pg';
 import type { Logger } from '../adapters/logger.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
@@ -22,11 +23,10 @@ export interface ApiDependencies {
   /** Body size and rate limits (api/limits.ts); DEFAULT_LIMITS for what is left out. */
   limits?: Partial<ApiLimits>;
   settings: {
+    /** Task queue of the replay workflows. */
     taskQueue: string;
-    pageSize: number;
-    pagesPerRun: number;
-    stepMaxAttempts: number;
-    activityTimeoutSeconds: number;
+    /** How every replay this api starts runs (page size, timeouts, publish task queue). */
+    replay: ReplaySettings;
     /** Bound on each call to Temporal, Postgres or S3 while serving a request. */
     dependencyTimeoutMs: number;
   };
@@ -48,11 +48,20 @@ export function apiSettingsFromConfig(
 ): ApiDependencies['settings'] {
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    pageSize: config.REPLAY_PAGE_SIZE,
-    pagesPerRun: config.REPLAY_PAGES_PER_RUN,
-    stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
-    activityTimeoutSeconds: config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
+    replay: replaySettingsFromConfig(config),
     dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
     ...overrides,
+  };
+}
+
+export function replaySettingsFromConfig(config: AppConfig): ReplaySettings {
+  return {
+    pageSize: config.REPLAY_PAGE_SIZE,
+    pagesPerRun: config.REPLAY_PAGES_PER_RUN,
+    sliceSeconds: config.REPLAY_SLICE_SECONDS,
+    stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
+    activityTimeoutSeconds: config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
+    heartbeatTimeoutSeconds: config.REPLAY_HEARTBEAT_TIMEOUT_SECONDS,
+    publishTaskQueue: publishTaskQueueOf(config),
   };
 }

@@ -6,11 +6,10 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ExecutionRecord } from '../adapters/executions.ts';
-import { searchAttributes } from '../adapters/search-attributes.ts';
+import { replaySearchAttributes } from '../workflows/search-attributes.ts';
 import { executionCreatedUpdate, REPLAY_WORKFLOW_TYPE, replayWorkflowId } from '../workflows/definitions.ts';
-import type { ReplayWorkflowInput, replayExecution } from '../workflows/replay-execution.ts';
-import { failureTypes } from '../activities/replay-activities.ts';
+import { failureTypes, type ExecutionSummary, type ReplayWorkflowInput } from '../workflows/contract.ts';
+import type { replayExecution } from '../workflows/replay-execution.ts';
 import { withTimeout } from './dependency-errors.ts';
 import { ApiError } from './errors.ts';
 
@@ -43,20 +42,10 @@ export async function startReplayWorkflow(
   temporal: Client,
   input: ReplayWorkflowInput,
   options: { taskQueue: string; timeoutMs: number; memo: Record<string, unknown>; idempotent: boolean },
-): Promise<ExecutionRecord | 'already-closed'> {
+): Promise<ExecutionSummary | 'already-closed'> {
   const execution = input.execution;
   const workflowId = replayWorkflowId(execution.id);
-  const typedSearchAttributes = [
-    { key: searchAttributes.ExecutionId, value: execution.id },
-    { key: searchAttributes.ParentExecutionId, value: execution.parent_execution_id! },
-    { key: searchAttributes.RootExecutionId, value: execution.root_execution_id },
-    { key: searchAttributes.ConfigId, value: execution.config_id },
-    { key: searchAttributes.ReplaySource, value: execution.replay_source },
-    { key: searchAttributes.ReplayStatus, value: 'running' },
-    { key: searchAttributes.FromStage, value: execution.from_stage },
-    { key: searchAttributes.ToRoute, value: execution.to_route },
-    ...(execution.tag ? [{ key: searchAttributes.ExecutionTag, value: execution.tag }] : []),
-  ];
+  const typedSearchAttributes = replaySearchAttributes(execution);
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof replayExecution>(
     REPLAY_WORKFLOW_TYPE,
     {

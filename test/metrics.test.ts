@@ -1,3 +1,4 @@
+import { apiSettingsFromConfig } from '../api/context.ts';
 /**
  * The operators' signals of a replay on the real services: Prometheus metrics (api `GET /metrics`, the
  * worker's registry and its metrics server), OpenTelemetry traces from the HTTP request through the
@@ -73,14 +74,7 @@ beforeAll(async () => {
     objectStore: base.objectStore,
     routeQueue: base.routeQueue,
     logger: apiLogs.logger,
-    settings: {
-      taskQueue: base.config.TEMPORAL_TASK_QUEUE,
-      pageSize: base.config.REPLAY_PAGE_SIZE,
-      pagesPerRun: base.config.REPLAY_PAGES_PER_RUN,
-      stepMaxAttempts: base.config.REPLAY_STEP_MAX_ATTEMPTS,
-      activityTimeoutSeconds: base.config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
-      dependencyTimeoutMs: 10_000,
-    },
+    settings: apiSettingsFromConfig(base.config, { dependencyTimeoutMs: 10_000 }),
   });
   stack = { ...base, temporal, app };
   // a worker that bundles the workflows itself, so tracing's workflow interceptors are in the bundle
@@ -91,7 +85,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (worker?.handle.worker.getState() === 'RUNNING') worker.handle.shutdown();
+  worker?.handle.shutdown();
   await worker?.running.catch(() => {});
   await base?.close();
 });
@@ -184,12 +178,10 @@ describe('a replay, seen by operators', () => {
       expect.arrayContaining([
         'UpdateWithStartWorkflow:executionCreated',
         'RunWorkflow:replayExecution',
-        'StartActivity:createExecutionRecord',
-        'RunActivity:createExecutionRecord',
-        'RunActivity:startRoutes',
-        'RunActivity:listStoragePage',
-        'RunActivity:publishBatch',
-        'RunActivity:setExecutionStatus',
+        'StartActivity:startReplay',
+        'RunActivity:startReplay',
+        'StartActivity:publishPages',
+        'RunActivity:publishPages',
       ]),
     );
     const start = inTrace.find((span) => span.name === 'UpdateWithStartWorkflow:executionCreated')!;
@@ -197,9 +189,8 @@ describe('a replay, seen by operators', () => {
     expect(start.attributes['temporalWorkflowId']).toBe(replayWorkflowId(replayId));
     const run = inTrace.find((span) => span.name === 'RunWorkflow:replayExecution')!;
     expect(run.parentSpanId).toBe(start.spanContext().spanId);
-    expect(inTrace.filter((span) => span.name === 'RunActivity:publishBatch')).toHaveLength(
-      Math.ceil(OBJECTS / 10),
-    );
+    // one publishing activity lists and publishes every page of this small replay
+    expect(inTrace.filter((span) => span.name === 'RunActivity:publishPages')).toHaveLength(1);
   });
 
   it('api log lines carry the correlation id (and the trace id); worker lines the execution and workflow ids', async () => {
@@ -215,7 +206,7 @@ describe('a replay, seen by operators', () => {
     let created: LogLine | undefined;
     while (!created && Date.now() < deadline) {
       created = workerLogs.lines.find(
-        (line) => line.msg === 'execution record created for request' && line.execution_id === replayId,
+        (line) => line.msg === 'replay started for request' && line.execution_id === replayId,
       );
       if (!created) await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -223,7 +214,7 @@ describe('a replay, seen by operators', () => {
 
     const activityLines = workerLogs.lines.filter((line) => typeof line.activity === 'string');
     expect(activityLines.map((line) => line.msg)).toEqual(
-      expect.arrayContaining(['execution record ready', 'routes started', 'execution status changed']),
+      expect.arrayContaining(['replay started', 'replay completed']),
     );
     for (const line of activityLines.filter(
       (item) => item.execution_id === replayId || item.workflow_id === replayWorkflowId(replayId),
@@ -243,7 +234,7 @@ describe('failures', () => {
     try {
       await broken.startWorker();
       const before = await metricValue('replay_activity_failures_total', {
-        activity_type: 'listStoragePage',
+        activity_type: 'publishPages',
       });
       const configId = (await registerConfig(broken)).id;
       const parent = await createExecution(broken, configId);
@@ -255,7 +246,7 @@ describe('failures', () => {
       expect(response.status, JSON.stringify(response.body)).toBe(200);
       await waitForExecution(broken, response.body.id, (record) => record.status === 'interrupted');
       expect(
-        await metricValue('replay_activity_failures_total', { activity_type: 'listStoragePage' }),
+        await metricValue('replay_activity_failures_total', { activity_type: 'publishPages' }),
       ).toBeGreaterThan(before);
       expect(await metricValue('replay_replays_interrupted_total')).toBeGreaterThanOrEqual(1);
       const cancelled = await requestJson(broken, 'POST', `/api/v1/executions/${response.body.id}/cancel`);

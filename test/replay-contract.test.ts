@@ -1,3 +1,4 @@
+import { apiSettingsFromConfig } from '../api/context.ts';
 /**
  * The replay endpoint against the contract (seed/replay-execution-api.txt) and DESIGN.md section 4:
  * every validation row with its status and exact body shape, on the real services.
@@ -257,14 +258,7 @@ describe('503: a dependency is down, answered within a bounded time', () => {
 });
 
 function settingsOf() {
-  return {
-    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
-    pageSize: 1000,
-    pagesPerRun: 50,
-    stepMaxAttempts: 10,
-    activityTimeoutSeconds: 60,
-    dependencyTimeoutMs: 5000,
-  };
+  return apiSettingsFromConfig(stack.config);
 }
 
 function appDependencies() {

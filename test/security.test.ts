@@ -1,3 +1,4 @@
+import { apiSettingsFromConfig } from '../api/context.ts';
 /**
  * Security and hostile input (README, Security): bearer API keys (401, 403, open endpoints), keys
  * never logged, the api refusing to start without a key, body, depth, size and length limits, the
@@ -651,6 +652,9 @@ describe('docs/least-privilege.sql', () => {
         DATABASE_SCHEMA: names.app_schema,
         PGBOSS_SCHEMA: names.queue_schema,
         TEMPORAL_TASK_QUEUE: `least-privilege-${suffix}`,
+        // several pages, so every page statement runs as the app role
+        REPLAY_PAGE_SIZE: 2,
+        REPLAY_PAGES_PER_RUN: 2,
       };
       const pool = createPool({
         url: config.DATABASE_URL,
@@ -670,7 +674,7 @@ describe('docs/least-privilege.sql', () => {
       });
       const running = worker.run();
       cleanups.unshift(async () => {
-        if (worker.worker.getState() === 'RUNNING') worker.shutdown();
+        worker.shutdown();
         await running.catch(() => {});
       });
       const app = createApp({
@@ -681,14 +685,7 @@ describe('docs/least-privilege.sql', () => {
         logger: stack.logger,
         auth: stack.auth,
         limits: stack.limits,
-        settings: {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          pageSize: 2,
-          pagesPerRun: 2,
-          stepMaxAttempts: 3,
-          activityTimeoutSeconds: 30,
-          dependencyTimeoutMs: 10_000,
-        },
+        settings: apiSettingsFromConfig(config, { dependencyTimeoutMs: 10_000 }),
       });
       const local: TestStack = { ...stack, app, pool, routeQueue, config };
 
@@ -758,13 +755,6 @@ function appWith(
     logger,
     auth,
     limits,
-    settings: {
-      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
-      pageSize: stack.config.REPLAY_PAGE_SIZE,
-      pagesPerRun: stack.config.REPLAY_PAGES_PER_RUN,
-      stepMaxAttempts: stack.config.REPLAY_STEP_MAX_ATTEMPTS,
-      activityTimeoutSeconds: stack.config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
-      dependencyTimeoutMs: 10_000,
-    },
+    settings: apiSettingsFromConfig(stack.config, { dependencyTimeoutMs: 10_000 }),
   });
 }

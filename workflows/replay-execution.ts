@@ -13,43 +13,22 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CarriedState, ListedPage, ReplayActivities } from '../activities/index.ts';
-import type { ExecutionRecord, ExecutionStatus, NewExecution } from '../adapters/executions.ts';
-import { searchAttributes } from '../adapters/search-attributes.ts';
+import type { ReplayActivities } from '../activities/index.ts';
 import {
-  cancelSignal,
-  executionCreatedUpdate,
-  progressQuery,
-  resumeSignal,
+  failureTypes,
+  isFinished,
+  type CarriedState,
+  type ExecutionStatus,
+  type ExecutionSummary,
+  type ReplayOutcome,
   type ReplayProgress,
-} from './definitions.ts';
+  type ReplayWorkflowInput,
+  type StartedReplay,
+} from './contract.ts';
+import { cancelSignal, executionCreatedUpdate, progressQuery, resumeSignal } from './definitions.ts';
+import { searchAttributes } from './search-attributes.ts';
 
-export interface ReplayWorkflowInput {
-  /** The record to create; its id is chosen by the api (UUID v7) before the workflow starts. */
-  execution: NewExecution & {
-    replay_source: NonNullable<NewExecution['replay_source']>;
-    from_stage: string;
-    to_route: string;
-  };
-  pageSize: number;
-  /** Pages per run before continue-as-new: keeps every run's history bounded. */
-  pagesPerRun: number;
-  /** Attempts of one step (activity) before the execution becomes `interrupted`. */
-  stepMaxAttempts: number;
-  /** Start-to-close timeout of one list or publish step: how soon a step lost with a dead worker is retried. */
-  activityTimeoutSeconds?: number;
-  /** A new run for an existing record (its workflow closed outside our control): state comes from Postgres. */
-  resume?: boolean;
-  /** Carried across continue-as-new, or loaded from Postgres when a closed replay is resumed. */
-  carried?: CarriedState;
-}
-
-export interface ReplayOutcome {
-  status: ExecutionStatus | 'rejected';
-  execution_id: string;
-  published: number;
-  error: string | null;
-}
+export type { ReplayWorkflowInput, ReplayOutcome } from './contract.ts';
 
 /**
  * Bytes of history after which a run continues as new, whatever pagesPerRun says: far below
@@ -74,41 +53,50 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * One replay: a local activity creates the record and starts the routes inside the first workflow
+ * task (the api's update-with-start returns with it), then heartbeating activities on the publish
+ * task queue list and publish whole pages, each page exactly once, until the last page's
+ * transaction marks the record `completed`. A 10-object replay is two workflow tasks and one
+ * activity; a large one continues as new every `pagesPerRun` pages.
+ */
 export async function replayExecution(input: ReplayWorkflowInput): Promise<ReplayOutcome> {
-  const executionId = input.execution.id;
+  const { execution, settings } = input;
+  const executionId = execution.id;
   const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
-  // The api waits for this one (update-with-start): a local activity, run inside the first workflow
-  // task with no round trip through the server, and a small budget so a dead database fails the request.
-  const recordActivities = proxyLocalActivities<ReplayActivities>({
+  // The api waits for this one (update-with-start): run inside the first workflow task with no round
+  // trip through the server, and a small budget so a dead database fails the request.
+  const startActivities = proxyLocalActivities<ReplayActivities>({
     startToCloseTimeout: '10s',
     retry: { ...retry, maximumAttempts: 3 },
   });
-  const stepActivities = proxyActivities<ReplayActivities>({
-    startToCloseTimeout: `${input.activityTimeoutSeconds ?? 60}s`,
-    retry: { ...retry, maximumAttempts: input.stepMaxAttempts },
-  });
   // Status changes must land eventually, whatever the outage: retried without limit.
-  const statusActivities = proxyActivities<ReplayActivities>({ startToCloseTimeout: '30s', retry });
+  const statusActivities = proxyLocalActivities<ReplayActivities>({ startToCloseTimeout: '30s', retry });
+  // The long work, on its own task queue: it never delays the first workflow task of a new replay.
+  const publishActivities = proxyActivities<ReplayActivities>({
+    taskQueue: settings.publishTaskQueue,
+    startToCloseTimeout: `${settings.activityTimeoutSeconds}s`,
+    heartbeatTimeout: `${settings.heartbeatTimeoutSeconds}s`,
+    retry: { ...retry, maximumAttempts: settings.stepMaxAttempts },
+  });
 
-  const carried = input.carried;
-  let record: ExecutionRecord | undefined = carried?.record;
+  let summary: ExecutionSummary | undefined = input.carried?.summary;
   let rejection: ApplicationFailure | undefined;
-  let source = carried?.source ?? null;
-  let routesStarted = carried?.routesStarted ?? false;
-  let cursor = carried?.cursor ?? null;
-  let listed = carried?.listed ?? 0;
-  let published = carried?.published ?? 0;
-  let status: ReplayProgress['status'] = record ? 'running' : 'starting';
+  let sourceExecutionId = input.carried?.sourceExecutionId ?? null;
+  let cursor = input.carried?.cursor ?? null;
+  let listed = input.carried?.listed ?? 0;
+  let published = input.carried?.published ?? 0;
+  let status: ReplayProgress['status'] = summary ? 'running' : 'starting';
   let step = 'starting';
-  let lastError: string | null = record?.error ?? null;
+  let lastError: string | null = null;
   let resumeGeneration = 0;
 
   const mainScope = new CancellationScope();
 
   setHandler(executionCreatedUpdate, async () => {
-    await condition(() => record !== undefined || rejection !== undefined);
+    await condition(() => summary !== undefined || rejection !== undefined);
     if (rejection) throw rejection;
-    return record!;
+    return summary!;
   });
   setHandler(progressQuery, () => ({
     execution_id: executionId,
@@ -118,18 +106,31 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     published,
     cursor,
     last_error: lastError,
-    source_execution_id: source?.sourceExecutionId ?? null,
+    source_execution_id: sourceExecutionId,
   }));
   setHandler(resumeSignal, () => {
     resumeGeneration += 1;
   });
   setHandler(cancelSignal, () => mainScope.cancel());
 
-  async function setStatus(next: ExecutionStatus, error: string | null): Promise<void> {
-    record = await statusActivities.setExecutionStatus({ executionId, status: next, error });
-    status = next;
-    lastError = error ?? lastError;
+  function adopt(state: StartedReplay | CarriedState): void {
+    summary = state.summary;
+    sourceExecutionId = state.sourceExecutionId;
+    cursor = state.cursor;
+    listed = state.listed;
+    published = state.published;
+    status = state.summary.status;
+  }
+
+  function showStatus(next: ExecutionStatus | 'paused'): void {
     upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: next }]);
+  }
+
+  async function setStatus(next: ExecutionStatus, error: string | null): Promise<void> {
+    summary = await statusActivities.setExecutionStatus({ executionId, status: next, error });
+    status = summary.status;
+    lastError = error ?? lastError;
+    showStatus(summary.status);
   }
 
   /** Runs one step; when its retry budget is spent the execution is `interrupted` until resumed. */
@@ -149,100 +150,69 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   }
 
   async function replay(): Promise<void> {
-    if (input.resume && !record) {
+    if (!summary && input.resume) {
       step = 'loadReplayState';
-      const loaded = await statusActivities.loadReplayState({ executionId });
-      ({ record, source, routesStarted, cursor, listed, published } = loaded);
-      status = 'running';
-      upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: 'running' }]);
+      adopt(await statusActivities.loadReplayState({ executionId }));
+      showStatus('running');
     }
-    if (!record) {
-      step = 'createExecutionRecord';
+    if (!summary) {
+      step = 'startReplay';
       try {
-        record = await recordActivities.createExecutionRecord(input.execution);
-        status = record.status;
+        adopt(await startActivities.startReplay(execution));
       } catch (error) {
         rejection =
           error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
             ? error.cause
-            : ApplicationFailure.nonRetryable(describe(error), 'RecordNotCreated');
+            : ApplicationFailure.nonRetryable(describe(error), failureTypes.recordNotCreated);
         throw rejection;
       }
     }
-    if (record.status !== 'running' && record.status !== 'interrupted') {
-      // a duplicate run for a replay that already finished: nothing to do
-      return;
-    }
-    if (!source) {
-      source = await runStep('resolveReplaySource', () =>
-        stepActivities.resolveReplaySource({
-          executionId,
-          parentExecutionId: input.execution.parent_execution_id!,
-          replaySource: input.execution.replay_source,
-          fromStage: input.execution.from_stage,
-          fromPath: input.execution.from_path ?? '',
-        }),
-      );
-    }
-    if (!routesStarted) {
-      await runStep('startRoutes', () =>
-        stepActivities.startRoutes({ executionId, configId: input.execution.config_id }),
-      );
-      routesStarted = true;
-    }
-
-    const location = source;
-    // the replay's first page is small, so its first messages go out at once; full pages after
-    const list = (startAfter: string | null) =>
-      runStep('listStoragePage', () =>
-        stepActivities.listStoragePage({
-          executionId,
-          source: location,
-          startAfter,
-          maxKeys: startAfter === null ? Math.min(FIRST_PAGE_SIZE, input.pageSize) : input.pageSize,
-        }),
-      );
+    // a duplicate run for a replay that already finished: nothing to do
+    if (isFinished(summary!.status)) return;
 
     let pagesThisRun = 0;
-    let page: ListedPage = await list(cursor);
     for (;;) {
-      listed += page.count;
-      // list page n+1 while page n is published
-      const nextPage = page.isTruncated ? list(page.lastKey) : undefined;
-      nextPage?.catch(() => {});
-      if (page.lastKey !== null) {
-        const newCursor = page.lastKey;
-        const expectedCursor = cursor;
-        await runStep('publishBatch', () =>
-          stepActivities.publishBatch({ executionId, expectedCursor, newCursor }),
-        );
-        cursor = newCursor;
-        published += page.count;
+      const result = await runStep('publishPages', () =>
+        publishActivities.publishPages({
+          executionId,
+          firstPageSize: Math.min(FIRST_PAGE_SIZE, settings.pageSize),
+          pageSize: settings.pageSize,
+          maxPages: settings.pagesPerRun - pagesThisRun,
+          sliceSeconds: settings.sliceSeconds,
+        }),
+      );
+      ({ cursor, listed, published, sourceExecutionId } = result);
+      if (result.finished) {
+        summary = result.summary ?? summary;
+        status = summary!.status;
+        showStatus(status);
+        return;
       }
-      if (!nextPage) break;
-      page = await nextPage;
-      pagesThisRun += 1;
+      pagesThisRun += result.pages;
       const info = workflowInfo();
       if (
-        pagesThisRun >= input.pagesPerRun ||
+        pagesThisRun >= settings.pagesPerRun ||
         info.historySize > MAX_RUN_HISTORY_BYTES ||
         info.continueAsNewSuggested
       ) {
-        // the listed page is dropped; the next run lists it again from the cursor
         await condition(allHandlersFinished);
         await continueAsNew<typeof replayExecution>({
           ...input,
-          carried: { record: record!, source, routesStarted, cursor, listed: listed, published },
+          carried: { summary: summary!, sourceExecutionId, cursor, listed, published },
         });
       }
     }
-    step = 'completeExecution';
-    await setStatus('completed', null);
   }
 
   // Finishing must not be cancellable: after a cancel request (UI, CLI, api) the workflow still
   // records its outcome and closes as Completed with status `cancelled` in its result.
   const handlersFinished = () => CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  const outcome = (error: string | null): ReplayOutcome => ({
+    status: summary?.status ?? 'completed',
+    execution_id: executionId,
+    published,
+    error,
+  });
 
   try {
     await mainScope.run(replay);
@@ -256,14 +226,15 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() => setStatus('cancelled', 'cancelled by operator'));
       await handlersFinished();
-      return { status: 'cancelled', execution_id: executionId, published, error: null };
+      return outcome(null);
     }
     const message = `${step}: ${describe(error)}`;
     await CancellationScope.nonCancellable(() => setStatus('failed', message));
     await handlersFinished();
-    throw ApplicationFailure.nonRetryable(message, 'ReplayFailed');
+    // a record another path finished first (completed, cancelled) keeps its status
+    if (summary?.status !== 'failed') return outcome(null);
+    throw ApplicationFailure.nonRetryable(message, failureTypes.replayFailed);
   }
   await handlersFinished();
-  const finalStatus = record?.status ?? 'completed';
-  return { status: finalStatus, execution_id: executionId, published, error: null };
+  return outcome(null);
 }

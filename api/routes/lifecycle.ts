@@ -9,7 +9,8 @@ import {
   type ExecutionRecord,
 } from '../../adapters/executions.ts';
 import { cancelSignal, REPLAY_WORKFLOW_TYPE, resumeSignal } from '../../workflows/definitions.ts';
-import type { ReplayWorkflowInput, replayExecution } from '../../workflows/replay-execution.ts';
+import type { ReplayWorkflowInput } from '../../workflows/contract.ts';
+import type { replayExecution } from '../../workflows/replay-execution.ts';
 import type { ApiDependencies, AppEnv } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { toExecutionResponse } from '../execution-views.ts';
@@ -57,7 +58,7 @@ function resumeInput(record: ExecutionRecord, deps: ApiDependencies): ReplayWork
     execution: {
       id: record.id,
       config_id: record.config_id,
-      parent_execution_id: record.parent_execution_id,
+      parent_execution_id: record.parent_execution_id!,
       root_execution_id: record.root_execution_id,
       replay_source: record.replay_source!,
       from_stage: record.from_stage!,
@@ -65,12 +66,9 @@ function resumeInput(record: ExecutionRecord, deps: ApiDependencies): ReplayWork
       from_path: record.from_path,
       tag: record.tag,
       metadata: record.metadata,
-      workflow_id: record.workflow_id,
+      workflow_id: record.workflow_id!,
     },
-    pageSize: deps.settings.pageSize,
-    pagesPerRun: deps.settings.pagesPerRun,
-    stepMaxAttempts: deps.settings.stepMaxAttempts,
-    activityTimeoutSeconds: deps.settings.activityTimeoutSeconds,
+    settings: deps.settings.replay,
     resume: true,
   };
 }

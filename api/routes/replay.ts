@@ -162,10 +162,7 @@ export function replayRoutes(deps: ApiDependencies) {
             metadata: body.metadata ?? {},
             workflow_id: replayWorkflowId(executionId),
           },
-          pageSize: deps.settings.pageSize,
-          pagesPerRun: deps.settings.pagesPerRun,
-          stepMaxAttempts: deps.settings.stepMaxAttempts,
-          activityTimeoutSeconds: deps.settings.activityTimeoutSeconds,
+          settings: deps.settings.replay,
         },
         {
           taskQueue: deps.settings.taskQueue,
@@ -187,7 +184,7 @@ export function replayRoutes(deps: ApiDependencies) {
     if (!record)
       throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Replay ${executionId} closed without a record`);
     logger.info(
-      { execution_id: record.id, workflow_id: record.workflow_id, parent_execution_id: parent.id },
+      { execution_id: record.id, workflow_id: replayWorkflowId(record.id), parent_execution_id: parent.id },
       'replay started',
     );
     return c.json(toExecutionResponse(record), 200);

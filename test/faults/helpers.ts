@@ -3,7 +3,9 @@
  * one check every fault test ends with: the published set equals the source set.
  */
 import { expect } from 'vitest';
+import { temporal } from '@temporalio/proto';
 import { getExecution, type ExecutionRecord } from '../../adapters/executions.ts';
+import { replayWorkflowId } from '../../workflows/definitions.ts';
 import { seedOutputs } from '../support/fixtures.ts';
 import type { PrivateStack } from '../support/private-stack.ts';
 
@@ -118,4 +120,38 @@ export async function expectPublishedExactlyOnce(
   const record = await getExecution(stack.pool, executionId);
   expect(record?.status).toBe('completed');
   expect(record?.published_count).toBe(sourceKeys.length);
+}
+
+/**
+ * The activities of a replay's workflow (every run) that needed more than one attempt, with why the
+ * attempt before the last failed (the history keeps the last failure on the started event).
+ */
+export async function retriedActivities(
+  stack: PrivateStack,
+  executionId: string,
+): Promise<{ activity: string; attempt: number; cause: string }[]> {
+  const workflowId = replayWorkflowId(executionId);
+  const retried: { activity: string; attempt: number; cause: string }[] = [];
+  for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await stack.temporal.workflow.getHandle(workflowId, run.runId).fetchHistory();
+    const scheduled = new Map<string, string>();
+    for (const event of history.events ?? []) {
+      const attributes = event.activityTaskScheduledEventAttributes;
+      if (attributes) scheduled.set(String(event.eventId), attributes.activityType?.name ?? '');
+      const started = event.activityTaskStartedEventAttributes;
+      if (started && (started.attempt ?? 1) > 1) {
+        const timeout = started.lastFailure?.timeoutFailureInfo?.timeoutType;
+        retried.push({
+          activity: scheduled.get(String(started.scheduledEventId)) ?? '',
+          attempt: started.attempt ?? 1,
+          cause: timeout !== undefined && timeout !== null ? temporalEnumName(timeout) : 'failure',
+        });
+      }
+    }
+  }
+  return retried;
+}
+
+function temporalEnumName(value: number | string): string {
+  return typeof value === 'string' ? value : (temporal.api.enums.v1.TimeoutType[value] ?? String(value));
 }

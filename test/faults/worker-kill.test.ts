@@ -1,12 +1,19 @@
 /**
- * Durability under worker crashes (DESIGN.md section 8): the only worker, a real `npm run worker`
- * process, is killed with SIGKILL at several points of a 20,000-object replay and started again each
- * time. Steps lost with it are retried after REPLAY_ACTIVITY_TIMEOUT_SECONDS (5 s here); a page whose
- * transaction had committed before the kill is not published again (cursor compare-and-set).
+ * Durability under worker crashes: the only worker, a real `npm run worker` process, is killed with
+ * SIGKILL at several points of a 20,000-object replay and started again each time. With the default
+ * settings, the publishing step lost with it is retried once its heartbeat stops (heartbeat timeout,
+ * not the step's whole start-to-close bound); a page whose transaction had committed before the kill
+ * is not published again (cursor compare-and-set).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPrivateStack, type PrivateStack } from '../support/private-stack.ts';
-import { expectPublishedExactlyOnce, seedParent, startReplay, waitForRecord } from './helpers.ts';
+import {
+  expectPublishedExactlyOnce,
+  retriedActivities,
+  seedParent,
+  startReplay,
+  waitForRecord,
+} from './helpers.ts';
 
 const OBJECTS = 20_000;
 const KILL_AT = [0.15, 0.45, 0.75];
@@ -45,4 +52,10 @@ it(`completes a ${OBJECTS}-object replay whose worker is SIGKILLed ${KILL_AT.len
 
   await waitForRecord(stack, id, (item) => item.status !== 'running', 120_000);
   await expectPublishedExactlyOnce(stack, id, keys);
+  // each lost step was noticed by its missing heartbeat
+  const retried = await retriedActivities(stack, id);
+  expect(retried.length).toBeGreaterThanOrEqual(1);
+  for (const attempt of retried) {
+    expect(attempt).toMatchObject({ activity: 'publishPages', cause: 'TIMEOUT_TYPE_HEARTBEAT' });
+  }
 }, 240_000);

@@ -161,8 +161,6 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       LOG_LEVEL: 'warn',
       REPLAY_PAGE_SIZE: '100',
-      // a step lost with a killed worker is retried after 5 s, not 60
-      REPLAY_ACTIVITY_TIMEOUT_SECONDS: '5',
       REPLAY_STEP_MAX_ATTEMPTS: '10',
       ...options.env,
     };
@@ -295,7 +293,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       },
       async close() {
         for (const { handle, running } of inProcessWorkers) {
-          if (handle.worker.getState() === 'RUNNING') handle.shutdown();
+          handle.shutdown();
           await running.catch(() => {});
         }
         await Promise.allSettled(workerProcesses.map((worker) => worker.stop(5000)));

@@ -128,7 +128,7 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     },
     async close() {
       for (const { handle, running } of workers) {
-        if (handle.worker.getState() === 'RUNNING') handle.shutdown();
+        handle.shutdown();
         await running.catch(() => {});
       }
       await routeQueue.stop().catch(() => {});

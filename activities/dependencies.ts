@@ -1,0 +1,24 @@
+import { Context } from '@temporalio/activity';
+import type pg from 'pg';
+import type { Logger } from '../adapters/logger.ts';
+import type { ObjectStore } from '../adapters/object-store.ts';
+import type { RouteQueue } from '../adapters/route-queue.ts';
+
+/** What the replay activities are built from (worker.ts wires the real ones). */
+export interface ReplayActivityDependencies {
+  pool: pg.Pool;
+  objectStore: ObjectStore;
+  routeQueue: RouteQueue;
+  logger: Logger;
+}
+
+/** A logger for the running activity: its execution, workflow, type and attempt on every line. */
+export function activityLogger(logger: Logger, executionId: string): Logger {
+  const info = Context.current().info;
+  return logger.child({
+    execution_id: executionId,
+    workflow_id: info.workflowExecution?.workflowId,
+    activity: info.activityType,
+    attempt: info.attempt,
+  });
+}

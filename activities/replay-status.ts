@@ -1,0 +1,46 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { withTransaction } from '../adapters/database.ts';
+import { executionSummary, setExecutionStatus, setRoutesStatus } from '../adapters/executions.ts';
+import { replaysFinished, replaysInterrupted } from '../adapters/metrics.ts';
+import {
+  failureTypes,
+  isFinished,
+  type ExecutionSummary,
+  type SetStatusInput,
+} from '../workflows/contract.ts';
+import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
+
+export function createStatusActivities({ pool, logger }: ReplayActivityDependencies) {
+  return {
+    /**
+     * Moves the record (and for cancel and failure, its routes) to a status; idempotent. A finished
+     * record keeps its status: the answer is the record as it stands.
+     */
+    async setExecutionStatus(input: SetStatusInput): Promise<ExecutionSummary> {
+      const record = await withTransaction(pool, async (client) => {
+        const updated = await setExecutionStatus(
+          client,
+          input.executionId,
+          input.status,
+          input.error ?? null,
+        );
+        if (updated?.status === input.status && (input.status === 'cancelled' || input.status === 'failed'))
+          await setRoutesStatus(client, input.executionId, input.status);
+        return updated;
+      });
+      if (!record)
+        throw ApplicationFailure.nonRetryable(
+          `execution ${input.executionId} not found`,
+          failureTypes.executionNotFound,
+        );
+      activityLogger(logger, input.executionId).info(
+        { status: record.status, requested: input.status, error: input.error },
+        'execution status changed',
+      );
+      if (isFinished(input.status) && record.status === input.status)
+        replaysFinished.inc({ status: input.status });
+      if (input.status === 'interrupted') replaysInterrupted.inc();
+      return executionSummary(record);
+    },
+  };
+}

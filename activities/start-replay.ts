@@ -1,0 +1,79 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { isUniqueViolation, withTransaction } from '../adapters/database.ts';
+import { insertReplayWithRoutes, replayStateOf, setExecutionStatus } from '../adapters/executions.ts';
+import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
+import { failureTypes, type NewReplay, type StartedReplay } from '../workflows/contract.ts';
+import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
+
+/**
+ * The first step of a replay, run as a local activity inside its first workflow task: everything
+ * the api's answer needs, and nothing that lists or publishes.
+ */
+export function createStartActivities({ pool, routeQueue, logger }: ReplayActivityDependencies) {
+  // queues this process has made sure of: a route's queue is created once, not per replay
+  const readyRoutes = new Set<string>();
+
+  async function routesOf(configId: string): Promise<string[]> {
+    const config = await getPipelineConfig(pool, configId);
+    if (!config) {
+      throw ApplicationFailure.nonRetryable(
+        `pipeline config ${configId} no longer exists`,
+        failureTypes.configNotFound,
+      );
+    }
+    const routes = config.routes.map((route) => route.name);
+    for (const route of routes) {
+      if (readyRoutes.has(route)) continue;
+      await routeQueue.ensureQueue(route);
+      readyRoutes.add(route);
+    }
+    return routes;
+  }
+
+  return {
+    /**
+     * Creates the replay's record and starts its routes (their queues exist, no init message) in one
+     * transaction, so a refused start writes nothing. Idempotent by the record's id. A taken tag is
+     * final: the request is refused. `storage` and `manual` read the parent; `lineage` is resolved
+     * by the first publishing step (it walks the store).
+     */
+    async startReplay(replay: NewReplay): Promise<StartedReplay> {
+      const routes = await routesOf(replay.config_id);
+      const source = replay.replay_source === 'lineage' ? null : replay.parent_execution_id;
+      try {
+        const record = await withTransaction(pool, (client) =>
+          insertReplayWithRoutes(client, replay, routes, source),
+        );
+        activityLogger(logger, replay.id).info({ status: record.status, routes }, 'replay started');
+        return replayStateOf(record);
+      } catch (error) {
+        if (isUniqueViolation(error, 'executions_tag_key')) {
+          throw ApplicationFailure.nonRetryable(
+            `tag '${replay.tag}' is already used by another execution`,
+            failureTypes.tagTaken,
+          );
+        }
+        throw error;
+      }
+    },
+
+    /**
+     * The state a new run needs to go on with a replay whose workflow closed outside our control
+     * (terminated, timed out, history lost): the cursor and counters kept in Postgres.
+     */
+    async loadReplayState(input: { executionId: string }): Promise<StartedReplay> {
+      const record = await setExecutionStatus(pool, input.executionId, 'running', null);
+      if (!record || !record.parent_execution_id || !record.from_stage) {
+        throw ApplicationFailure.nonRetryable(
+          `execution ${input.executionId} is not a replay`,
+          failureTypes.executionNotFound,
+        );
+      }
+      activityLogger(logger, record.id).info(
+        { cursor: record.replay_cursor, published: record.published_count },
+        'replay state loaded',
+      );
+      return replayStateOf(record);
+    },
+  };
+}
