@@ -9,7 +9,7 @@ import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-st
 import { RouteQueue } from '../adapters/route-queue.ts';
 import { initTracing, temporalClientInterceptors } from '../adapters/tracing.ts';
 import { createApp } from './app.ts';
-import { apiSettingsFromConfig } from './context.ts';
+import { apiSettingsFromConfig } from './dependencies.ts';
 import { loadApiAuthOrExit } from './auth.ts';
 import { limitsFromConfig } from './limits.ts';
 

@@ -10,7 +10,8 @@ import {
 } from '../../adapters/executions.ts';
 import { cancelSignal, REPLAY_WORKFLOW_TYPE, resumeSignal } from '../../workflows/definitions.ts';
 import type { ReplayWorkflowInput, replayExecution } from '../../workflows/replay-execution.ts';
-import type { ApiDependencies, AppEnv } from '../context.ts';
+import type { AppEnv } from '../context.ts';
+import type { ApiDependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
 import { toExecutionResponse } from '../execution-views.ts';
 import { errorResponses } from '../responses.ts';

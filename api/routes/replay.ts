@@ -4,7 +4,8 @@ import { newExecutionId } from '../../adapters/ids.ts';
 import { findRoute, getPipelineConfig } from '../../adapters/pipeline-configs.ts';
 import { normaliseFromPath } from '../../adapters/storage-paths.ts';
 import { replayWorkflowId } from '../../workflows/definitions.ts';
-import type { ApiDependencies, AppEnv } from '../context.ts';
+import type { AppEnv } from '../context.ts';
+import type { ApiDependencies } from '../dependencies.ts';
 import { ApiError, RequestValidationError } from '../errors.ts';
 import { toExecutionResponse } from '../execution-views.ts';
 import {

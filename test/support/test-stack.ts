@@ -10,7 +10,7 @@ import { runMigrations } from '../../adapters/migrate.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
 import { RouteQueue } from '../../adapters/route-queue.ts';
 import { createApp, type App } from '../../api/app.ts';
-import { apiSettingsFromConfig } from '../../api/context.ts';
+import { apiSettingsFromConfig } from '../../api/dependencies.ts';
 import { apiKeyLine, generateApiKey, loadApiAuth, type ApiAuthOptions } from '../../api/auth.ts';
 import { limitsFromConfig, type ApiLimits } from '../../api/limits.ts';
 import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
