@@ -101,19 +101,6 @@ export function loadApiAuth(
   return { required: config.AUTH_REQUIRED, keys, publicHealth: config.PUBLIC_HEALTH_ENDPOINTS };
 }
 
-/** For api/main.ts: a bad or missing key setting prints one line and exits with code 2. */
-export function loadApiAuthOrExit(config: AppConfig): ApiAuthOptions {
-  try {
-    return loadApiAuth(config);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
-}
-
 type Credentials = { kind: 'missing' } | { kind: 'token'; token: string };
 
 function credentialsOf(header: string | undefined): Credentials {
