@@ -203,8 +203,13 @@ export function withFileVariables(
 
 /** For process entry points: a bad value prints one line and exits with code 2. */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return exitOnConfigError(() => parseConfig(withFileVariables(env)));
+}
+
+/** Runs a step of a process's start; a ConfigError it throws prints its one line and exits with code 2. */
+export function exitOnConfigError<T>(load: () => T): T {
   try {
-    return parseConfig(withFileVariables(env));
+    return load();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -6,7 +6,8 @@ import { routePath } from 'hono/route';
 import { httpRequestDuration, renderMetrics, replaysStarted } from '../adapters/metrics.ts';
 import { activeTraceId, inHttpSpan } from '../adapters/tracing.ts';
 import { AUTH_REALM, authMiddleware, HEALTH_PATHS } from './auth.ts';
-import type { ApiDependencies, AppEnv } from './context.ts';
+import type { AppEnv } from './context.ts';
+import type { ApiDependencies } from './dependencies.ts';
 import { isPostgresUnavailable } from './dependency-errors.ts';
 import {
   ApiError,

@@ -15,7 +15,7 @@ import {
   type ApiKeyEntry,
   type AppConfig,
 } from '../adapters/config.ts';
-import type { AppEnv } from './context.ts';
+import type { AppEnv, AuthenticatedKey } from './context.ts';
 import { errorResponseBody } from './errors.ts';
 
 export const AUTH_REALM = 'execution-replay';
@@ -34,14 +34,6 @@ export interface ApiAuthOptions {
   keys: ApiKeyEntry[];
   /** /healthz, /readyz and /metrics without a key. */
   publicHealth: boolean;
-}
-
-/** The key a request was authenticated with (its name for the logs; never the key). */
-export interface AuthenticatedKey {
-  name: string;
-  scope: 'read' | 'write';
-  /** SHA-256 of the key: the rate limiter's bucket. */
-  hash: string;
 }
 
 /** A new random key: `er_` and 32 random bytes in base64url. */
@@ -107,19 +99,6 @@ export function loadApiAuth(
     );
   }
   return { required: config.AUTH_REQUIRED, keys, publicHealth: config.PUBLIC_HEALTH_ENDPOINTS };
-}
-
-/** For api/main.ts: a bad or missing key setting prints one line and exits with code 2. */
-export function loadApiAuthOrExit(config: AppConfig): ApiAuthOptions {
-  try {
-    return loadApiAuth(config);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
 }
 
 type Credentials = { kind: 'missing' } | { kind: 'token'; token: string };

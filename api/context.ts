@@ -1,37 +1,14 @@
-import type { Client } from '@temporalio/client';
-import { publishTaskQueueOf, type AppConfig } from '../adapters/config.ts';
-import type { ReplaySettings } from '../workflows/contract.ts';
-import type pg from 'pg';
 import type { Logger } from '../adapters/logger.ts';
-import type { ObjectStore } from '../adapters/object-store.ts';
-import type { RouteQueue } from '../adapters/route-queue.ts';
-import type { ApiAuthOptions, AuthenticatedKey } from './auth.ts';
-import type { ApiLimits } from './limits.ts';
 
-/** Everything the api needs, injected by api/main.ts (or a test). */
-export interface ApiDependencies {
-  pool: pg.Pool;
-  temporal: Client;
-  objectStore: ObjectStore;
-  routeQueue: RouteQueue;
-  logger: Logger;
-  /**
-   * Bearer keys (api/auth.ts). api/main.ts always passes them (from API_KEYS, API_KEYS_FILE,
-   * AUTH_REQUIRED). Left out, the app asks for no key: for apps built in-process by tests only.
-   */
-  auth?: ApiAuthOptions;
-  /** Body size and rate limits (api/limits.ts); DEFAULT_LIMITS for what is left out. */
-  limits?: Partial<ApiLimits>;
-  settings: {
-    /** Task queue of the replay workflows. */
-    taskQueue: string;
-    /** How every replay this api starts runs (page size, timeouts, publish task queue). */
-    replay: ReplaySettings;
-    /** Bound on each call to Temporal, Postgres or S3 while serving a request. */
-    dependencyTimeoutMs: number;
-  };
+/** The key a request was authenticated with (its name for the logs; never the key). */
+export interface AuthenticatedKey {
+  name: string;
+  scope: 'read' | 'write';
+  /** SHA-256 of the key: the rate limiter's bucket. */
+  hash: string;
 }
 
+/** What the middlewares put on each request's context; every route module and middleware types with it. */
 export type AppEnv = {
   Variables: {
     correlationId: string;
@@ -40,28 +17,3 @@ export type AppEnv = {
     apiKey: AuthenticatedKey | undefined;
   };
 };
-
-/** The api's replay settings from the configuration (overrides for tests). */
-export function apiSettingsFromConfig(
-  config: AppConfig,
-  overrides: Partial<ApiDependencies['settings']> = {},
-): ApiDependencies['settings'] {
-  return {
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    replay: replaySettingsFromConfig(config),
-    dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
-    ...overrides,
-  };
-}
-
-export function replaySettingsFromConfig(config: AppConfig): ReplaySettings {
-  return {
-    pageSize: config.REPLAY_PAGE_SIZE,
-    pagesPerRun: config.REPLAY_PAGES_PER_RUN,
-    sliceSeconds: config.REPLAY_SLICE_SECONDS,
-    stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
-    activityTimeoutSeconds: config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
-    heartbeatTimeoutSeconds: config.REPLAY_HEARTBEAT_TIMEOUT_SECONDS,
-    publishTaskQueue: publishTaskQueueOf(config),
-  };
-}

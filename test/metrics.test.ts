@@ -1,4 +1,4 @@
-import { apiSettingsFromConfig } from '../api/context.ts';
+import { apiSettingsFromConfig } from '../api/dependencies.ts';
 /**
  * The operators' signals of a replay on the real services: Prometheus metrics (api `GET /metrics`, the
  * worker's registry and its metrics server), OpenTelemetry traces from the HTTP request through the

@@ -1,4 +1,4 @@
-import { apiSettingsFromConfig } from '../api/context.ts';
+import { apiSettingsFromConfig } from '../api/dependencies.ts';
 /**
  * The replay endpoint against the contract (seed/replay-execution-api.txt) and DESIGN.md section 4:
  * every validation row with its status and exact body shape, on the real services.

@@ -1,4 +1,4 @@
-import { apiSettingsFromConfig } from '../api/context.ts';
+import { apiSettingsFromConfig } from '../api/dependencies.ts';
 /**
  * Security and hostile input (README, Security): bearer API keys (401, 403, open endpoints), keys
  * never logged, the api refusing to start without a key, body, depth, size and length limits, the

@@ -1,7 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { newConfigId } from '../../adapters/ids.ts';
 import { getPipelineConfig, insertPipelineConfig } from '../../adapters/pipeline-configs.ts';
-import type { ApiDependencies, AppEnv } from '../context.ts';
+import type { AppEnv } from '../context.ts';
+import type { ApiDependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
 import { errorResponses } from '../responses.ts';
 import { ConfigIdParamSchema, PipelineConfigCreateSchema, PipelineConfigSchema } from '../schemas.ts';

@@ -8,7 +8,8 @@ import {
 } from '../../adapters/executions.ts';
 import { newExecutionId, replayMessageId } from '../../adapters/ids.ts';
 import { getPipelineConfig } from '../../adapters/pipeline-configs.ts';
-import type { ApiDependencies, AppEnv } from '../context.ts';
+import type { AppEnv } from '../context.ts';
+import type { ApiDependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
 import { toExecutionDetail, toExecutionResponse } from '../execution-views.ts';
 import { errorResponses } from '../responses.ts';

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { ApiDependencies, AppEnv } from '../context.ts';
+import type { AppEnv } from '../context.ts';
+import type { ApiDependencies } from '../dependencies.ts';
 import { withTimeout } from '../dependency-errors.ts';
 
 const ComponentsSchema = z.object({

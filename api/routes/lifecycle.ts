@@ -11,7 +11,8 @@ import {
 import { cancelSignal, REPLAY_WORKFLOW_TYPE, resumeSignal } from '../../workflows/definitions.ts';
 import type { ReplayWorkflowInput } from '../../workflows/contract.ts';
 import type { replayExecution } from '../../workflows/replay-execution.ts';
-import type { ApiDependencies, AppEnv } from '../context.ts';
+import type { AppEnv } from '../context.ts';
+import type { ApiDependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
 import { toExecutionResponse } from '../execution-views.ts';
 import { errorResponses } from '../responses.ts';

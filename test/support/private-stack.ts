@@ -23,7 +23,7 @@ import { runMigrations } from '../../adapters/migrate.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
 import { RouteQueue } from '../../adapters/route-queue.ts';
 import { createApp, type App } from '../../api/app.ts';
-import { apiSettingsFromConfig } from '../../api/context.ts';
+import { apiSettingsFromConfig } from '../../api/dependencies.ts';
 import { startEmbeddedPostgres } from '../../scripts/stack/embedded-postgres.ts';
 import { freePort } from '../../scripts/stack/free-port.ts';
 import { startManagedProcess, type ManagedProcess } from '../../scripts/stack/managed-process.ts';

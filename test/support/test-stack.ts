@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type pg from 'pg';
 import { inject } from 'vitest';
 import { parseConfig, type AppConfig } from '../../adapters/config.ts';
-import { createPool } from '../../adapters/database.ts';
 import { createLogger, type Logger } from '../../adapters/logger.ts';
 import { runMigrations } from '../../adapters/migrate.ts';
-import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
-import { RouteQueue } from '../../adapters/route-queue.ts';
-import { createApp, type App } from '../../api/app.ts';
-import { apiSettingsFromConfig } from '../../api/context.ts';
-import { apiKeyLine, generateApiKey, loadApiAuth, type ApiAuthOptions } from '../../api/auth.ts';
-import { limitsFromConfig, type ApiLimits } from '../../api/limits.ts';
+import type { ObjectStore } from '../../adapters/object-store.ts';
+import type { RouteQueue } from '../../adapters/route-queue.ts';
+import type { App } from '../../api/app.ts';
+import { apiKeyLine, generateApiKey, type ApiAuthOptions } from '../../api/auth.ts';
+import type { ApiLimits } from '../../api/limits.ts';
+import { createApiServer } from '../../api/server.ts';
 import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
 import './stack-info.ts';
 
@@ -68,6 +67,8 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     API_KEYS: apiKeyLine(`test-${suffix}`, apiKey),
     RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_READ_PER_MINUTE: '1000000',
+    // shared machines are slow: a dependency call of the api gives up after 10 s, not 3
+    DEPENDENCY_TIMEOUT_MS: '10000',
     ...overrides,
   });
   await runMigrations({
@@ -76,31 +77,11 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     queueSchema: config.PGBOSS_SCHEMA,
   });
 
+  // the api as api/main.ts builds it; the tests read and write through its pool and clients
   const logger = createLogger(config.LOG_LEVEL, { test: suffix });
-  const pool = createPool({
-    url: config.DATABASE_URL,
-    schema: config.DATABASE_SCHEMA,
-    poolMax: 10,
-    queryTimeoutMs: 30_000,
-    applicationName: 'test',
-  });
-  const objectStore = new ObjectStore(objectStoreOptionsFromConfig(config));
-  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
-  await routeQueue.start();
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const auth = loadApiAuth(config);
-  const limits = limitsFromConfig(config);
-  const app = createApp({
-    pool,
-    temporal,
-    objectStore,
-    routeQueue,
-    logger,
-    auth,
-    limits,
-    settings: apiSettingsFromConfig(config, { dependencyTimeoutMs: 10_000 }),
-  });
+  const server = createApiServer(config, { logger });
+  const { app, dependencies } = server;
+  const { pool, objectStore, routeQueue, temporal, auth, limits } = dependencies;
 
   const workers: { handle: ReplayWorkerHandle; running: Promise<void> }[] = [];
   return {
@@ -131,10 +112,7 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
         handle.shutdown();
         await running.catch(() => {});
       }
-      await routeQueue.stop().catch(() => {});
-      await pool.end();
-      objectStore.close();
-      await connection.close();
+      await server.close();
     },
   };
 }

@@ -1,0 +1,59 @@
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import { publishTaskQueueOf, type AppConfig } from '../adapters/config.ts';
+import type { Logger } from '../adapters/logger.ts';
+import type { ObjectStore } from '../adapters/object-store.ts';
+import type { RouteQueue } from '../adapters/route-queue.ts';
+import type { ApiAuthOptions } from './auth.ts';
+import type { ReplaySettings } from '../workflows/contract.ts';
+import type { ApiLimits } from './limits.ts';
+
+/** The replay settings the api passes to each workflow it starts, and its bound on dependency calls. */
+export interface ApiSettings {
+  /** Task queue of the replay workflows. */
+  taskQueue: string;
+  /** How every replay this api starts runs (page size, timeouts, publish task queue). */
+  replay: ReplaySettings;
+  /** Bound on each call to Temporal, Postgres or S3 while serving a request. */
+  dependencyTimeoutMs: number;
+}
+
+/** Everything the api needs, built by createApiServer (api/server.ts) or by a test. */
+export interface ApiDependencies {
+  pool: pg.Pool;
+  temporal: Client;
+  objectStore: ObjectStore;
+  routeQueue: RouteQueue;
+  logger: Logger;
+  /**
+   * Bearer keys (api/auth.ts). createApiServer always passes them (from API_KEYS, API_KEYS_FILE,
+   * AUTH_REQUIRED). Left out, the app asks for no key: for apps built in-process by tests only.
+   */
+  auth?: ApiAuthOptions;
+  /** Body size and rate limits (api/limits.ts); DEFAULT_LIMITS for what is left out. */
+  limits?: Partial<ApiLimits>;
+  settings: ApiSettings;
+}
+
+/** The api's replay settings from the configuration (overrides for tests). */
+export function apiSettingsFromConfig(config: AppConfig, overrides: Partial<ApiSettings> = {}): ApiSettings {
+  return {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    replay: replaySettingsFromConfig(config),
+    dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
+    ...overrides,
+  };
+}
+
+/** How a replay runs, from the configuration: fixed for the replay's life once its workflow starts. */
+export function replaySettingsFromConfig(config: AppConfig): ReplaySettings {
+  return {
+    pageSize: config.REPLAY_PAGE_SIZE,
+    pagesPerRun: config.REPLAY_PAGES_PER_RUN,
+    sliceSeconds: config.REPLAY_SLICE_SECONDS,
+    stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
+    activityTimeoutSeconds: config.REPLAY_ACTIVITY_TIMEOUT_SECONDS,
+    heartbeatTimeoutSeconds: config.REPLAY_HEARTBEAT_TIMEOUT_SECONDS,
+    publishTaskQueue: publishTaskQueueOf(config),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Starting a replay for one request, after its checks (services/replay-request.ts): an
+ * Idempotency-Key's earlier execution, the tag, then the workflow (api/replay-starter.ts). The
+ * replay route is a shell over it: parse, call, answer.
+ */
+import { executionSummary, getExecution, isTagTaken } from '../adapters/executions.ts';
+import type { ExecutionSummary } from '../workflows/contract.ts';
+import { newExecutionId } from '../adapters/ids.ts';
+import type { Logger } from '../adapters/logger.ts';
+import { prepareReplay, replayRequestLookups, type ReplayRequest } from '../services/replay-request.ts';
+import { replayWorkflowId } from '../workflows/definitions.ts';
+import type { ApiDependencies } from './dependencies.ts';
+import { ApiError } from './errors.ts';
+import {
+  claimIdempotencyKey,
+  findIdempotentExecution,
+  releaseIdempotencyKey,
+  requestHash,
+} from './idempotency.ts';
+import { ReplayStartUncertain, startReplayWorkflow } from './replay-starter.ts';
+
+export interface ReplayCall {
+  idempotencyKey?: string;
+  /** Kept in the workflow's memo: the worker's logs name the request that created the replay. */
+  correlationId: string;
+  logger: Logger;
+}
+
+export type ReplayService = ReturnType<typeof createReplayService>;
+
+export function createReplayService(deps: Pick<ApiDependencies, 'pool' | 'temporal' | 'settings'>) {
+  const { pool, temporal, settings } = deps;
+  const lookups = replayRequestLookups(pool);
+
+  /**
+   * The new execution's record, once its workflow has created it. Throws ReplayRequestRefused for a
+   * request the records refuse, ApiError for a conflict (409) or an unavailable dependency (503).
+   */
+  async function replay(parentRef: string, body: ReplayRequest, call: ReplayCall): Promise<ExecutionSummary> {
+    const { parent, execution } = await prepareReplay(lookups, parentRef, body);
+    const { idempotencyKey } = call;
+
+    // Idempotency-Key: a retry of a request that created its execution gets that execution back.
+    const hash = idempotencyKey ? requestHash({ parent: parent.id, body }) : undefined;
+    if (idempotencyKey) {
+      const earlier = await findIdempotentExecution(pool, idempotencyKey, hash!);
+      const existing = earlier ? await getExecution(pool, earlier) : undefined;
+      if (existing) return executionSummary(existing);
+    }
+    if (body.tag && (await isTagTaken(pool, body.tag))) {
+      throw new ApiError(409, 'TAG_CONFLICT', `Tag '${body.tag}' is already used by another execution`);
+    }
+    let executionId = newExecutionId();
+    let claimedKey = false;
+    if (idempotencyKey) {
+      // concurrent requests with one key: one claims it, the others join its execution (same workflow id)
+      const claim = await claimIdempotencyKey(pool, idempotencyKey, hash!, executionId);
+      executionId = claim.executionId;
+      claimedKey = claim.firstRequest;
+    }
+
+    let started;
+    try {
+      started = await startReplayWorkflow(
+        temporal,
+        {
+          execution: { id: executionId, ...execution, workflow_id: replayWorkflowId(executionId) },
+          settings: settings.replay,
+        },
+        {
+          taskQueue: settings.taskQueue,
+          timeoutMs: settings.dependencyTimeoutMs,
+          memo: { request: { ...body, execution_id: parentRef }, correlation_id: call.correlationId },
+          idempotent: idempotencyKey !== undefined,
+        },
+      );
+    } catch (error) {
+      // a refused request leaves no claim behind, unless its replay exists or may still start
+      const uncertain = error instanceof ReplayStartUncertain;
+      if (claimedKey && !uncertain && !(await getExecution(pool, executionId).catch(() => undefined))) {
+        await releaseIdempotencyKey(pool, idempotencyKey!, executionId).catch(() => {});
+      }
+      throw error;
+    }
+    // joined an Idempotency-Key's replay after its workflow had closed: its record is the answer
+    const record =
+      started === 'already-closed'
+        ? await getExecution(pool, executionId).then((found) => found && executionSummary(found))
+        : started;
+    if (!record)
+      throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Replay ${executionId} closed without a record`);
+    call.logger.info(
+      { execution_id: record.id, workflow_id: replayWorkflowId(record.id), parent_execution_id: parent.id },
+      'replay started',
+    );
+    return record;
+  }
+
+  return { replay };
+}

@@ -1,0 +1,93 @@
+/**
+ * The api's factory, beside the worker's createReplayWorker: from the configuration it builds the
+ * Postgres pool, the Temporal client, the object store, the route queue, authentication and limits,
+ * and the Hono app over them. api/main.ts serves it; the tests call app.request() on it. Nothing
+ * connects until a request needs it, so the api starts (and answers 503) while a dependency is down.
+ */
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import type { AppConfig } from '../adapters/config.ts';
+import { createPool } from '../adapters/database.ts';
+import { createLogger, type Logger } from '../adapters/logger.ts';
+import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
+import { RouteQueue } from '../adapters/route-queue.ts';
+import { temporalClientInterceptors } from '../adapters/tracing.ts';
+import { createApp, type App } from './app.ts';
+import { loadApiAuth, type ApiAuthOptions } from './auth.ts';
+import { apiSettingsFromConfig, type ApiDependencies, type ApiSettings } from './dependencies.ts';
+import { limitsFromConfig, type ApiLimits } from './limits.ts';
+
+export interface ApiServerOptions {
+  logger?: Logger;
+  /** Default: from API_KEYS, API_KEYS_FILE and AUTH_REQUIRED (loadApiAuth, which throws ConfigError). */
+  auth?: ApiAuthOptions;
+  /** Over the settings the configuration gives. */
+  settings?: Partial<ApiSettings>;
+}
+
+export interface ApiServer {
+  app: App;
+  /** What the app was built with: the tests read and write through the same pool and clients. */
+  dependencies: ApiDependencies & { auth: ApiAuthOptions; limits: ApiLimits };
+  /** Serves the app on API_HOST:API_PORT (port 0: any free port); resolves once it listens. */
+  listen(): Promise<AddressInfo>;
+  /** Stops listening and closes the pool and the clients. */
+  close(): Promise<void>;
+}
+
+export function createApiServer(config: AppConfig, options: ApiServerOptions = {}): ApiServer {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL, { process: 'api' });
+  const auth = options.auth ?? loadApiAuth(config);
+  const settings = apiSettingsFromConfig(config, options.settings);
+  const timeoutMs = settings.dependencyTimeoutMs;
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    poolMax: config.DATABASE_POOL_MAX,
+    queryTimeoutMs: timeoutMs,
+    applicationName: 'execution-replay-api',
+  });
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS, connectTimeout: timeoutMs });
+  const temporal = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    // with tracing on, the replay workflow joins the trace of the request that started it
+    interceptors: { workflow: temporalClientInterceptors() },
+  });
+  const objectStore = new ObjectStore({
+    ...objectStoreOptionsFromConfig(config),
+    requestTimeoutMs: timeoutMs,
+  });
+  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
+  const dependencies = {
+    pool,
+    temporal,
+    objectStore,
+    routeQueue,
+    logger,
+    auth,
+    limits: limitsFromConfig(config),
+    settings,
+  };
+  const app = createApp(dependencies);
+  let server: ServerType | undefined;
+
+  return {
+    app,
+    dependencies,
+    listen() {
+      return new Promise((resolve, reject) => {
+        server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) =>
+          resolve(info),
+        );
+        server.once('error', reject);
+      });
+    },
+    async close() {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await Promise.allSettled([pool.end(), connection.close()]);
+      objectStore.close();
+    },
+  };
+}
