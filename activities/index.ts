@@ -1,3 +1,4 @@
+import { createBulkReplayActivities } from './bulk-replay.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
 import { createPublishActivities } from './publish-pages.ts';
 import { createStatusActivities } from './replay-status.ts';
@@ -7,12 +8,13 @@ export type { ReplayActivityDependencies } from './dependencies.ts';
 export { createReconcileActivities, reconcileClosedReplays } from './reconcile.ts';
 export type * from './reconcile.ts';
 
-/** Every activity of a replay, by name, as the worker registers them. */
+/** Every activity of a replay and of a bulk replay, by name, as the worker registers them. */
 export function createReplayActivities(deps: ReplayActivityDependencies) {
   return {
     ...createStartActivities(deps),
     ...createPublishActivities(deps),
     ...createStatusActivities(deps),
+    ...createBulkReplayActivities(deps),
   };
 }
 

@@ -77,7 +77,11 @@ export async function insertBulkReplay(db: Queryable, bulk: NewBulkReplay): Prom
   return true;
 }
 
-async function insertMatchingParents(db: Queryable, bulkId: string, filter: BulkReplayFilter): Promise<number> {
+async function insertMatchingParents(
+  db: Queryable,
+  bulkId: string,
+  filter: BulkReplayFilter,
+): Promise<number> {
   const result = await db.query(
     `INSERT INTO bulk_replay_items (bulk_replay_id, position, parent_ref)
      SELECT $1, row_number() OVER (ORDER BY id) - 1, id::text FROM (
@@ -219,7 +223,7 @@ export async function listBulkReplayItems(
   options: { afterPosition?: number; limit: number },
 ): Promise<BulkReplayItem[]> {
   const result = await db.query<BulkReplayItem>(
-    `SELECT i.position, i.parent_ref, i.execution_id::text,
+    `SELECT i.position, i.parent_ref, e.id::text AS execution_id,
             COALESCE(i.outcome, e.status, 'pending') AS status, i.error_code, COALESCE(i.error, e.error) AS error
        FROM bulk_replay_items i LEFT JOIN executions e ON e.id = i.execution_id
       WHERE i.bulk_replay_id = $1 AND i.position > $2

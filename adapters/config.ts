@@ -139,6 +139,10 @@ export const configSchema = z.object({
   REPLAY_HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(10),
   /** Seconds one publishing activity runs before it reports progress to the workflow. */
   REPLAY_SLICE_SECONDS: positiveInt.default(30),
+  /** Parents a bulk replay checks (and gives execution ids) per step. */
+  BULK_REPLAY_WINDOW_SIZE: positiveInt.max(1000).default(50),
+  /** Children one run of a bulk replay's workflow starts before it continues as new (bounds its history). */
+  BULK_REPLAY_CHILDREN_PER_RUN: positiveInt.max(2000).default(500),
   /** How often the reconciler looks for replays whose workflow closed outside the service. */
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
 });

@@ -24,6 +24,7 @@ import {
   nulPathGuard,
   rateLimit,
 } from './limits.ts';
+import { bulkReplayRoutes } from './routes/bulk-replays.ts';
 import { configRoutes } from './routes/configs.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -122,6 +123,7 @@ export function createApp(deps: ApiDependencies) {
   app.route('/', executionRoutes(deps));
   app.route('/', replayRoutes(deps));
   app.route('/', lifecycleRoutes(deps));
+  app.route('/', bulkReplayRoutes(deps));
 
   registerSecurityComponents(app, auth.required);
   app.get('/openapi.json', (c) => {

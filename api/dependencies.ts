@@ -5,7 +5,7 @@ import type { Logger } from '../adapters/logger.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { RouteQueue } from '../adapters/route-queue.ts';
 import type { ApiAuthOptions } from './auth.ts';
-import type { ReplaySettings } from '../workflows/contract.ts';
+import type { BulkReplaySettings, ReplaySettings } from '../workflows/contract.ts';
 import type { ApiLimits } from './limits.ts';
 
 /** The replay settings the api passes to each workflow it starts, and its bound on dependency calls. */
@@ -14,6 +14,8 @@ export interface ApiSettings {
   taskQueue: string;
   /** How every replay this api starts runs (page size, timeouts, publish task queue). */
   replay: ReplaySettings;
+  /** How every bulk replay runs its children. */
+  bulk: BulkReplaySettings;
   /** Bound on each call to Temporal, Postgres or S3 while serving a request. */
   dependencyTimeoutMs: number;
 }
@@ -40,6 +42,12 @@ export function apiSettingsFromConfig(config: AppConfig, overrides: Partial<ApiS
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     replay: replaySettingsFromConfig(config),
+    bulk: {
+      windowSize: config.BULK_REPLAY_WINDOW_SIZE,
+      childrenPerRun: config.BULK_REPLAY_CHILDREN_PER_RUN,
+      stepMaxAttempts: config.REPLAY_STEP_MAX_ATTEMPTS,
+      replay: replaySettingsFromConfig(config),
+    },
     dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
     ...overrides,
   };

@@ -1,14 +1,15 @@
 /**
  * Starting a replay for one request, after its checks (services/replay-request.ts): an
- * Idempotency-Key's earlier execution, the tag, then the workflow (api/replay-starter.ts). The
+ * Idempotency-Key's earlier execution, the tag, then the workflow (api/workflow-starter.ts). The
  * replay route is a shell over it: parse, call, answer.
  */
 import { executionSummary, getExecution, isTagTaken } from '../adapters/executions.ts';
-import type { ExecutionSummary } from '../workflows/contract.ts';
+import { failureTypes, type ExecutionSummary } from '../workflows/contract.ts';
 import { newExecutionId } from '../adapters/ids.ts';
 import type { Logger } from '../adapters/logger.ts';
 import { prepareReplay, replayRequestLookups, type ReplayRequest } from '../services/replay-request.ts';
-import { replayWorkflowId } from '../workflows/definitions.ts';
+import { executionCreatedUpdate, REPLAY_WORKFLOW_TYPE, replayWorkflowId } from '../workflows/definitions.ts';
+import { replaySearchAttributes } from '../workflows/search-attributes.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { ApiError } from './errors.ts';
 import {
@@ -17,7 +18,7 @@ import {
   releaseIdempotencyKey,
   requestHash,
 } from './idempotency.ts';
-import { ReplayStartUncertain, startReplayWorkflow } from './replay-starter.ts';
+import { StartUncertain, startWithUpdate } from './workflow-starter.ts';
 
 export interface ReplayCall {
   idempotencyKey?: string;
@@ -59,24 +60,28 @@ export function createReplayService(deps: Pick<ApiDependencies, 'pool' | 'tempor
       claimedKey = claim.firstRequest;
     }
 
-    let started;
+    let started: ExecutionSummary | 'already-closed';
     try {
-      started = await startReplayWorkflow(
-        temporal,
-        {
-          execution: { id: executionId, ...execution, workflow_id: replayWorkflowId(executionId) },
-          settings: settings.replay,
+      const replay = { id: executionId, ...execution, workflow_id: replayWorkflowId(executionId) };
+      started = await startWithUpdate(temporal, {
+        noun: 'replay',
+        workflowType: REPLAY_WORKFLOW_TYPE,
+        workflowId: replay.workflow_id,
+        taskQueue: settings.taskQueue,
+        args: [{ execution: replay, settings: settings.replay }],
+        update: executionCreatedUpdate,
+        searchAttributes: replaySearchAttributes(replay),
+        memo: { request: { ...body, execution_id: parentRef }, correlation_id: call.correlationId },
+        timeoutMs: settings.dependencyTimeoutMs,
+        idempotent: idempotencyKey !== undefined,
+        refusals: {
+          [failureTypes.tagTaken]: (message) => new ApiError(409, 'TAG_CONFLICT', message),
+          [failureTypes.configNotFound]: (message) => new ApiError(404, 'CONFIG_NOT_FOUND', message),
         },
-        {
-          taskQueue: settings.taskQueue,
-          timeoutMs: settings.dependencyTimeoutMs,
-          memo: { request: { ...body, execution_id: parentRef }, correlation_id: call.correlationId },
-          idempotent: idempotencyKey !== undefined,
-        },
-      );
+      });
     } catch (error) {
       // a refused request leaves no claim behind, unless its replay exists or may still start
-      const uncertain = error instanceof ReplayStartUncertain;
+      const uncertain = error instanceof StartUncertain;
       if (claimedKey && !uncertain && !(await getExecution(pool, executionId).catch(() => undefined))) {
         await releaseIdempotencyKey(pool, idempotencyKey!, executionId).catch(() => {});
       }

@@ -1,3 +1,4 @@
 // The workflow bundle's entry: every workflow type the worker registers.
 export { replayExecution } from './replay-execution.ts';
+export { bulkReplay } from './bulk-replay.ts';
 export { reconcileReplays } from './reconcile-replays.ts';

@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
@@ -26,6 +25,7 @@ import {
   type StartedReplay,
 } from './contract.ts';
 import { cancelSignal, executionCreatedUpdate, progressQuery, resumeSignal } from './definitions.ts';
+import { describe, isNonRetryable, refusalOf } from './failures.ts';
 import { searchAttributes } from './search-attributes.ts';
 
 export type { ReplayWorkflowInput, ReplayOutcome } from './contract.ts';
@@ -39,19 +39,6 @@ const MAX_RUN_HISTORY_BYTES = 2 * 1024 * 1024;
 
 /** Keys of a replay's first page (one S3 listing): time to the first message stays short. */
 const FIRST_PAGE_SIZE = 1000;
-
-function isNonRetryable(error: unknown): boolean {
-  return (
-    error instanceof ActivityFailure &&
-    error.cause instanceof ApplicationFailure &&
-    error.cause.nonRetryable === true
-  );
-}
-
-function describe(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * One replay: a local activity creates the record and starts the routes inside the first workflow
@@ -160,10 +147,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
       try {
         adopt(await startActivities.startReplay(execution));
       } catch (error) {
-        rejection =
-          error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
-            ? error.cause
-            : ApplicationFailure.nonRetryable(describe(error), failureTypes.recordNotCreated);
+        rejection = refusalOf(error);
         throw rejection;
       }
     }

@@ -1,5 +1,4 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { withTransaction } from '../../adapters/database.ts';
 import {
   findExecutionByIdOrTag,
@@ -15,6 +14,7 @@ import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
 import { toExecutionResponse } from '../execution-views.ts';
+import { workflowControl } from '../workflow-control.ts';
 import { errorResponses } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionResponseSchema } from '../schemas.ts';
 
@@ -77,6 +77,7 @@ function resumeInput(record: ExecutionRecord, deps: ApiDependencies): ReplayWork
 export function lifecycleRoutes(deps: ApiDependencies) {
   const app = new OpenAPIHono<AppEnv>();
   const deadline = () => Date.now() + deps.settings.dependencyTimeoutMs;
+  const control = workflowControl(deps.temporal, deps.settings.dependencyTimeoutMs);
 
   async function find(ref: string): Promise<ExecutionRecord> {
     const record = await findExecutionByIdOrTag(deps.pool, ref);
@@ -84,28 +85,10 @@ export function lifecycleRoutes(deps: ApiDependencies) {
     return record;
   }
 
-  /** Whether the replay's workflow is open (a run that can take signals). */
-  async function workflowIsOpen(workflowId: string): Promise<boolean> {
-    try {
-      const description = await deps.temporal.connection.withDeadline(deadline(), () =>
-        deps.temporal.workflow.getHandle(workflowId).describe(),
-      );
-      return description.status.name === 'RUNNING';
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Temporal unavailable: ${(error as Error).message}`);
-    }
-  }
-
   /** Waits (bounded) until the workflow has applied the action to the record. */
   async function settle(id: string, done: (record: ExecutionRecord) => boolean) {
-    const until = deadline();
-    let record = await getExecution(deps.pool, id);
-    while (record && !done(record) && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      record = await getExecution(deps.pool, id);
-    }
-    return { record: record!, applied: record ? done(record) : false };
+    const settled = await control.settle(() => getExecution(deps.pool, id), done);
+    return { record: settled.value, applied: settled.applied };
   }
 
   app.openapi(resumeRoute, async (c) => {
@@ -118,10 +101,8 @@ export function lifecycleRoutes(deps: ApiDependencies) {
       );
     }
     const workflowId = record.workflow_id;
-    if (await workflowIsOpen(workflowId)) {
-      await deps.temporal.connection.withDeadline(deadline(), () =>
-        deps.temporal.workflow.getHandle(workflowId).signal(resumeSignal),
-      );
+    if (await control.isOpen(workflowId)) {
+      await control.signal(workflowId, (handle) => handle.signal(resumeSignal));
     } else {
       await deps.temporal.connection.withDeadline(deadline(), () =>
         deps.temporal.workflow.start<typeof replayExecution>(REPLAY_WORKFLOW_TYPE, {
@@ -144,11 +125,9 @@ export function lifecycleRoutes(deps: ApiDependencies) {
       throw new ApiError(409, 'EXECUTION_FINISHED', `Execution ${record.id} is already ${record.status}`);
     }
     const workflowId = record.workflow_id;
-    if (workflowId && (await workflowIsOpen(workflowId))) {
-      await deps.temporal.connection.withDeadline(deadline(), () =>
-        deps.temporal.workflow
-          .getHandle(workflowId)
-          .signal(cancelSignal, `cancelled through the api (${c.get('correlationId')})`),
+    if (workflowId && (await control.isOpen(workflowId))) {
+      await control.signal(workflowId, (handle) =>
+        handle.signal(cancelSignal, `cancelled through the api (${c.get('correlationId')})`),
       );
     } else {
       // no workflow to ask (a normal execution, or a replay whose workflow was closed): cancel here

@@ -1,0 +1,135 @@
+/** The wire shapes of bulk replays: one zod schema each, for validation, types and /openapi.json. */
+import { z } from '@hono/zod-openapi';
+import { MAX_BULK_REPLAY_PARENTS } from '../adapters/bulk-replays.ts';
+import { executionStatuses } from '../workflows/contract.ts';
+import { ExecutionReplayRequestSchema, MAX_NAME_REFERENCE_LENGTH, MAX_TAG_LENGTH } from './schemas.ts';
+
+export const DEFAULT_MAX_CONCURRENT = 10;
+export const MAX_MAX_CONCURRENT = 200;
+
+/** A replay request's fields every child shares; no tag (tags name one execution). */
+export const BulkReplayFieldsSchema = ExecutionReplayRequestSchema.omit({ tag: true })
+  .strict()
+  .openapi('BulkReplayFields', {
+    title: 'BulkReplayFields',
+    description:
+      'The fields of a replay request (ExecutionReplayRequest) that every child replay shares. `tag` is not taken: a tag names one execution.',
+  });
+
+const timestamp = z.iso.datetime({ offset: true });
+
+export const BulkReplayFilterSchema = z
+  .object({
+    config_id: z.uuid().nullable().optional().openapi({ description: 'Executions of this pipeline config' }),
+    tag_prefix: z
+      .string()
+      .min(1)
+      .max(MAX_TAG_LENGTH)
+      .nullable()
+      .optional()
+      .openapi({ description: 'Executions whose tag starts with this text' }),
+    status: z
+      .union([z.enum(executionStatuses), z.array(z.enum(executionStatuses)).min(1)])
+      .transform((value) => (Array.isArray(value) ? value : [value]))
+      .nullable()
+      .optional()
+      .openapi({ description: 'Executions in this status, or in any of these' }),
+    started_after: timestamp.nullable().optional().openapi({ description: 'Started at or after' }),
+    started_before: timestamp.nullable().optional().openapi({ description: 'Started before' }),
+  })
+  .strict()
+  .openapi('BulkReplayFilter', {
+    description: `Selects the parents when the bulk replay is created, oldest first; every condition given must hold. At most ${MAX_BULK_REPLAY_PARENTS} may match.`,
+  });
+
+export const BulkReplayRequestSchema = z
+  .object({
+    replay: BulkReplayFieldsSchema,
+    execution_ids: z
+      .array(z.string().min(1).max(MAX_NAME_REFERENCE_LENGTH))
+      .min(1)
+      .max(MAX_BULK_REPLAY_PARENTS)
+      .nullable()
+      .optional()
+      .openapi({
+        description: `The parents, by UUID or tag, replayed in this order (at most ${MAX_BULK_REPLAY_PARENTS})`,
+      }),
+    filter: BulkReplayFilterSchema.nullable().optional(),
+    max_concurrent: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_MAX_CONCURRENT)
+      .default(DEFAULT_MAX_CONCURRENT)
+      .openapi({ description: 'Child replays running at once' }),
+  })
+  .strict()
+  .superRefine((body, context) => {
+    if (!body.execution_ids === !body.filter) {
+      context.addIssue({
+        code: 'custom',
+        message: 'Value error, give exactly one of execution_ids and filter',
+        path: body.execution_ids ? ['filter'] : ['execution_ids'],
+      });
+    }
+  })
+  .openapi('BulkReplayRequest', {
+    title: 'BulkReplayRequest',
+    description:
+      'Replays many executions, each as an ordinary replay with the same fields. A bad parent fails its own child, not the bulk replay.',
+  });
+export type BulkReplayRequest = z.infer<typeof BulkReplayRequestSchema>;
+
+export const BulkReplayResponseSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(executionStatuses),
+    total: z.number().int().openapi({ description: 'Parents of the bulk replay' }),
+    started: z.number().int().openapi({ description: 'Children whose replay has started (a record exists)' }),
+    completed: z.number().int(),
+    failed: z.number().int().openapi({ description: 'Refused parents and failed child replays' }),
+    cancelled: z.number().int(),
+  })
+  .openapi('BulkReplayResponse', {
+    title: 'BulkReplayResponse',
+    description: 'A bulk replay and its children counted by the status of their records, live.',
+  });
+
+export const BulkReplayIdParamSchema = z.object({
+  bulk_replay_id: z
+    .uuid()
+    .openapi({ param: { name: 'bulk_replay_id', in: 'path' }, title: 'Bulk Replay Id' }),
+});
+
+export const BulkReplayItemSchema = z
+  .object({
+    position: z.number().int(),
+    parent: z
+      .string()
+      .openapi({ description: 'The parent as given (UUID or tag), or as the filter matched it' }),
+    execution_id: z
+      .uuid()
+      .nullable()
+      .openapi({ description: "The child replay's execution, once its parent was checked" }),
+    status: z.enum([...executionStatuses, 'pending']),
+    error_code: z.string().nullable(),
+    error: z.string().nullable(),
+  })
+  .openapi('BulkReplayItem');
+
+export const BulkReplayItemPageSchema = z
+  .object({
+    items: z.array(BulkReplayItemSchema),
+    next_cursor: z.number().int().nullable().openapi({ description: 'Pass as `cursor` for the next page' }),
+  })
+  .openapi('BulkReplayItemPage');
+
+export const BulkReplayItemQuerySchema = z.object({
+  cursor: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .openapi({ description: 'next_cursor of the previous page' }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});

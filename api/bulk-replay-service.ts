@@ -1,0 +1,207 @@
+/**
+ * Bulk replays for the api: create (update-with-start of the `bulkReplay` workflow, which writes
+ * the record and its parents in its first step), read the live counts and the parents, cancel and
+ * resume like a replay.
+ */
+import {
+  bulkReplaySummary,
+  getBulkReplay,
+  listBulkReplayItems,
+  setBulkReplayStatus,
+  type BulkReplayRecord,
+} from '../adapters/bulk-replays.ts';
+import { withTransaction } from '../adapters/database.ts';
+import { newExecutionId } from '../adapters/ids.ts';
+import type { Logger } from '../adapters/logger.ts';
+import { findRoute, getPipelineConfig } from '../adapters/pipeline-configs.ts';
+import { normaliseFromPath } from '../adapters/storage-paths.ts';
+import {
+  failureTypes,
+  isFinished,
+  type BulkReplaySummary,
+  type BulkReplayWorkflowInput,
+  type NewBulkReplay,
+} from '../workflows/contract.ts';
+import {
+  BULK_REPLAY_WORKFLOW_TYPE,
+  bulkReplayCreatedUpdate,
+  bulkReplayWorkflowId,
+  cancelSignal,
+  resumeSignal,
+} from '../workflows/definitions.ts';
+import { searchAttributes } from '../workflows/search-attributes.ts';
+import type { BulkReplayRequest } from './bulk-replay-schemas.ts';
+import type { ApiDependencies } from './dependencies.ts';
+import { ApiError, RequestValidationError } from './errors.ts';
+import { workflowControl } from './workflow-control.ts';
+import { startWithUpdate } from './workflow-starter.ts';
+
+export interface BulkReplayCall {
+  correlationId: string;
+  logger: Logger;
+}
+
+export type BulkReplayService = ReturnType<typeof createBulkReplayService>;
+
+export function createBulkReplayService(deps: Pick<ApiDependencies, 'pool' | 'temporal' | 'settings'>) {
+  const { pool, temporal, settings } = deps;
+  const control = workflowControl(temporal, settings.dependencyTimeoutMs);
+
+  /** What can be refused for the whole request, before anything starts: the rest is per parent. */
+  async function checkSharedFields(replay: BulkReplayRequest['replay']): Promise<void> {
+    const fromPath = replay.from_path ?? '';
+    const normalised = fromPath === '' ? undefined : normaliseFromPath(fromPath);
+    if (normalised && !normalised.ok)
+      throw new ApiError(400, 'INVALID_FROM_PATH', `replay.from_path ${normalised.reason}`);
+    if (replay.replay_source === 'manual' && !normalised?.path) {
+      throw new RequestValidationError([
+        {
+          loc: ['body', 'replay', 'from_path'],
+          msg: "Field required when replay_source is 'manual'",
+          type: 'missing',
+          input: null,
+        },
+      ]);
+    }
+    if (!replay.config_id) return;
+    const config = await getPipelineConfig(pool, replay.config_id);
+    if (!config) throw new ApiError(404, 'CONFIG_NOT_FOUND', `Pipeline config ${replay.config_id} not found`);
+    if (!findRoute(config, replay.to_route)) {
+      const available = config.routes.map((route) => route.name).join(', ');
+      throw new ApiError(
+        400,
+        'INVALID_ROUTE',
+        `Route '${replay.to_route}' is not a route of config ${config.id} (routes: ${available})`,
+      );
+    }
+  }
+
+  function workflowInput(bulk: NewBulkReplay, resume = false): BulkReplayWorkflowInput {
+    return { bulk, settings: settings.bulk, ...(resume ? { resume } : {}) };
+  }
+
+  async function find(id: string): Promise<BulkReplayRecord> {
+    const record = await getBulkReplay(pool, id);
+    if (!record) throw new ApiError(404, 'BULK_REPLAY_NOT_FOUND', `Bulk replay '${id}' not found`);
+    return record;
+  }
+
+  async function summary(id: string): Promise<BulkReplaySummary> {
+    const found = await bulkReplaySummary(pool, id);
+    if (!found) throw new ApiError(404, 'BULK_REPLAY_NOT_FOUND', `Bulk replay '${id}' not found`);
+    return found;
+  }
+
+  return {
+    async create(body: BulkReplayRequest, call: BulkReplayCall): Promise<BulkReplaySummary> {
+      await checkSharedFields(body.replay);
+      const id = newExecutionId();
+      const bulk: NewBulkReplay = {
+        id,
+        workflow_id: bulkReplayWorkflowId(id),
+        replay: body.replay,
+        execution_ids: body.execution_ids ?? null,
+        filter: body.filter ?? null,
+        max_concurrent: body.max_concurrent,
+      };
+      const created = await startWithUpdate(temporal, {
+        noun: 'bulk replay',
+        workflowType: BULK_REPLAY_WORKFLOW_TYPE,
+        workflowId: bulk.workflow_id,
+        taskQueue: settings.taskQueue,
+        args: [workflowInput(bulk)],
+        update: bulkReplayCreatedUpdate,
+        searchAttributes: [
+          { key: searchAttributes.BulkReplayId, value: id },
+          { key: searchAttributes.ReplayStatus, value: 'running' },
+          { key: searchAttributes.ReplaySource, value: body.replay.replay_source },
+          { key: searchAttributes.FromStage, value: body.replay.from_stage },
+          { key: searchAttributes.ToRoute, value: body.replay.to_route },
+        ],
+        memo: { correlation_id: call.correlationId },
+        timeoutMs: settings.dependencyTimeoutMs,
+        idempotent: false,
+        refusals: {
+          [failureTypes.tooManyParents]: (message) => new ApiError(400, 'TOO_MANY_PARENTS', message),
+        },
+      });
+      if (created === 'already-closed') throw new Error(`bulk replay ${id} closed before it answered`);
+      call.logger.info({ bulk_replay_id: id, total: created.total }, 'bulk replay started');
+      return created;
+    },
+
+    summary,
+
+    async items(id: string, page: { cursor?: number; limit: number }) {
+      await find(id);
+      const items = await listBulkReplayItems(pool, id, { afterPosition: page.cursor, limit: page.limit });
+      return {
+        items: items.map(({ parent_ref, ...item }) => ({ ...item, parent: parent_ref })),
+        next_cursor: items.length === page.limit ? items.at(-1)!.position : null,
+      };
+    },
+
+    /** Cancels the children running now and every parent not started yet. */
+    async cancel(id: string, call: BulkReplayCall) {
+      const record = await find(id);
+      if (isFinished(record.status))
+        throw new ApiError(409, 'BULK_REPLAY_FINISHED', `Bulk replay ${id} is already ${record.status}`);
+      if (await control.isOpen(record.workflow_id)) {
+        await control.signal(record.workflow_id, (handle) =>
+          handle.signal(cancelSignal, `cancelled through the api (${call.correlationId})`),
+        );
+      } else {
+        // its workflow was closed outside the service: nothing runs that could be asked
+        await withTransaction(pool, (client) =>
+          setBulkReplayStatus(client, id, 'cancelled', 'cancelled through the api'),
+        );
+      }
+      call.logger.info({ bulk_replay_id: id }, 'bulk replay cancel requested');
+      return control.settle(
+        () => bulkReplaySummary(pool, id),
+        (item) => item.status === 'cancelled',
+      );
+    },
+
+    /**
+     * Goes on after an interruption: the bulk replay's own, and that of each running child. A bulk
+     * replay whose workflow was closed outside the service gets a new run that takes up its
+     * parents from Postgres.
+     */
+    async resume(id: string, call: BulkReplayCall) {
+      const record = await find(id);
+      if (isFinished(record.status))
+        throw new ApiError(409, 'BULK_REPLAY_FINISHED', `Bulk replay ${id} is already ${record.status}`);
+      if (await control.isOpen(record.workflow_id)) {
+        await control.signal(record.workflow_id, (handle) => handle.signal(resumeSignal));
+      } else {
+        const bulk: NewBulkReplay = {
+          id,
+          workflow_id: record.workflow_id,
+          replay: record.request.replay,
+          execution_ids: null,
+          filter: null,
+          max_concurrent: record.max_concurrent,
+        };
+        await temporal.connection.withDeadline(Date.now() + settings.dependencyTimeoutMs, () =>
+          temporal.workflow.start(BULK_REPLAY_WORKFLOW_TYPE, {
+            workflowId: record.workflow_id,
+            taskQueue: settings.taskQueue,
+            args: [workflowInput(bulk, true)],
+            workflowIdConflictPolicy: 'FAIL',
+            typedSearchAttributes: [
+              { key: searchAttributes.BulkReplayId, value: id },
+              { key: searchAttributes.ReplayStatus, value: 'running' },
+            ],
+            memo: { resumed_by: call.correlationId },
+          }),
+        );
+      }
+      call.logger.info({ bulk_replay_id: id }, 'bulk replay resumed');
+      return control.settle(
+        () => bulkReplaySummary(pool, id),
+        (item) => item.status !== 'interrupted',
+      );
+    },
+  };
+}

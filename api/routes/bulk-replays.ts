@@ -1,0 +1,120 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import {
+  BulkReplayIdParamSchema,
+  BulkReplayItemPageSchema,
+  BulkReplayItemQuerySchema,
+  BulkReplayRequestSchema,
+  BulkReplayResponseSchema,
+} from '../bulk-replay-schemas.ts';
+import { createBulkReplayService } from '../bulk-replay-service.ts';
+import type { Context } from 'hono';
+import type { AppEnv } from '../context.ts';
+import type { ApiDependencies } from '../dependencies.ts';
+import { errorResponses } from '../responses.ts';
+
+const json = <T>(schema: T) => ({ 'application/json': { schema } });
+
+const createBulkReplay = createRoute({
+  method: 'post',
+  path: '/api/v1/bulk-replays',
+  tags: ['bulk replays'],
+  summary: 'Replay many executions',
+  description:
+    'Replays every parent (listed by UUID or tag, or matched by a filter) as an ordinary replay with the same fields, at most `max_concurrent` at once. Answers once the bulk replay and its list of parents are stored; a bad parent fails its own child, not the bulk replay. `GET /api/v1/bulk-replays/{bulk_replay_id}` follows it.',
+  request: { body: { required: true, content: json(BulkReplayRequestSchema) } },
+  responses: {
+    202: { description: 'Accepted: the bulk replay runs', content: json(BulkReplayResponseSchema) },
+    400: { ...errorResponses[400], description: 'A bad from_path or route, or a filter matching too many' },
+    404: { ...errorResponses[404], description: 'config_id not found' },
+    422: errorResponses[422],
+    503: errorResponses[503],
+  },
+});
+
+const getBulkReplay = createRoute({
+  method: 'get',
+  path: '/api/v1/bulk-replays/{bulk_replay_id}',
+  tags: ['bulk replays'],
+  summary: 'A bulk replay and its children counted by status, live',
+  request: { params: BulkReplayIdParamSchema },
+  responses: {
+    200: { description: 'The bulk replay', content: json(BulkReplayResponseSchema) },
+    404: errorResponses[404],
+    503: errorResponses[503],
+  },
+});
+
+const listItems = createRoute({
+  method: 'get',
+  path: '/api/v1/bulk-replays/{bulk_replay_id}/items',
+  tags: ['bulk replays'],
+  summary: 'The parents of a bulk replay, with their child replays and errors',
+  request: { params: BulkReplayIdParamSchema, query: BulkReplayItemQuerySchema },
+  responses: {
+    200: { description: 'A page of parents, by position', content: json(BulkReplayItemPageSchema) },
+    404: errorResponses[404],
+    422: errorResponses[422],
+    503: errorResponses[503],
+  },
+});
+
+const action = (name: 'cancel' | 'resume', summary: string, description: string) =>
+  createRoute({
+    method: 'post',
+    path: `/api/v1/bulk-replays/{bulk_replay_id}/${name}`,
+    tags: ['bulk replays'],
+    summary,
+    description,
+    request: { params: BulkReplayIdParamSchema },
+    responses: {
+      200: { description: 'The bulk replay after the action', content: json(BulkReplayResponseSchema) },
+      202: { description: 'Accepted; not applied yet', content: json(BulkReplayResponseSchema) },
+      404: errorResponses[404],
+      409: { ...errorResponses[409], description: 'The bulk replay has finished' },
+      503: errorResponses[503],
+    },
+  });
+
+const cancelRoute = action(
+  'cancel',
+  'Cancel a bulk replay',
+  'Its running children are cancelled (each like a replay cancel), the parents not started yet are cancelled, and so is the bulk replay. 409 once it has finished.',
+);
+const resumeRoute = action(
+  'resume',
+  'Resume a bulk replay',
+  'An interrupted bulk replay goes on, and so does every running child that is interrupted. A bulk replay whose workflow was closed outside the service gets a new run that takes up its parents. 409 once it has finished.',
+);
+
+export function bulkReplayRoutes(deps: ApiDependencies) {
+  const app = new OpenAPIHono<AppEnv>();
+  const service = createBulkReplayService(deps);
+  const call = (c: Context<AppEnv>) => ({ correlationId: c.get('correlationId'), logger: c.get('logger') });
+
+  app.openapi(createBulkReplay, async (c) => {
+    const summary = await service.create(c.req.valid('json'), call(c));
+    c.header('Location', `/api/v1/bulk-replays/${summary.id}`);
+    return c.json(summary, 202);
+  });
+
+  app.openapi(getBulkReplay, async (c) =>
+    c.json(await service.summary(c.req.valid('param').bulk_replay_id), 200),
+  );
+
+  app.openapi(listItems, async (c) => {
+    const page = await service.items(c.req.valid('param').bulk_replay_id, c.req.valid('query'));
+    return c.json(page, 200);
+  });
+
+  app.openapi(cancelRoute, async (c) => {
+    const settled = await service.cancel(c.req.valid('param').bulk_replay_id, call(c));
+    return c.json(settled.value, settled.applied ? 200 : 202);
+  });
+
+  app.openapi(resumeRoute, async (c) => {
+    const settled = await service.resume(c.req.valid('param').bulk_replay_id, call(c));
+    return c.json(settled.value, settled.applied ? 200 : 202);
+  });
+
+  return app;
+}

@@ -1,0 +1,104 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure, type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
+import { withTimeout } from './dependency-errors.ts';
+import { ApiError } from './errors.ts';
+
+/** A 503 after which the workflow may still start: its Idempotency-Key claim must be kept. */
+export class StartUncertain extends ApiError {
+  constructor(detail: string) {
+    super(503, 'SERVICE_UNAVAILABLE', detail);
+  }
+}
+
+// gRPC CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE
+const UNAVAILABLE_GRPC_CODES = new Set([1, 4, 8, 14]);
+
+function isUnavailable(error: unknown): boolean {
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  const code =
+    (error as { code?: unknown; cause?: { code?: unknown } }).code ??
+    (error as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'number'
+    ? UNAVAILABLE_GRPC_CODES.has(code)
+    : /deadline|unavailable|connect/i.test(String(error));
+}
+
+export interface UpdateWithStartOptions<Result> {
+  /** What is started, for error messages: "replay", "bulk replay". */
+  noun: string;
+  workflowType: string;
+  workflowId: string;
+  taskQueue: string;
+  args: unknown[];
+  /** The update the workflow answers once its first step created the record (early return). */
+  update: UpdateDefinition<Result, []>;
+  searchAttributes: SearchAttributePair[];
+  memo: Record<string, unknown>;
+  timeoutMs: number;
+  /** With an Idempotency-Key a slow start goes on (the retry finds it); without, it is cancelled. */
+  idempotent: boolean;
+  /** Answers for the first step's non-retryable refusals, by ApplicationFailure type. */
+  refusals: Record<string, (message: string) => ApiError>;
+}
+
+/**
+ * Starts a workflow with update-with-start and returns what its first step created (early return),
+ * bounded by timeoutMs. 'already-closed': a request that joined by workflow id after the workflow
+ * closed (the caller reads the record from Postgres). On timeout without an Idempotency-Key the
+ * workflow is cancelled, so a refused request leaves nothing running behind the client's back.
+ */
+export async function startWithUpdate<Result>(
+  temporal: Client,
+  options: UpdateWithStartOptions<Result>,
+): Promise<Result | 'already-closed'> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(options.workflowType, {
+    workflowId: options.workflowId,
+    taskQueue: options.taskQueue,
+    args: options.args,
+    // a request that joins a running workflow gets its record; one that comes after it closed must
+    // not start a second run
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    typedSearchAttributes: options.searchAttributes,
+    memo: options.memo,
+  });
+  // Temporal unreachable: nothing can have started, which is worth knowing apart from a slow start
+  try {
+    await withTimeout('Temporal', options.timeoutMs, temporal.connection.ensureConnected());
+  } catch (error) {
+    throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Temporal is unavailable: ${(error as Error).message}`);
+  }
+  try {
+    return await temporal.connection.withDeadline(Date.now() + options.timeoutMs, () =>
+      temporal.workflow.executeUpdateWithStart(options.update, { startWorkflowOperation }),
+    );
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-closed';
+    if (error instanceof WorkflowUpdateFailedError) {
+      const cause = error.cause;
+      const refusal =
+        cause instanceof ApplicationFailure && cause.type ? options.refusals[cause.type] : undefined;
+      if (refusal) throw refusal(cause!.message);
+      throw new ApiError(
+        503,
+        'SERVICE_UNAVAILABLE',
+        `The ${options.noun} could not be created: ${cause?.message ?? error.message}`,
+      );
+    }
+    if (!isUnavailable(error)) throw error;
+    const detail = `Temporal did not start the ${options.noun} in time: ${(error as Error).message}`;
+    // With an Idempotency-Key the client's retry finds this workflow, and other requests may have
+    // joined it: let it go on. Without one, nothing may go on behind the client's back.
+    if (options.idempotent) throw new StartUncertain(detail);
+    await temporal.connection
+      .withDeadline(Date.now() + 2000, () => temporal.workflow.getHandle(options.workflowId).cancel())
+      .catch(() => {});
+    throw new ApiError(503, 'SERVICE_UNAVAILABLE', detail);
+  }
+}

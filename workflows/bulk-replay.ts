@@ -1,0 +1,258 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  ContinueAsNew,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { ReplayActivities } from '../activities/index.ts';
+import {
+  failureTypes,
+  type BulkReplayOutcome,
+  type BulkReplayProgress,
+  type BulkReplaySummary,
+  type BulkReplayWorkflowInput,
+  type ExecutionStatus,
+  type PreparedChild,
+} from './contract.ts';
+import {
+  bulkProgressQuery,
+  bulkReplayCreatedUpdate,
+  cancelSignal,
+  REPLAY_WORKFLOW_TYPE,
+  replayWorkflowId,
+  resumeSignal,
+} from './definitions.ts';
+import type { replayExecution } from './replay-execution.ts';
+import { describe, isNonRetryable, refusalOf } from './failures.ts';
+import { replaySearchAttributes, searchAttributes } from './search-attributes.ts';
+
+/**
+ * Replays many parents, each as an ordinary replay (its own record, workflow `replay-<id>` and
+ * search attributes), as child workflows with at most `max_concurrent` running at once. Parents are
+ * checked a window at a time, as the replay endpoint checks one: a bad parent fails its own child,
+ * visibly, and the others go on. A run that has started `childrenPerRun` children lets them finish,
+ * then continues as new: history stays bounded at 10,000 parents.
+ */
+export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkReplayOutcome> {
+  const { bulk, settings } = input;
+  const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
+  const startActivities = proxyLocalActivities<ReplayActivities>({
+    startToCloseTimeout: '30s',
+    retry: { ...retry, maximumAttempts: 3 },
+  });
+  const statusActivities = proxyLocalActivities<ReplayActivities>({ startToCloseTimeout: '30s', retry });
+  const stepActivities = proxyActivities<ReplayActivities>({
+    startToCloseTimeout: '120s',
+    retry: { ...retry, maximumAttempts: settings.stepMaxAttempts },
+  });
+  const waitActivities = proxyActivities<ReplayActivities>({
+    startToCloseTimeout: '3650d',
+    heartbeatTimeout: '30s',
+    retry,
+  });
+
+  let summary: BulkReplaySummary | undefined = input.carried?.summary;
+  let rejection: ApplicationFailure | undefined;
+  let nextPosition = input.carried?.nextPosition ?? 0;
+  let exhausted = false;
+  const queue: PreparedChild[] = [];
+  /** Execution ids of the children running now. */
+  const running = new Set<string>();
+  let startedThisRun = 0;
+  let status: BulkReplayProgress['status'] = summary ? 'running' : 'starting';
+  let step = 'starting';
+  let lastError: string | null = null;
+  let resumeGeneration = 0;
+
+  const mainScope = new CancellationScope();
+
+  setHandler(bulkReplayCreatedUpdate, async () => {
+    await condition(() => summary !== undefined || rejection !== undefined);
+    if (rejection) throw rejection;
+    return summary!;
+  });
+  setHandler(bulkProgressQuery, () => ({
+    id: bulk.id,
+    status,
+    step,
+    total: summary?.total ?? 0,
+    next_position: nextPosition,
+    running: running.size,
+    last_error: lastError,
+  }));
+  // resumes the bulk replay if it is interrupted, and every running child that is
+  setHandler(resumeSignal, () => {
+    resumeGeneration += 1;
+    for (const id of running) {
+      void getExternalWorkflowHandle(replayWorkflowId(id))
+        .signal(resumeSignal)
+        .catch(() => {});
+    }
+  });
+  setHandler(cancelSignal, () => mainScope.cancel());
+
+  async function setStatus(next: ExecutionStatus, error: string | null): Promise<void> {
+    summary = await statusActivities.setBulkReplayStatus({ bulkReplayId: bulk.id, status: next, error });
+    status = summary.status;
+    lastError = error ?? lastError;
+    upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: summary.status }]);
+  }
+
+  /** Runs one step; when its retry budget is spent the bulk replay is `interrupted` until resumed. */
+  async function runStep<T>(name: string, run: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        step = name;
+        return await run();
+      } catch (error) {
+        if (isCancellation(error) || isNonRetryable(error)) throw error;
+        const generation = resumeGeneration;
+        await setStatus('interrupted', `${name}: ${describe(error)}`);
+        await condition(() => resumeGeneration > generation);
+        await setStatus('running', null);
+      }
+    }
+  }
+
+  /** Starts one child and frees its slot when it closes, however it ends (its record says how). */
+  function startChildReplay(child: PreparedChild): void {
+    running.add(child.replay.id);
+    startedThisRun += 1;
+    void (async () => {
+      try {
+        const handle = await startChild<typeof replayExecution>(REPLAY_WORKFLOW_TYPE, {
+          workflowId: child.replay.workflow_id,
+          args: [{ execution: child.replay, settings: settings.replay }],
+          typedSearchAttributes: replaySearchAttributes(child.replay, bulk.id),
+          memo: { bulk_replay_id: bulk.id, position: child.position },
+          // each child is an ordinary replay: it outlives a bulk replay closed outside the service
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+        const outcome = await handle.result();
+        if (outcome.status === 'rejected') {
+          // its record was never created (its config went away): the parent fails here, visibly
+          await CancellationScope.nonCancellable(() =>
+            statusActivities.refuseBulkChild({
+              bulkReplayId: bulk.id,
+              position: child.position,
+              errorCode: 'REPLAY_REJECTED',
+              error: outcome.error ?? 'the replay was refused',
+            }),
+          );
+        }
+      } catch {
+        // a failed or cancelled child: its record says so, and the bulk replay goes on
+      } finally {
+        running.delete(child.replay.id);
+      }
+    })();
+  }
+
+  async function replayAll(): Promise<void> {
+    if (!summary && input.resume) {
+      step = 'loadBulkReplay';
+      summary = await statusActivities.loadBulkReplay({ bulkReplayId: bulk.id });
+      upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: 'running' }]);
+    }
+    if (!summary) {
+      step = 'createBulkReplay';
+      try {
+        summary = await startActivities.createBulkReplay(bulk);
+      } catch (error) {
+        rejection = refusalOf(error);
+        throw rejection;
+      }
+    }
+    status = 'running';
+
+    for (;;) {
+      while (running.size < bulk.max_concurrent && startedThisRun < settings.childrenPerRun) {
+        const child = queue.shift();
+        if (child) {
+          startChildReplay(child);
+          continue;
+        }
+        if (exhausted) break;
+        // never more than this run may start: a run continues as new with nothing prepared
+        const limit = Math.min(settings.windowSize, settings.childrenPerRun - startedThisRun);
+        const prepared = await runStep('prepareBulkChildren', () =>
+          stepActivities.prepareBulkChildren({ bulkReplayId: bulk.id, fromPosition: nextPosition, limit }),
+        );
+        queue.push(...prepared.children);
+        nextPosition = prepared.nextPosition;
+        exhausted = prepared.done;
+      }
+      step = 'awaitChildren';
+      if (
+        running.size === 0 &&
+        ((exhausted && queue.length === 0) || startedThisRun >= settings.childrenPerRun)
+      )
+        break;
+      const count = running.size;
+      await condition(() => running.size < count);
+    }
+
+    if (!exhausted) {
+      await condition(allHandlersFinished);
+      // the list of parents lives in Postgres now: the next run's input does not carry it again
+      await continueAsNew<typeof bulkReplay>({
+        ...input,
+        bulk: { ...bulk, execution_ids: null, filter: null },
+        carried: { summary: summary!, nextPosition },
+      });
+    }
+    // children an earlier run started before its workflow was closed outside the service
+    if (input.resume) {
+      step = 'awaitStartedChildren';
+      await waitActivities.awaitStartedChildren({ bulkReplayId: bulk.id });
+    }
+    step = 'completeBulkReplay';
+    await setStatus('completed', null);
+  }
+
+  const handlersFinished = () => CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  const outcome = (error: string | null): BulkReplayOutcome => ({
+    status: summary?.status ?? 'completed',
+    bulk_replay_id: bulk.id,
+    error,
+  });
+
+  try {
+    await mainScope.run(replayAll);
+  } catch (error) {
+    if (error instanceof ContinueAsNew) throw error;
+    if (rejection) {
+      status = 'rejected';
+      await handlersFinished();
+      return { status: 'rejected', bulk_replay_id: bulk.id, error: rejection.message };
+    }
+    if (isCancellation(error)) {
+      // the children were asked to cancel with the scope: wait until they have
+      await CancellationScope.nonCancellable(async () => {
+        await condition(() => running.size === 0);
+        await setStatus('cancelled', 'cancelled by operator');
+      });
+      await handlersFinished();
+      return outcome(null);
+    }
+    const message = `${step}: ${describe(error)}`;
+    await CancellationScope.nonCancellable(() => setStatus('failed', message));
+    await handlersFinished();
+    throw ApplicationFailure.nonRetryable(message, failureTypes.replayFailed);
+  }
+  await handlersFinished();
+  return outcome(null);
+}
