@@ -124,6 +124,8 @@ export const configSchema = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Bound on every call the api makes to Temporal, Postgres or S3 while serving a request. */
   DEPENDENCY_TIMEOUT_MS: positiveInt.default(3000),
+  /** Replay and bulk replay starts one api process waits on at once; past it: 503 OVERLOADED with Retry-After. */
+  API_MAX_STARTS_IN_FLIGHT: positiveInt.default(16),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 

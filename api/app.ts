@@ -25,6 +25,7 @@ import {
   rateLimit,
 } from './limits.ts';
 import { bulkReplayRoutes } from './routes/bulk-replays.ts';
+import { startAdmission } from './start-admission.ts';
 import { configRoutes } from './routes/configs.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -32,6 +33,8 @@ import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { replayRoutes } from './routes/replay.ts';
 
 const CORRELATION_ID_PATTERN = /^[\w.:-]{1,128}$/;
+/** Retry-After of a 503 for a dependency that is down (overload answers say their own). */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 const REPLAY_ROUTE = '/api/v1/executions/:execution_id/replay';
 const UNMATCHED_ROUTE = '(unmatched)';
 
@@ -39,7 +42,8 @@ const UNMATCHED_ROUTE = '(unmatched)';
 const routeLabel = (path: string) => (path === '' || path === '*' || path === '/*' ? UNMATCHED_ROUTE : path);
 
 /** The api as a Hono app; tests call app.request() on it, api/main.ts serves it. */
-export function createApp(deps: ApiDependencies) {
+export function createApp(given: ApiDependencies) {
+  const deps = { ...given, admission: given.admission ?? startAdmission(given.settings.maxStartsInFlight) };
   const app = new OpenAPIHono<AppEnv>({
     // Schema failures answer like FastAPI: 422 with pydantic-style `detail` entries.
     defaultHook: (result, c) => {
@@ -154,6 +158,9 @@ export function createApp(deps: ApiDependencies) {
     const correlationId = c.get('correlationId');
     c.header('X-Correlation-ID', correlationId);
     if (error instanceof ApiError) {
+      // a client told when to come back does not retry in a tight loop
+      if (error.status === 503)
+        c.header('Retry-After', String(error.retryAfterSeconds ?? UNAVAILABLE_RETRY_AFTER_SECONDS));
       return c.json(errorResponseBody(error.message, error.errorCode, correlationId), error.status);
     }
     if (error instanceof RequestValidationError) return c.json({ detail: error.detail }, 422);
@@ -167,6 +174,7 @@ export function createApp(deps: ApiDependencies) {
     const logger = c.get('logger') ?? deps.logger;
     if (isPostgresUnavailable(error)) {
       logger.warn({ err: error }, 'postgres unavailable');
+      c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
       return c.json(errorResponseBody('Postgres is unavailable', 'SERVICE_UNAVAILABLE', correlationId), 503);
     }
     logger.error({ err: error }, 'unhandled error');

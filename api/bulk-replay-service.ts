@@ -34,6 +34,7 @@ import type { BulkReplayRequest } from './bulk-replay-schemas.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { ApiError, RequestValidationError } from './errors.ts';
 import { workflowControl } from './workflow-control.ts';
+import { startAdmission } from './start-admission.ts';
 import { startWithUpdate } from './workflow-starter.ts';
 
 export interface BulkReplayCall {
@@ -43,8 +44,11 @@ export interface BulkReplayCall {
 
 export type BulkReplayService = ReturnType<typeof createBulkReplayService>;
 
-export function createBulkReplayService(deps: Pick<ApiDependencies, 'pool' | 'temporal' | 'settings'>) {
+export function createBulkReplayService(
+  deps: Pick<ApiDependencies, 'pool' | 'temporal' | 'settings' | 'admission'>,
+) {
   const { pool, temporal, settings } = deps;
+  const admission = deps.admission ?? startAdmission(settings.maxStartsInFlight);
   const control = workflowControl(temporal, settings.dependencyTimeoutMs);
 
   /** What can be refused for the whole request, before anything starts: the rest is per parent. */
@@ -104,27 +108,29 @@ export function createBulkReplayService(deps: Pick<ApiDependencies, 'pool' | 'te
         filter: body.filter ?? null,
         max_concurrent: body.max_concurrent,
       };
-      const created = await startWithUpdate(temporal, {
-        noun: 'bulk replay',
-        workflowType: BULK_REPLAY_WORKFLOW_TYPE,
-        workflowId: bulk.workflow_id,
-        taskQueue: settings.taskQueue,
-        args: [workflowInput(bulk)],
-        update: bulkReplayCreatedUpdate,
-        searchAttributes: [
-          { key: searchAttributes.BulkReplayId, value: id },
-          { key: searchAttributes.ReplayStatus, value: 'running' },
-          { key: searchAttributes.ReplaySource, value: body.replay.replay_source },
-          { key: searchAttributes.FromStage, value: body.replay.from_stage },
-          { key: searchAttributes.ToRoute, value: body.replay.to_route },
-        ],
-        memo: { correlation_id: call.correlationId },
-        timeoutMs: settings.dependencyTimeoutMs,
-        idempotent: false,
-        refusals: {
-          [failureTypes.tooManyParents]: (message) => new ApiError(400, 'TOO_MANY_PARENTS', message),
-        },
-      });
+      const created = await admission.run(() =>
+        startWithUpdate(temporal, {
+          noun: 'bulk replay',
+          workflowType: BULK_REPLAY_WORKFLOW_TYPE,
+          workflowId: bulk.workflow_id,
+          taskQueue: settings.taskQueue,
+          args: [workflowInput(bulk)],
+          update: bulkReplayCreatedUpdate,
+          searchAttributes: [
+            { key: searchAttributes.BulkReplayId, value: id },
+            { key: searchAttributes.ReplayStatus, value: 'running' },
+            { key: searchAttributes.ReplaySource, value: body.replay.replay_source },
+            { key: searchAttributes.FromStage, value: body.replay.from_stage },
+            { key: searchAttributes.ToRoute, value: body.replay.to_route },
+          ],
+          memo: { correlation_id: call.correlationId },
+          timeoutMs: settings.dependencyTimeoutMs,
+          idempotent: false,
+          refusals: {
+            [failureTypes.tooManyParents]: (message) => new ApiError(400, 'TOO_MANY_PARENTS', message),
+          },
+        }),
+      );
       if (created === 'already-closed') throw new Error(`bulk replay ${id} closed before it answered`);
       call.logger.info({ bulk_replay_id: id, total: created.total }, 'bulk replay started');
       return created;

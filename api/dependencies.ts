@@ -7,6 +7,7 @@ import type { RouteQueue } from '../adapters/route-queue.ts';
 import type { ApiAuthOptions } from './auth.ts';
 import type { BulkReplaySettings, ReplaySettings } from '../workflows/contract.ts';
 import type { ApiLimits } from './limits.ts';
+import type { StartAdmission } from './start-admission.ts';
 
 /** The replay settings the api passes to each workflow it starts, and its bound on dependency calls. */
 export interface ApiSettings {
@@ -18,6 +19,8 @@ export interface ApiSettings {
   bulk: BulkReplaySettings;
   /** Bound on each call to Temporal, Postgres or S3 while serving a request. */
   dependencyTimeoutMs: number;
+  /** Workflow starts waited on at once (api/start-admission.ts). */
+  maxStartsInFlight: number;
 }
 
 /** Everything the api needs, built by createApiServer (api/server.ts) or by a test. */
@@ -35,6 +38,8 @@ export interface ApiDependencies {
   /** Body size and rate limits (api/limits.ts); DEFAULT_LIMITS for what is left out. */
   limits?: Partial<ApiLimits>;
   settings: ApiSettings;
+  /** Shared by every start of this app; createApp makes one from the settings when left out. */
+  admission?: StartAdmission;
 }
 
 /** The api's replay settings from the configuration (overrides for tests). */
@@ -49,6 +54,7 @@ export function apiSettingsFromConfig(config: AppConfig, overrides: Partial<ApiS
       replay: replaySettingsFromConfig(config),
     },
     dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
+    maxStartsInFlight: config.API_MAX_STARTS_IN_FLIGHT,
     ...overrides,
   };
 }

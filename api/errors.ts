@@ -6,6 +6,8 @@ export class ApiError extends Error {
     readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503,
     readonly errorCode: string,
     detail: string,
+    /** For a 503: when to try again (the answer's Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(detail);
   }

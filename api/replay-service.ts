@@ -18,6 +18,7 @@ import {
   releaseIdempotencyKey,
   requestHash,
 } from './idempotency.ts';
+import { startAdmission } from './start-admission.ts';
 import { StartUncertain, startWithUpdate } from './workflow-starter.ts';
 
 export interface ReplayCall {
@@ -29,15 +30,27 @@ export interface ReplayCall {
 
 export type ReplayService = ReturnType<typeof createReplayService>;
 
-export function createReplayService(deps: Pick<ApiDependencies, 'pool' | 'temporal' | 'settings'>) {
+export function createReplayService(
+  deps: Pick<ApiDependencies, 'pool' | 'temporal' | 'settings' | 'admission'>,
+) {
   const { pool, temporal, settings } = deps;
+  const admission = deps.admission ?? startAdmission(settings.maxStartsInFlight);
   const lookups = replayRequestLookups(pool);
 
   /**
    * The new execution's record, once its workflow has created it. Throws ReplayRequestRefused for a
    * request the records refuse, ApiError for a conflict (409) or an unavailable dependency (503).
    */
-  async function replay(parentRef: string, body: ReplayRequest, call: ReplayCall): Promise<ExecutionSummary> {
+  /** Past the admission limit: 503 OVERLOADED at once (api/start-admission.ts). */
+  function replay(parentRef: string, body: ReplayRequest, call: ReplayCall): Promise<ExecutionSummary> {
+    return admission.run(() => startReplay(parentRef, body, call));
+  }
+
+  async function startReplay(
+    parentRef: string,
+    body: ReplayRequest,
+    call: ReplayCall,
+  ): Promise<ExecutionSummary> {
     const { parent, execution } = await prepareReplay(lookups, parentRef, body);
     const { idempotencyKey } = call;
 
