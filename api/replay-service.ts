@@ -4,18 +4,14 @@
  * replay route is a shell over it: parse, call, answer.
  */
 import { getExecution, isTagTaken, type ExecutionRecord } from '../adapters/executions.ts';
+import { deleteIdempotencyKey } from '../adapters/idempotency-keys.ts';
 import { newExecutionId } from '../adapters/ids.ts';
 import type { Logger } from '../adapters/logger.ts';
 import { prepareReplay, replayRequestLookups, type ReplayRequest } from '../services/replay-request.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { ApiError } from './errors.ts';
-import {
-  claimIdempotencyKey,
-  findIdempotentExecution,
-  releaseIdempotencyKey,
-  requestHash,
-} from './idempotency.ts';
+import { claimIdempotencyKey, findIdempotentExecution, requestHash } from './idempotency.ts';
 import { ReplayStartUncertain, startReplayWorkflow } from './replay-starter.ts';
 
 export interface ReplayCall {
@@ -80,7 +76,7 @@ export function createReplayService(deps: Pick<ApiDependencies, 'pool' | 'tempor
       // a refused request leaves no claim behind, unless its replay exists or may still start
       const uncertain = error instanceof ReplayStartUncertain;
       if (claimedKey && !uncertain && !(await getExecution(pool, executionId).catch(() => undefined))) {
-        await releaseIdempotencyKey(pool, idempotencyKey!, executionId).catch(() => {});
+        await deleteIdempotencyKey(pool, idempotencyKey!, executionId).catch(() => {});
       }
       throw error;
     }

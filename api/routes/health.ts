@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { pingDatabase } from '../../adapters/database.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { withTimeout } from '../dependency-errors.ts';
@@ -48,7 +49,7 @@ export function healthRoutes(deps: ApiDependencies) {
         deps.temporal.connection.withDeadline(Date.now() + timeout, () =>
           deps.temporal.workflowService.getSystemInfo({}),
         ),
-      postgres: () => deps.pool.query('SELECT 1'),
+      postgres: () => pingDatabase(deps.pool),
       s3: () => deps.objectStore.ping(),
     };
     const entries = await Promise.all(
