@@ -23,8 +23,16 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-export function requestHash(request: unknown): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+/**
+ * The hash of a request to one parent. A field given as null counts as left out, as pydantic reads
+ * both (`"from_path": null` and no from_path are the same request); values inside a field (metadata)
+ * are the caller's data and are hashed as they are.
+ */
+export function requestHash(parentId: string, body: object): string {
+  const given = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null));
+  return createHash('sha256')
+    .update(canonicalJson({ parent: parentId, body: given }))
+    .digest('hex');
 }
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;

@@ -36,7 +36,7 @@ export function createReplayService(deps: Pick<ApiDependencies, 'pool' | 'tempor
     const { idempotencyKey } = call;
 
     // Idempotency-Key: a retry of a request that created its execution gets that execution back.
-    const hash = idempotencyKey ? requestHash({ parent: parent.id, body }) : undefined;
+    const hash = idempotencyKey ? requestHash(parent.id, body) : undefined;
     if (idempotencyKey) {
       const earlier = await findIdempotentExecution(pool, idempotencyKey, hash!);
       const existing = earlier ? await getExecution(pool, earlier) : undefined;

@@ -3,6 +3,7 @@ import { pingDatabase } from '../../adapters/database.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { withTimeout } from '../dependency-errors.ts';
+import { operationIds } from '../responses.ts';
 
 const ComponentsSchema = z.object({
   status: z.enum(['ok', 'unavailable']),
@@ -16,6 +17,7 @@ const healthz = createRoute({
   method: 'get',
   path: '/healthz',
   tags: ['health'],
+  operationId: operationIds.healthz,
   summary: 'The process is alive',
   responses: {
     200: {
@@ -29,6 +31,7 @@ const readyz = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['health'],
+  operationId: operationIds.readyz,
   summary: 'Temporal, Postgres and S3 are each reachable',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: ComponentsSchema } } },
