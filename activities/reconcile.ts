@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import { listIdleRunningReplays, setExecutionStatus } from '../adapters/executions.ts';
 import type { Logger } from '../adapters/logger.ts';
 
 export interface ReconcileDependencies {
@@ -20,14 +21,9 @@ export async function reconcileClosedReplays(
   { pool, temporal, logger }: ReconcileDependencies,
   options: { graceSeconds?: number } = {},
 ): Promise<string[]> {
-  const candidates = await pool.query<{ id: string; workflow_id: string }>(
-    `SELECT id, workflow_id FROM executions
-      WHERE status = 'running' AND workflow_id IS NOT NULL AND updated_at < now() - make_interval(secs => $1)
-      ORDER BY id LIMIT 500`,
-    [options.graceSeconds ?? GRACE_SECONDS],
-  );
+  const candidates = await listIdleRunningReplays(pool, options.graceSeconds ?? GRACE_SECONDS);
   const marked: string[] = [];
-  for (const { id, workflow_id: workflowId } of candidates.rows) {
+  for (const { id, workflow_id: workflowId } of candidates) {
     let closedAs: string;
     try {
       const description = await temporal.workflow.getHandle(workflowId).describe();
@@ -38,11 +34,9 @@ export async function reconcileClosedReplays(
       closedAs = 'not found';
     }
     const reason = `workflow ${workflowId} ${closedAs === 'not found' ? 'was not found' : `ended as ${closedAs}`} outside the service; resume to continue from the cursor`;
-    const updated = await pool.query(
-      `UPDATE executions SET status = 'interrupted', error = $2, updated_at = now() WHERE id = $1 AND status = 'running'`,
-      [id, reason],
-    );
-    if (updated.rowCount === 1) {
+    // only from `running`: a workflow that moved the record meanwhile (resumed, finished) wins
+    const record = await setExecutionStatus(pool, id, 'interrupted', reason, { onlyFrom: ['running'] });
+    if (record?.status === 'interrupted' && record.error === reason) {
       marked.push(id);
       logger.warn(
         { execution_id: id, workflow_id: workflowId, closed_as: closedAs },

@@ -46,6 +46,16 @@ export async function withTransaction<T>(
   }
 }
 
+/** A round trip to the database, for readiness checks. */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}
+
+/** An error Postgres answered (a SQLSTATE), as opposed to one of the connection or of our code. */
+export function isDatabaseError(error: unknown): boolean {
+  return error instanceof pg.DatabaseError;
+}
+
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const pgError = error as { code?: string; constraint?: string };
   return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);

@@ -261,14 +261,16 @@ export async function commitReplayPage(
 
 /**
  * Moves a record to a status (idempotent); completed_at is set for terminal ones. A terminal status
- * is final: a late or duplicate run can never turn a completed replay into a failed one. Returns the
- * record as it stands afterwards.
+ * is final: a late or duplicate run can never turn a completed replay into a failed one. With
+ * `onlyFrom`, only a record in one of those statuses moves (a compare-and-set against a writer that
+ * got there first). Returns the record as it stands afterwards.
  */
 export async function setExecutionStatus(
   db: Queryable,
   id: string,
   status: ExecutionStatus,
   error: string | null = null,
+  options: { onlyFrom?: readonly ExecutionStatus[] } = {},
 ): Promise<ExecutionRecord | undefined> {
   const final = finishedStatuses.includes(status);
   const result = await db.query<ExecutionRow>(
@@ -276,11 +278,30 @@ export async function setExecutionStatus(
         SET status = $2, error = $3, updated_at = now(),
             completed_at = CASE WHEN $4::boolean THEN COALESCE(completed_at, now()) ELSE NULL END
       WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')
+        AND ($5::text[] IS NULL OR status = ANY($5::text[]))
       RETURNING ${COLUMNS}`,
-    [id, status, error, final],
+    [id, status, error, final, options.onlyFrom ?? null],
   );
   if (result.rows[0]) return toRecord(result.rows[0]);
   return getExecution(db, id);
+}
+
+/**
+ * Replays still `running` whose record has not changed for idleSeconds, oldest first: the reconciler
+ * asks Temporal whether their workflow is still open.
+ */
+export async function listIdleRunningReplays(
+  db: Queryable,
+  idleSeconds: number,
+  limit = 500,
+): Promise<{ id: string; workflow_id: string }[]> {
+  const result = await db.query<{ id: string; workflow_id: string }>(
+    `SELECT id, workflow_id FROM executions
+      WHERE status = 'running' AND workflow_id IS NOT NULL AND updated_at < now() - make_interval(secs => $1)
+      ORDER BY id LIMIT $2`,
+    [idleSeconds, limit],
+  );
+  return result.rows;
 }
 
 export async function markRoutesStarted(db: Queryable, executionId: string, routes: string[]): Promise<void> {

@@ -61,13 +61,13 @@ function unsafeReason(reading: string): string | undefined {
   // C0, DEL and C1
   if (/\p{Cc}/u.test(reading)) return 'must not contain control characters';
   if (reading.startsWith('/')) return 'must be relative (no leading "/")';
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(reading)) return 'must be a relative path, not a URL';
   if (reading.split('/').some((segment) => segment === '..')) return 'must not contain ".." segments';
   return undefined;
 }
 
 /**
- * Validates and normalises a `from_path` relative to a stage folder. Refuses absolute paths, `..`,
+ * Validates and normalises a `from_path` relative to a stage folder. Every character an S3 key may
+ * hold is accepted (a colon too: `report:v2.json` is a key, not a URL). Refuses absolute paths, `..`,
  * backslashes, NUL and control characters, in any percent-encoded (also double-encoded, also after
  * a broken escape) or Unicode-compatible (NFKC: fullwidth, one-dot leader, small full stop) form,
  * and lone surrogates. Normalises `./` segments and repeated slashes. Returns '' for "everything".

@@ -5,10 +5,11 @@ import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import { httpRequestDuration, renderMetrics, replaysStarted } from '../adapters/metrics.ts';
 import { activeTraceId, inHttpSpan } from '../adapters/tracing.ts';
-import { AUTH_REALM, authMiddleware, HEALTH_PATHS } from './auth.ts';
+import { authMiddleware } from './auth.ts';
+import { jsonWithoutContentType } from './content-type.ts';
 import type { AppEnv } from './context.ts';
 import type { ApiDependencies } from './dependencies.ts';
-import { isPostgresUnavailable } from './dependency-errors.ts';
+import { dependencyFailure } from './dependency-errors.ts';
 import {
   ApiError,
   errorResponseBody,
@@ -24,6 +25,8 @@ import {
   nulPathGuard,
   rateLimit,
 } from './limits.ts';
+import { allowedMethodsOf } from './method-not-allowed.ts';
+import { openApiDocument, registerOpenApiComponents } from './openapi.ts';
 import { bulkReplayRoutes } from './routes/bulk-replays.ts';
 import { startAdmission } from './start-admission.ts';
 import { configRoutes } from './routes/configs.ts';
@@ -112,12 +115,12 @@ export function createApp(given: ApiDependencies) {
   app.use('*', authMiddleware(auth));
   app.use('*', rateLimit(limits));
   app.use('*', bodySizeLimit(limits.maxBodyBytes));
+  app.use('*', jsonWithoutContentType());
   app.use('*', jsonDepthLimit(MAX_JSON_DEPTH));
   app.use('*', nulPathGuard());
 
   // Prometheus metrics of this process (adapters/metrics.ts), for scrapers: not part of the OpenAPI document.
-  app.use('/metrics', async (c, next) => {
-    if (c.req.method !== 'GET') return next();
+  app.get('/metrics', async (c) => {
     const { body, contentType } = await renderMetrics();
     return c.body(body, 200, { 'content-type': contentType });
   });
@@ -129,30 +132,18 @@ export function createApp(given: ApiDependencies) {
   app.route('/', lifecycleRoutes(deps));
   app.route('/', bulkReplayRoutes(deps));
 
-  registerSecurityComponents(app, auth.required);
-  app.get('/openapi.json', (c) => {
-    const document = app.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: {
-        title: 'Execution Replay',
-        version: '0.1.0',
-        description: apiDescription(limits.maxBodyBytes),
-      },
-      ...(auth.required ? { security: [{ [SECURITY_SCHEME]: [] }] } : {}),
-    });
-    // the health endpoints are open unless PUBLIC_HEALTH_ENDPOINTS=false
-    if (auth.required && auth.publicHealth) {
-      for (const path of HEALTH_PATHS) {
-        for (const operation of Object.values(document.paths?.[path] ?? {})) {
-          if (operation && typeof operation === 'object' && 'responses' in operation) operation.security = [];
-        }
-      }
-    }
-    return c.json(document);
-  });
+  registerOpenApiComponents(app, auth.required);
+  app.get('/openapi.json', (c) => c.json(openApiDocument(app, { auth, limits })));
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
 
-  app.notFound((c) => c.json(errorResponseBody('Not Found', 'NOT_FOUND', c.get('correlationId')), 404));
+  const allowedMethods = allowedMethodsOf(app.routes);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    const correlationId = c.get('correlationId');
+    if (allowed.length === 0) return c.json(errorResponseBody('Not Found', 'NOT_FOUND', correlationId), 404);
+    c.header('Allow', allowed.join(', '));
+    return c.json(errorResponseBody('Method Not Allowed', 'METHOD_NOT_ALLOWED', correlationId), 405);
+  });
 
   app.onError((error, c) => {
     const correlationId = c.get('correlationId');
@@ -172,10 +163,12 @@ export function createApp(given: ApiDependencies) {
       return c.json(errorResponseBody(error.message, code, correlationId), error.status);
     }
     const logger = c.get('logger') ?? deps.logger;
-    if (isPostgresUnavailable(error)) {
-      logger.warn({ err: error }, 'postgres unavailable');
+    // a dependency that failed, however it failed, is a 503: the client may retry, the request was fine
+    const failure = dependencyFailure(error);
+    if (failure) {
+      logger[failure.unreachable ? 'warn' : 'error']({ err: error }, `${failure.dependency} failed`);
       c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-      return c.json(errorResponseBody('Postgres is unavailable', 'SERVICE_UNAVAILABLE', correlationId), 503);
+      return c.json(errorResponseBody(failure.detail, 'SERVICE_UNAVAILABLE', correlationId), 503);
     }
     logger.error({ err: error }, 'unhandled error');
     return c.json(errorResponseBody('Internal server error', 'INTERNAL_ERROR', correlationId), 500);
@@ -185,50 +178,3 @@ export function createApp(given: ApiDependencies) {
 }
 
 export type App = ReturnType<typeof createApp>;
-
-export const SECURITY_SCHEME = 'bearerAuth';
-
-/**
- * Answers any operation may give besides its own, by status: documented once as components.responses
- * (every one an ErrorResponse) rather than on each operation, whose responses stay the contract's.
- */
-export const COMMON_RESPONSES = {
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  413: 'PayloadTooLarge',
-  415: 'UnsupportedMediaType',
-  429: 'RateLimited',
-} as const;
-
-function registerSecurityComponents(app: OpenAPIHono<AppEnv>, authRequired: boolean) {
-  if (authRequired) {
-    app.openAPIRegistry.registerComponent('securitySchemes', SECURITY_SCHEME, {
-      type: 'http',
-      scheme: 'bearer',
-      description:
-        'An API key (`npm run api-key` makes one): `Authorization: Bearer er_...`. Keys are configured as SHA-256 hashes in API_KEYS or API_KEYS_FILE; a `read` key may only GET.',
-    });
-  }
-  // ErrorResponse is in components.schemas through the routes that answer it (api/responses.ts)
-  const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } };
-  const descriptions: Record<(typeof COMMON_RESPONSES)[keyof typeof COMMON_RESPONSES], string> = {
-    Unauthorized: `No API key, or an unknown one (UNAUTHORIZED); \`WWW-Authenticate: Bearer realm="${AUTH_REALM}"\``,
-    Forbidden: 'A read-only API key on a request that changes something (FORBIDDEN)',
-    PayloadTooLarge: 'The body is larger than MAX_BODY_BYTES (PAYLOAD_TOO_LARGE)',
-    UnsupportedMediaType: 'A body that is not application/json (UNSUPPORTED_MEDIA_TYPE)',
-    RateLimited: "The key's rate limit is spent (RATE_LIMITED); `Retry-After` says when to come back",
-  };
-  for (const [name, description] of Object.entries(descriptions)) {
-    app.openAPIRegistry.registerComponent('responses', name, { description, content: errorContent });
-  }
-}
-
-function apiDescription(maxBodyBytes: number): string {
-  return [
-    'Replays pipeline executions durably on Temporal.',
-    '',
-    'Every `/api` operation needs `Authorization: Bearer <API key>` (unless the deployment turned authentication off for local development); `/openapi.json` and `/docs` are open, and so are `/healthz`, `/readyz` and `/metrics` unless PUBLIC_HEALTH_ENDPOINTS=false.',
-    `Any operation may also answer 401, 403, 413 (bodies over ${maxBodyBytes} bytes), 415 or 429 (per-key rate limit, with Retry-After): see components.responses.`,
-    `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels (deeper: 422).`,
-  ].join('\n');
-}

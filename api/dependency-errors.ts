@@ -1,3 +1,10 @@
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { NamespaceNotFoundError } from '@temporalio/common';
+import { isDatabaseError } from '../adapters/database.ts';
 import { ApiError } from './errors.ts';
 
 /** Rejects with a 503 naming the dependency when work takes longer than timeoutMs. */
@@ -43,4 +50,42 @@ export function isPostgresUnavailable(error: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error/i.test(
     message,
   );
+}
+
+/** Errors of the Temporal client: the server refused or could not be asked (not our own bugs). */
+function isTemporalError(error: unknown): error is Error {
+  return (
+    error instanceof ServiceError ||
+    error instanceof NamespaceNotFoundError ||
+    error instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    isGrpcServiceError(error)
+  );
+}
+
+export interface DependencyFailure {
+  dependency: 'Postgres' | 'Temporal';
+  /** Could not be reached (a warning), rather than refused the call (an error: likely a deployment fault). */
+  unreachable: boolean;
+  /** For the client: names the dependency; Postgres's own messages (SQL, names) stay in the logs. */
+  detail: string;
+}
+
+/** The dependency an error of a request came from, whatever it failed with; undefined for our own errors. */
+export function dependencyFailure(error: unknown): DependencyFailure | undefined {
+  if (isPostgresUnavailable(error)) {
+    return { dependency: 'Postgres', unreachable: true, detail: 'Postgres is unavailable' };
+  }
+  if (isDatabaseError(error)) {
+    return { dependency: 'Postgres', unreachable: false, detail: 'Postgres could not serve the request' };
+  }
+  if (isTemporalError(error)) {
+    const cause = (error as { cause?: unknown }).cause;
+    const reason = cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
+    return {
+      dependency: 'Temporal',
+      unreachable: false,
+      detail: `Temporal could not serve the request: ${reason}`,
+    };
+  }
+  return undefined;
 }

@@ -1,5 +1,14 @@
+/**
+ * Idempotency-Key: the same key and request give the same execution; the same key with another
+ * request is a 409. Keys are stored by adapters/idempotency-keys.ts.
+ */
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../adapters/database.ts';
+import {
+  findIdempotencyKey,
+  insertIdempotencyKeyIfAbsent,
+  type IdempotencyKeyClaim,
+} from '../adapters/idempotency-keys.ts';
 import { ApiError } from './errors.ts';
 
 /** JSON with sorted keys, so the same request hashes the same whatever its key order. */
@@ -14,11 +23,30 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-export function requestHash(request: unknown): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+/**
+ * The hash of a request to one parent. A field given as null counts as left out, as pydantic reads
+ * both (`"from_path": null` and no from_path are the same request); values inside a field (metadata)
+ * are the caller's data and are hashed as they are.
+ */
+export function requestHash(parentId: string, body: object): string {
+  const given = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null));
+  return createHash('sha256')
+    .update(canonicalJson({ parent: parentId, body: given }))
+    .digest('hex');
 }
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+function sameRequestOrRefuse(claim: IdempotencyKeyClaim, hash: string): string {
+  if (claim.requestHash !== hash) {
+    throw new ApiError(
+      409,
+      'IDEMPOTENCY_KEY_REUSED',
+      'Idempotency-Key was already used with a different request',
+    );
+  }
+  return claim.executionId;
+}
 
 /** The execution an earlier request with this key created, if any; 409 when that request had another body. */
 export async function findIdempotentExecution(
@@ -26,24 +54,8 @@ export async function findIdempotentExecution(
   key: string,
   hash: string,
 ): Promise<string | undefined> {
-  const existing = await db.query<{ request_hash: string; execution_id: string }>(
-    'SELECT request_hash, execution_id FROM idempotency_keys WHERE key = $1',
-    [key],
-  );
-  const row = existing.rows[0];
-  if (row && row.request_hash !== hash) {
-    throw new ApiError(
-      409,
-      'IDEMPOTENCY_KEY_REUSED',
-      'Idempotency-Key was already used with a different request',
-    );
-  }
-  return row?.execution_id;
-}
-
-/** Forgets a claim whose request was refused before anything durable happened. */
-export async function releaseIdempotencyKey(db: Queryable, key: string, executionId: string): Promise<void> {
-  await db.query('DELETE FROM idempotency_keys WHERE key = $1 AND execution_id = $2', [key, executionId]);
+  const claim = await findIdempotencyKey(db, key);
+  return claim ? sameRequestOrRefuse(claim, hash) : undefined;
 }
 
 /**
@@ -56,23 +68,11 @@ export async function claimIdempotencyKey(
   hash: string,
   candidateExecutionId: string,
 ): Promise<{ executionId: string; firstRequest: boolean }> {
-  const inserted = await db.query(
-    `INSERT INTO idempotency_keys (key, request_hash, execution_id) VALUES ($1, $2, $3)
-     ON CONFLICT (key) DO NOTHING RETURNING execution_id`,
-    [key, hash, candidateExecutionId],
-  );
-  if (inserted.rowCount === 1) return { executionId: candidateExecutionId, firstRequest: true };
-  const existing = await db.query<{ request_hash: string; execution_id: string }>(
-    'SELECT request_hash, execution_id FROM idempotency_keys WHERE key = $1',
-    [key],
-  );
-  const row = existing.rows[0]!;
-  if (row.request_hash !== hash) {
-    throw new ApiError(
-      409,
-      'IDEMPOTENCY_KEY_REUSED',
-      'Idempotency-Key was already used with a different request',
-    );
+  if (await insertIdempotencyKeyIfAbsent(db, key, { requestHash: hash, executionId: candidateExecutionId })) {
+    return { executionId: candidateExecutionId, firstRequest: true };
   }
-  return { executionId: row.execution_id, firstRequest: false };
+  const claim = await findIdempotencyKey(db, key);
+  // claimed a moment ago by a request that was refused since: claim it again
+  if (!claim) return claimIdempotencyKey(db, key, hash, candidateExecutionId);
+  return { executionId: sameRequestOrRefuse(claim, hash), firstRequest: false };
 }

@@ -4,6 +4,7 @@
  * replay route is a shell over it: parse, call, answer.
  */
 import { executionSummary, getExecution, isTagTaken } from '../adapters/executions.ts';
+import { deleteIdempotencyKey } from '../adapters/idempotency-keys.ts';
 import { failureTypes, type ExecutionSummary } from '../workflows/contract.ts';
 import { newExecutionId } from '../adapters/ids.ts';
 import type { Logger } from '../adapters/logger.ts';
@@ -12,12 +13,7 @@ import { executionCreatedUpdate, REPLAY_WORKFLOW_TYPE, replayWorkflowId } from '
 import { replaySearchAttributes } from '../workflows/search-attributes.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { ApiError } from './errors.ts';
-import {
-  claimIdempotencyKey,
-  findIdempotentExecution,
-  releaseIdempotencyKey,
-  requestHash,
-} from './idempotency.ts';
+import { claimIdempotencyKey, findIdempotentExecution, requestHash } from './idempotency.ts';
 import { startAdmission } from './start-admission.ts';
 import { StartUncertain, startWithUpdate } from './workflow-starter.ts';
 
@@ -55,7 +51,7 @@ export function createReplayService(
     const { idempotencyKey } = call;
 
     // Idempotency-Key: a retry of a request that created its execution gets that execution back.
-    const hash = idempotencyKey ? requestHash({ parent: parent.id, body }) : undefined;
+    const hash = idempotencyKey ? requestHash(parent.id, body) : undefined;
     if (idempotencyKey) {
       const earlier = await findIdempotentExecution(pool, idempotencyKey, hash!);
       const existing = earlier ? await getExecution(pool, earlier) : undefined;
@@ -96,7 +92,7 @@ export function createReplayService(
       // a refused request leaves no claim behind, unless its replay exists or may still start
       const uncertain = error instanceof StartUncertain;
       if (claimedKey && !uncertain && !(await getExecution(pool, executionId).catch(() => undefined))) {
-        await releaseIdempotencyKey(pool, idempotencyKey!, executionId).catch(() => {});
+        await deleteIdempotencyKey(pool, idempotencyKey!, executionId).catch(() => {});
       }
       throw error;
     }

@@ -11,5 +11,64 @@ export const errorResponses = {
     content: json(ErrorResponseSchema),
   },
   422: { description: 'Validation Error', content: json(HTTPValidationErrorSchema) },
-  503: { description: 'Temporal or Postgres unavailable', content: json(ErrorResponseSchema) },
+  503: {
+    description:
+      'Temporal or Postgres unavailable or refusing the call (SERVICE_UNAVAILABLE), or the service past its capacity (OVERLOADED); `Retry-After` says when to try again',
+    content: json(ErrorResponseSchema),
+  },
 } as const;
+
+/** Every operation's id, as FastAPI derives them (function name, path, method); links name them. */
+export const operationIds = {
+  createConfig: 'create_config_api_v1_configs_post',
+  getConfig: 'get_config_api_v1_configs__config_id__get',
+  createExecution: 'create_execution_api_v1_executions_post',
+  listExecutions: 'list_executions_api_v1_executions_get',
+  getExecution: 'get_execution_api_v1_executions__execution_id__get',
+  replayExecution: 'replay_execution_api_v1_executions__execution_id__replay_post',
+  resumeExecution: 'resume_execution_api_v1_executions__execution_id__resume_post',
+  cancelExecution: 'cancel_execution_api_v1_executions__execution_id__cancel_post',
+  createBulkReplay: 'create_bulk_replay_api_v1_bulk_replays_post',
+  getBulkReplay: 'get_bulk_replay_api_v1_bulk_replays__bulk_replay_id__get',
+  listBulkReplayItems: 'list_bulk_replay_items_api_v1_bulk_replays__bulk_replay_id__items_get',
+  cancelBulkReplay: 'cancel_bulk_replay_api_v1_bulk_replays__bulk_replay_id__cancel_post',
+  resumeBulkReplay: 'resume_bulk_replay_api_v1_bulk_replays__bulk_replay_id__resume_post',
+  healthz: 'healthz_healthz_get',
+  readyz: 'readyz_readyz_get',
+} as const;
+
+const executionId = { execution_id: '$response.body#/id' };
+
+/**
+ * Links from a response that carries an execution (`id`) to the operations that take its id, so that
+ * clients and stateful fuzzers can follow a created execution through its life.
+ */
+export const executionLinks = {
+  GetExecution: { operationId: operationIds.getExecution, parameters: executionId },
+  ReplayExecution: { operationId: operationIds.replayExecution, parameters: executionId },
+  ResumeExecution: { operationId: operationIds.resumeExecution, parameters: executionId },
+  CancelExecution: { operationId: operationIds.cancelExecution, parameters: executionId },
+  ListChildExecutions: {
+    operationId: operationIds.listExecutions,
+    parameters: { parent_execution_id: '$response.body#/id' },
+  },
+};
+
+/** Links from a created config to the operations that take its id. */
+export const configLinks = {
+  GetConfig: { operationId: operationIds.getConfig, parameters: { config_id: '$response.body#/id' } },
+  CreateExecution: {
+    operationId: operationIds.createExecution,
+    requestBody: { config_id: '$response.body#/id' },
+  },
+};
+
+const bulkReplayId = { bulk_replay_id: '$response.body#/id' };
+
+/** Links from a response that carries a bulk replay to the operations that take its id. */
+export const bulkReplayLinks = {
+  GetBulkReplay: { operationId: operationIds.getBulkReplay, parameters: bulkReplayId },
+  ListBulkReplayItems: { operationId: operationIds.listBulkReplayItems, parameters: bulkReplayId },
+  CancelBulkReplay: { operationId: operationIds.cancelBulkReplay, parameters: bulkReplayId },
+  ResumeBulkReplay: { operationId: operationIds.resumeBulkReplay, parameters: bulkReplayId },
+};

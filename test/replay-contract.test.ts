@@ -3,14 +3,21 @@ import { apiSettingsFromConfig } from '../api/dependencies.ts';
  * The replay endpoint against the contract (seed/replay-execution-api.txt) and DESIGN.md section 4:
  * every validation row with its status and exact body shape, on the real services.
  */
+import { execFileSync } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool } from '../adapters/database.ts';
 import { createApp } from '../api/app.ts';
 import { freePort } from '../scripts/stack/free-port.ts';
 import { CONTRACT_RESPONSE_KEYS } from './support/contract.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
-import { createExecution, registerConfig, requestJson, seedOutputs } from './support/fixtures.ts';
+import {
+  createExecution,
+  registerConfig,
+  requestJson,
+  seedOutputs,
+  waitForExecution,
+} from './support/fixtures.ts';
 
 const ERROR_KEYS = ['correlation_id', 'detail', 'error_code', 'timestamp'];
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -92,6 +99,34 @@ describe('200: a replay', () => {
     const response = await replay(valid, {}, 'contract-parent');
     expect(response.status).toBe(200);
     expect(response.body.parent_execution_id).toBe(parentId);
+  });
+
+  it('takes from_path keys with colons, and publishes exactly the objects under them', async () => {
+    const parent = await createExecution(stack, configId);
+    await seedOutputs(stack, parent.id, 'markdown_segmented', 2, { folder: 'q1:2024/' });
+    await seedOutputs(stack, parent.id, 'markdown_segmented', 1, { folder: 'report:v2/' });
+    for (const [fromPath, count] of [
+      ['q1:2024/x', 0],
+      ['q1:2024/', 2],
+      ['report:v2/doc-000000.json', 1],
+    ] as const) {
+      const response = await replay({ ...valid, from_path: fromPath }, {}, parent.id);
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      const done = await waitForExecution(stack, response.body.id, (record) => record.status === 'completed');
+      expect([done.from_path, done.published_count]).toEqual([fromPath, count]);
+    }
+  });
+
+  it('reads a body sent without Content-Type as JSON', async () => {
+    const response = await stack.app.request(`/api/v1/executions/${parentId}/replay`, {
+      method: 'POST',
+      headers: stack.authHeaders,
+      // a byte body: fetch adds no Content-Type (a string body would get text/plain)
+      body: new TextEncoder().encode(JSON.stringify({ ...valid, tag: 'contract-no-content-type' })),
+    });
+    const body: any = await response.json();
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ parent_execution_id: parentId, tag: 'contract-no-content-type' });
   });
 
   it('echoes X-Correlation-ID and X-Request-ID', async () => {
@@ -191,6 +226,20 @@ describe('409: conflicts', () => {
     );
   });
 
+  it('Idempotency-Key: an optional field given as null is the same request as one leaving it out', async () => {
+    const headers = { 'Idempotency-Key': 'contract-key-null' };
+    const first = await replay(
+      { ...valid, from_path: null, tag: null, metadata: null, config_id: null },
+      headers,
+    );
+    const second = await replay(valid, headers);
+    const third = await replay({ ...valid, from_path: null }, headers);
+    expect([first.status, second.status, third.status], JSON.stringify(second.body)).toEqual([200, 200, 200]);
+    expect(new Set([first.body.id, second.body.id, third.body.id]).size).toBe(1);
+    // a value that is not null is another request
+    await expectRefused(() => replay({ ...valid, from_path: '' }, headers), 409, 'IDEMPOTENCY_KEY_REUSED');
+  });
+
   it('Idempotency-Key: concurrent identical requests create one execution', async () => {
     const headers = { 'Idempotency-Key': 'contract-key-concurrent' };
     const responses = await Promise.all(Array.from({ length: 10 }, () => replay(valid, headers)));
@@ -254,6 +303,71 @@ describe('503: a dependency is down, answered within a bounded time', () => {
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as any).components.postgres.status).toBe('unavailable');
     await pool.end();
+  });
+});
+
+describe('503: a dependency refuses the call, answered in the ErrorResponse shape, never a 500', () => {
+  it('Temporal: a namespace without the search attributes', async () => {
+    const namespace = `no-search-attributes-${stack.config.TEMPORAL_TASK_QUEUE}`;
+    const { temporalAddress, temporalCli } = inject('stack');
+    execFileSync(temporalCli, [
+      'operator',
+      'namespace',
+      'create',
+      '--address',
+      temporalAddress,
+      '--namespace',
+      namespace,
+    ]);
+    const temporal = new Client({ connection: stack.temporal.connection, namespace });
+    const app = createApp({ ...appDependencies(), temporal });
+    const before = await executionCount();
+    const response = await app.request(`/api/v1/executions/${parentId}/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'Idempotency-Key': 'refusing-temporal' },
+      body: JSON.stringify(valid),
+    });
+    const body: any = await response.json();
+    expect(response.status, JSON.stringify(body)).toBe(503);
+    expect(Object.keys(body).sort()).toEqual(ERROR_KEYS);
+    expect(body.error_code).toBe('SERVICE_UNAVAILABLE');
+    expect(body.detail).toMatch(/^Temporal could not serve the request: .*search attribute/);
+    expect(await executionCount()).toBe(before);
+    const keys = await stack.pool.query("SELECT 1 FROM idempotency_keys WHERE key = 'refusing-temporal'");
+    expect(keys.rowCount).toBe(0);
+  });
+
+  it('Postgres: a schema without the tables', async () => {
+    const pool = createPool({
+      url: stack.config.DATABASE_URL,
+      schema: 'no_such_schema',
+      poolMax: 2,
+      queryTimeoutMs: 5000,
+      applicationName: 'test-unmigrated',
+    });
+    try {
+      const app = createApp({ ...appDependencies(), pool });
+      for (const [method, path, body] of [
+        ['GET', `/api/v1/executions/${parentId}`, undefined],
+        ['GET', '/api/v1/executions', undefined],
+        ['POST', `/api/v1/executions/${parentId}/replay`, valid],
+        ['POST', `/api/v1/executions/${parentId}/cancel`, undefined],
+      ] as const) {
+        const response = await app.request(path, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          body: body && JSON.stringify(body),
+        });
+        const answer: any = await response.json();
+        expect(response.status, `${method} ${path} ${JSON.stringify(answer)}`).toBe(503);
+        expect(answer).toMatchObject({
+          error_code: 'SERVICE_UNAVAILABLE',
+          detail: 'Postgres could not serve the request',
+        });
+      }
+    } finally {
+      await pool.end();
+    }
   });
 });
 

@@ -96,7 +96,10 @@ describe('the test stack is real', () => {
     expect(document.openapi).toBe('3.1.0');
     const operation = document.paths['/api/v1/executions/{execution_id}/replay'].post;
     expect(operation.summary).toBe('Replay Execution');
-    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '404', '409', '422', '503']);
+    // the contract's statuses, and those of authentication and the limits (declared on each operation)
+    expect(Object.keys(operation.responses).sort()).toEqual(
+      ['200', '400', '404', '409', '422', '503', '401', '403', '413', '415', '429'].sort(),
+    );
     const schemas = document.components.schemas;
     expect(Object.keys(schemas.ExecutionResponse.properties).sort()).toEqual(CONTRACT_RESPONSE_KEYS);
     expect(schemas.ExecutionReplayRequest.required.sort()).toEqual([

@@ -10,7 +10,7 @@ import { createBulkReplayService } from '../bulk-replay-service.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { errorResponses } from '../responses.ts';
+import { bulkReplayLinks, errorResponses, operationIds } from '../responses.ts';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
@@ -18,12 +18,17 @@ const createBulkReplay = createRoute({
   method: 'post',
   path: '/api/v1/bulk-replays',
   tags: ['bulk replays'],
+  operationId: operationIds.createBulkReplay,
   summary: 'Replay many executions',
   description:
     'Replays every parent (listed by UUID or tag, or matched by a filter) as an ordinary replay with the same fields, at most `max_concurrent` at once. Answers once the bulk replay and its list of parents are stored; a bad parent fails its own child, not the bulk replay. `GET /api/v1/bulk-replays/{bulk_replay_id}` follows it.',
   request: { body: { required: true, content: json(BulkReplayRequestSchema) } },
   responses: {
-    202: { description: 'Accepted: the bulk replay runs', content: json(BulkReplayResponseSchema) },
+    202: {
+      description: 'Accepted: the bulk replay runs',
+      content: json(BulkReplayResponseSchema),
+      links: bulkReplayLinks,
+    },
     400: { ...errorResponses[400], description: 'A bad from_path or route, or a filter matching too many' },
     404: { ...errorResponses[404], description: 'config_id not found' },
     422: errorResponses[422],
@@ -35,11 +40,13 @@ const getBulkReplay = createRoute({
   method: 'get',
   path: '/api/v1/bulk-replays/{bulk_replay_id}',
   tags: ['bulk replays'],
+  operationId: operationIds.getBulkReplay,
   summary: 'A bulk replay and its children counted by status, live',
   request: { params: BulkReplayIdParamSchema },
   responses: {
     200: { description: 'The bulk replay', content: json(BulkReplayResponseSchema) },
     404: errorResponses[404],
+    422: errorResponses[422],
     503: errorResponses[503],
   },
 });
@@ -48,6 +55,7 @@ const listItems = createRoute({
   method: 'get',
   path: '/api/v1/bulk-replays/{bulk_replay_id}/items',
   tags: ['bulk replays'],
+  operationId: operationIds.listBulkReplayItems,
   summary: 'The parents of a bulk replay, with their child replays and errors',
   request: { params: BulkReplayIdParamSchema, query: BulkReplayItemQuerySchema },
   responses: {
@@ -63,6 +71,7 @@ const action = (name: 'cancel' | 'resume', summary: string, description: string)
     method: 'post',
     path: `/api/v1/bulk-replays/{bulk_replay_id}/${name}`,
     tags: ['bulk replays'],
+    operationId: name === 'cancel' ? operationIds.cancelBulkReplay : operationIds.resumeBulkReplay,
     summary,
     description,
     request: { params: BulkReplayIdParamSchema },
@@ -71,6 +80,7 @@ const action = (name: 'cancel' | 'resume', summary: string, description: string)
       202: { description: 'Accepted; not applied yet', content: json(BulkReplayResponseSchema) },
       404: errorResponses[404],
       409: { ...errorResponses[409], description: 'The bulk replay has finished' },
+      422: errorResponses[422],
       503: errorResponses[503],
     },
   });

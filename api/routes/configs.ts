@@ -4,19 +4,24 @@ import { getPipelineConfig, insertPipelineConfig } from '../../adapters/pipeline
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
-import { errorResponses } from '../responses.ts';
+import { configLinks, errorResponses, operationIds } from '../responses.ts';
 import { ConfigIdParamSchema, PipelineConfigCreateSchema, PipelineConfigSchema } from '../schemas.ts';
 
 const createConfig = createRoute({
   method: 'post',
   path: '/api/v1/configs',
   tags: ['configs'],
+  operationId: operationIds.createConfig,
   summary: 'Register a pipeline config',
   request: {
     body: { required: true, content: { 'application/json': { schema: PipelineConfigCreateSchema } } },
   },
   responses: {
-    201: { description: 'Created', content: { 'application/json': { schema: PipelineConfigSchema } } },
+    201: {
+      description: 'Created',
+      content: { 'application/json': { schema: PipelineConfigSchema } },
+      links: configLinks,
+    },
     422: errorResponses[422],
     503: errorResponses[503],
   },
@@ -26,12 +31,14 @@ const getConfig = createRoute({
   method: 'get',
   path: '/api/v1/configs/{config_id}',
   tags: ['configs'],
+  operationId: operationIds.getConfig,
   summary: 'Get a pipeline config',
   request: { params: ConfigIdParamSchema },
   responses: {
     200: { description: 'The config', content: { 'application/json': { schema: PipelineConfigSchema } } },
     404: errorResponses[404],
     422: errorResponses[422],
+    503: errorResponses[503],
   },
 });
 

@@ -12,7 +12,7 @@ import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
 import { toExecutionDetail, toExecutionResponse } from '../execution-views.ts';
-import { errorResponses } from '../responses.ts';
+import { errorResponses, executionLinks, operationIds } from '../responses.ts';
 import {
   ExecutionCreateSchema,
   ExecutionDetailSchema,
@@ -26,12 +26,17 @@ const createExecution = createRoute({
   method: 'post',
   path: '/api/v1/executions',
   tags: ['executions'],
+  operationId: operationIds.createExecution,
   summary: 'Start a normal execution of a pipeline config',
   description:
     'Creates the record, starts every route of the config and sends the init message to its entry_route.',
   request: { body: { required: true, content: { 'application/json': { schema: ExecutionCreateSchema } } } },
   responses: {
-    201: { description: 'Started', content: { 'application/json': { schema: ExecutionResponseSchema } } },
+    201: {
+      description: 'Started',
+      content: { 'application/json': { schema: ExecutionResponseSchema } },
+      links: executionLinks,
+    },
     404: errorResponses[404],
     409: errorResponses[409],
     422: errorResponses[422],
@@ -43,6 +48,7 @@ const getExecution = createRoute({
   method: 'get',
   path: '/api/v1/executions/{execution_id}',
   tags: ['executions'],
+  operationId: operationIds.getExecution,
   summary: 'Get an execution by UUID or tag, with its progress',
   request: { params: ExecutionIdParamSchema },
   responses: {
@@ -56,6 +62,7 @@ const listExecutionsRoute = createRoute({
   method: 'get',
   path: '/api/v1/executions',
   tags: ['executions'],
+  operationId: operationIds.listExecutions,
   summary: 'List executions, newest first',
   request: { query: ExecutionListQuerySchema },
   responses: {

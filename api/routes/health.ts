@@ -1,7 +1,9 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { pingDatabase } from '../../adapters/database.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { withTimeout } from '../dependency-errors.ts';
+import { operationIds } from '../responses.ts';
 
 const ComponentsSchema = z.object({
   status: z.enum(['ok', 'unavailable']),
@@ -15,6 +17,7 @@ const healthz = createRoute({
   method: 'get',
   path: '/healthz',
   tags: ['health'],
+  operationId: operationIds.healthz,
   summary: 'The process is alive',
   responses: {
     200: {
@@ -28,6 +31,7 @@ const readyz = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['health'],
+  operationId: operationIds.readyz,
   summary: 'Temporal, Postgres and S3 are each reachable',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: ComponentsSchema } } },
@@ -48,7 +52,7 @@ export function healthRoutes(deps: ApiDependencies) {
         deps.temporal.connection.withDeadline(Date.now() + timeout, () =>
           deps.temporal.workflowService.getSystemInfo({}),
         ),
-      postgres: () => deps.pool.query('SELECT 1'),
+      postgres: () => pingDatabase(deps.pool),
       s3: () => deps.objectStore.ping(),
     };
     const entries = await Promise.all(

@@ -14,8 +14,8 @@ import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { ApiError } from '../errors.ts';
 import { toExecutionResponse } from '../execution-views.ts';
+import { errorResponses, executionLinks, operationIds } from '../responses.ts';
 import { workflowControl } from '../workflow-control.ts';
-import { errorResponses } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionResponseSchema } from '../schemas.ts';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
@@ -25,6 +25,7 @@ const lifecycleRoute = (action: 'resume' | 'cancel', description: string) =>
     method: 'post',
     path: `/api/v1/executions/{execution_id}/${action}`,
     tags: ['executions'],
+    operationId: action === 'resume' ? operationIds.resumeExecution : operationIds.cancelExecution,
     summary:
       action === 'resume' ? 'Resume an interrupted replay' : 'Cancel a running or interrupted execution',
     description,
@@ -33,10 +34,12 @@ const lifecycleRoute = (action: 'resume' | 'cancel', description: string) =>
       200: {
         description: 'The execution after the action',
         content: { 'application/json': { schema: ExecutionResponseSchema } },
+        links: { GetExecution: executionLinks.GetExecution },
       },
       202: {
         description: 'Accepted; the workflow has not applied it yet',
         content: { 'application/json': { schema: ExecutionResponseSchema } },
+        links: { GetExecution: executionLinks.GetExecution },
       },
       404: errorResponses[404],
       409: { ...errorResponses[409], description: 'The execution is not in a state that allows this action' },

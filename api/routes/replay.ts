@@ -6,14 +6,14 @@ import { ApiError, RequestValidationError } from '../errors.ts';
 import { toExecutionResponse } from '../execution-views.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../idempotency.ts';
 import { createReplayService } from '../replay-service.ts';
-import { errorResponses } from '../responses.ts';
+import { errorResponses, executionLinks, operationIds } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionReplayRequestSchema, ExecutionResponseSchema } from '../schemas.ts';
 
 const replayRoute = createRoute({
   method: 'post',
   path: '/api/v1/executions/{execution_id}/replay',
   tags: ['executions'],
-  operationId: 'replay_execution_api_v1_executions__execution_id__replay_post',
+  operationId: operationIds.replayExecution,
   summary: 'Replay Execution',
   description: `Replay a previous pipeline execution.
 
@@ -43,6 +43,7 @@ For cross-pipeline replay, provide config_id in the request body to use a differ
     200: {
       description: 'Successful Response',
       content: { 'application/json': { schema: ExecutionResponseSchema } },
+      links: executionLinks,
     },
     ...errorResponses,
   },

@@ -136,7 +136,29 @@ const filler = fc.oneof(
   fc.string({ unit: 'grapheme-ascii', maxLength: 8 }).filter((text) => !/[\\/%.]/.test(text)),
 );
 
+/**
+ * Paths of ordinary S3 key characters (AWS's "safe" and "might need special handling" sets, a colon
+ * among them; no percent sign, so nothing in them is an escape), segments never `.` or `..`.
+ */
+const KEY_CHARACTERS = [...'abcxyzABCXYZ0129', ...`!-_.*'()&$@=;:+ ,?~[]{}^|<>#"\``, 'é', 'e\u0301', '日本'];
+const keySegment = fc
+  .array(fc.constantFrom(...KEY_CHARACTERS), { minLength: 1, maxLength: 12 })
+  .map((characters) => characters.join(''))
+  .filter((segment) => !/^\.+$/.test(segment));
+const ordinaryKey = fc
+  .tuple(fc.array(keySegment, { minLength: 1, maxLength: 5 }), fc.boolean())
+  .map(([segments, folder]) => segments.join('/') + (folder ? '/' : ''));
+
 describe('from_path confinement, property-based', () => {
+  it('accepts every path of ordinary key characters, colons included, as it is', () => {
+    fc.assert(
+      fc.property(ordinaryKey, (input) => {
+        expect(normaliseFromPath(input), JSON.stringify(input)).toEqual({ ok: true, path: input });
+      }),
+      { numRuns: RUNS / 4 },
+    );
+  });
+
   it('an accepted path has no .., no leading /, no backslash, NUL or control character in any reading', () => {
     fc.assert(
       fc.property(anyString, (input) => {
