@@ -11,6 +11,7 @@ import {
   type BulkReplayRecord,
 } from '../adapters/bulk-replays.ts';
 import { withTransaction } from '../adapters/database.ts';
+import { deleteIdempotencyKey } from '../adapters/idempotency-keys.ts';
 import { newExecutionId } from '../adapters/ids.ts';
 import type { Logger } from '../adapters/logger.ts';
 import { findRoute, getPipelineConfig } from '../adapters/pipeline-configs.ts';
@@ -35,11 +36,26 @@ import type { ApiDependencies } from './dependencies.ts';
 import { ApiError, RequestValidationError } from './errors.ts';
 import { workflowControl } from './workflow-control.ts';
 import { startAdmission } from './start-admission.ts';
-import { startWithUpdate } from './workflow-starter.ts';
+import { StartUncertain, startWithUpdate } from './workflow-starter.ts';
+import { claimIdempotencyKey, findIdempotentExecution, requestHash } from './idempotency.ts';
 
 export interface BulkReplayCall {
   correlationId: string;
   logger: Logger;
+  idempotencyKey?: string;
+}
+
+/** Null is left out at every level of the request, as for a replay's Idempotency-Key. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, item]) => item !== null)
+        .map(([key, item]) => [key, key === 'metadata' ? item : withoutNulls(item)]),
+    );
+  }
+  return value;
 }
 
 export type BulkReplayService = ReturnType<typeof createBulkReplayService>;
@@ -97,9 +113,27 @@ export function createBulkReplayService(
   }
 
   return {
+    /**
+     * Starts the bulk replay, or with an Idempotency-Key seen before, answers the one that key
+     * started (one key space with replays: a key names one request).
+     */
     async create(body: BulkReplayRequest, call: BulkReplayCall): Promise<BulkReplaySummary> {
       await checkSharedFields(body.replay);
-      const id = newExecutionId();
+      const key = call.idempotencyKey;
+      const hash = key ? requestHash('bulk-replays', withoutNulls(body) as object) : undefined;
+      if (key) {
+        const earlier = await findIdempotentExecution(pool, key, hash!);
+        const existing = earlier ? await bulkReplaySummary(pool, earlier) : undefined;
+        if (existing) return existing;
+      }
+      let id = newExecutionId();
+      let claimedKey = false;
+      if (key) {
+        // concurrent requests with one key: one claims it, the others join its workflow by id
+        const claim = await claimIdempotencyKey(pool, key, hash!, id);
+        id = claim.executionId;
+        claimedKey = claim.firstRequest;
+      }
       const bulk: NewBulkReplay = {
         id,
         workflow_id: bulkReplayWorkflowId(id),
@@ -108,32 +142,44 @@ export function createBulkReplayService(
         filter: body.filter ?? null,
         max_concurrent: body.max_concurrent,
       };
-      const created = await admission.run(() =>
-        startWithUpdate(temporal, {
-          noun: 'bulk replay',
-          workflowType: BULK_REPLAY_WORKFLOW_TYPE,
-          workflowId: bulk.workflow_id,
-          taskQueue: settings.taskQueue,
-          args: [workflowInput(bulk)],
-          update: bulkReplayCreatedUpdate,
-          searchAttributes: [
-            { key: searchAttributes.BulkReplayId, value: id },
-            { key: searchAttributes.ReplayStatus, value: 'running' },
-            { key: searchAttributes.ReplaySource, value: body.replay.replay_source },
-            { key: searchAttributes.FromStage, value: body.replay.from_stage },
-            { key: searchAttributes.ToRoute, value: body.replay.to_route },
-          ],
-          memo: { correlation_id: call.correlationId },
-          timeoutMs: settings.dependencyTimeoutMs,
-          idempotent: false,
-          refusals: {
-            [failureTypes.tooManyParents]: (message) => new ApiError(400, 'TOO_MANY_PARENTS', message),
-          },
-        }),
-      );
-      if (created === 'already-closed') throw new Error(`bulk replay ${id} closed before it answered`);
-      call.logger.info({ bulk_replay_id: id, total: created.total }, 'bulk replay started');
-      return created;
+      let created: BulkReplaySummary | 'already-closed';
+      try {
+        created = await admission.run(() =>
+          startWithUpdate(temporal, {
+            noun: 'bulk replay',
+            workflowType: BULK_REPLAY_WORKFLOW_TYPE,
+            workflowId: bulk.workflow_id,
+            taskQueue: settings.taskQueue,
+            args: [workflowInput(bulk)],
+            update: bulkReplayCreatedUpdate,
+            searchAttributes: [
+              { key: searchAttributes.BulkReplayId, value: id },
+              { key: searchAttributes.ReplayStatus, value: 'running' },
+              { key: searchAttributes.ReplaySource, value: body.replay.replay_source },
+              { key: searchAttributes.FromStage, value: body.replay.from_stage },
+              { key: searchAttributes.ToRoute, value: body.replay.to_route },
+            ],
+            memo: { correlation_id: call.correlationId },
+            timeoutMs: settings.dependencyTimeoutMs,
+            idempotent: key !== undefined,
+            refusals: {
+              [failureTypes.tooManyParents]: (message) => new ApiError(400, 'TOO_MANY_PARENTS', message),
+            },
+          }),
+        );
+      } catch (error) {
+        // a refused request leaves no claim behind, unless its bulk replay exists or may still start
+        const uncertain = error instanceof StartUncertain;
+        if (claimedKey && !uncertain && !(await getBulkReplay(pool, id).catch(() => undefined))) {
+          await deleteIdempotencyKey(pool, key!, id).catch(() => {});
+        }
+        throw error;
+      }
+      const summary = created === 'already-closed' ? await bulkReplaySummary(pool, id) : created;
+      if (!summary)
+        throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Bulk replay ${id} closed without a record`);
+      call.logger.info({ bulk_replay_id: id, total: summary.total }, 'bulk replay started');
+      return summary;
     },
 
     summary,

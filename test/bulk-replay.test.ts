@@ -197,6 +197,44 @@ describe('a filter', () => {
   });
 });
 
+describe('Idempotency-Key', () => {
+  it('concurrent and later requests with one key get one bulk replay; another body is a 409', async () => {
+    const parent = await parentWithOutputs(2);
+    const request = { replay: { ...REPLAY, from_path: null }, execution_ids: [parent.id] };
+    const headers = { 'Idempotency-Key': `bulk-${parent.id}` };
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => requestJson(stack, 'POST', '/api/v1/bulk-replays', request, headers)),
+    );
+    expect(responses.map((response) => response.status)).toEqual(Array(10).fill(202));
+    const ids = new Set(responses.map((response) => response.body.id));
+    expect(ids.size).toBe(1);
+    await waitForBulk([...ids][0]!, finished);
+    // null and absent are the same request
+    const later = await requestJson(
+      stack,
+      'POST',
+      '/api/v1/bulk-replays',
+      { replay: REPLAY, execution_ids: [parent.id] },
+      headers,
+    );
+    expect(later.status).toBe(202);
+    expect(later.body).toMatchObject({ id: [...ids][0], status: 'completed', completed: 1 });
+    const other = await requestJson(
+      stack,
+      'POST',
+      '/api/v1/bulk-replays',
+      { replay: REPLAY, execution_ids: [parent.id], max_concurrent: 3 },
+      headers,
+    );
+    expect(other.status).toBe(409);
+    const children = await stack.pool.query(
+      'SELECT count(*)::int AS n FROM executions WHERE parent_execution_id = $1',
+      [parent.id],
+    );
+    expect(children.rows[0].n).toBe(1);
+  });
+});
+
 describe('bad requests', () => {
   it.each([
     ['both a list and a filter', { replay: REPLAY, execution_ids: ['x'], filter: { tag_prefix: 'x' } }],

@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import {
   BulkReplayIdParamSchema,
   BulkReplayItemPageSchema,
@@ -10,6 +10,7 @@ import { createBulkReplayService } from '../bulk-replay-service.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
+import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../idempotency.ts';
 import { bulkReplayLinks, errorResponses, operationIds } from '../responses.ts';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
@@ -22,7 +23,21 @@ const createBulkReplay = createRoute({
   summary: 'Replay many executions',
   description:
     'Replays every parent (listed by UUID or tag, or matched by a filter) as an ordinary replay with the same fields, at most `max_concurrent` at once. Answers once the bulk replay and its list of parents are stored; a bad parent fails its own child, not the bulk replay. `GET /api/v1/bulk-replays/{bulk_replay_id}` follows it.',
-  request: { body: { required: true, content: json(BulkReplayRequestSchema) } },
+  request: {
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .min(1)
+        .max(MAX_IDEMPOTENCY_KEY_LENGTH)
+        .optional()
+        .openapi({
+          param: { name: 'idempotency-key', in: 'header' },
+          description:
+            'Retry-safe key: the same key and body return the same bulk replay (one key space with replays)',
+        }),
+    }),
+    body: { required: true, content: json(BulkReplayRequestSchema) },
+  },
   responses: {
     202: {
       description: 'Accepted: the bulk replay runs',
@@ -30,6 +45,7 @@ const createBulkReplay = createRoute({
       links: bulkReplayLinks,
     },
     400: { ...errorResponses[400], description: 'A bad from_path or route, or a filter matching too many' },
+    409: { ...errorResponses[409], description: 'Idempotency-Key reused with another request' },
     404: { ...errorResponses[404], description: 'config_id not found' },
     422: errorResponses[422],
     503: errorResponses[503],
@@ -102,7 +118,10 @@ export function bulkReplayRoutes(deps: ApiDependencies) {
   const call = (c: Context<AppEnv>) => ({ correlationId: c.get('correlationId'), logger: c.get('logger') });
 
   app.openapi(createBulkReplay, async (c) => {
-    const summary = await service.create(c.req.valid('json'), call(c));
+    const summary = await service.create(c.req.valid('json'), {
+      ...call(c),
+      idempotencyKey: c.req.valid('header')['idempotency-key'],
+    });
     c.header('Location', `/api/v1/bulk-replays/${summary.id}`);
     return c.json(summary, 202);
   });
