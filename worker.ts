@@ -86,6 +86,20 @@ export async function createReplayWorker(
   // Two task queues, so the first workflow task of a new replay never waits behind the list and
   // publish work of running ones: the workflow queue carries workflow tasks (with the local
   // activities that start a replay and change its status), the publish queue the long activities.
+  // the publish worker first: it needs no workflow bundle, so a restarted process publishes again at once
+  if (config.WORKER_ROLES.includes('publish')) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: publishTaskQueueOf(config),
+        ...(options.identity ? { identity: `${options.identity}-publish` } : {}),
+        activities: { publishPages: activities.publishPages },
+        interceptors: { activity: activityInterceptors },
+        maxConcurrentActivityTaskExecutions: config.WORKER_PUBLISH_CONCURRENCY,
+      }),
+    );
+  }
   if (config.WORKER_ROLES.includes('workflows')) {
     workers.push(
       await Worker.create({
@@ -100,19 +114,6 @@ export async function createReplayWorker(
           ...(tracing && !options.workflowBundle ? { workflowModules: tracing.workflowModules } : {}),
         },
         ...(tracing ? { sinks: tracing.sinks } : {}),
-      }),
-    );
-  }
-  if (config.WORKER_ROLES.includes('publish')) {
-    workers.push(
-      await Worker.create({
-        connection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: publishTaskQueueOf(config),
-        ...(options.identity ? { identity: `${options.identity}-publish` } : {}),
-        activities: { publishPages: activities.publishPages },
-        interceptors: { activity: activityInterceptors },
-        maxConcurrentActivityTaskExecutions: config.WORKER_PUBLISH_CONCURRENCY,
       }),
     );
   }

@@ -30,7 +30,10 @@ export interface BenchStack {
   store: 's3rver' | 'versitygw';
   /** For versitygw: the folder holding the bucket's objects (objects can be seeded there directly). */
   bucketDir?: string;
+  /** The worker process now (restartWorker replaces it). */
   worker: ManagedProcess;
+  /** Starts a new worker process, as a supervisor would after a crash. */
+  restartWorker(): ManagedProcess;
   workDir: string;
   temporalCli: string;
   close(): Promise<void>;
@@ -111,7 +114,6 @@ export async function startBenchStack(options: {
     API_HOST: '127.0.0.1',
     API_PORT: String(apiPort),
     LOG_LEVEL: 'warn',
-    DEPENDENCY_TIMEOUT_MS: '10000',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     API_KEYS: apiKeyLine('bench', apiKey),
     // the latency runs send thousands of POSTs with one key: no rate limit
@@ -129,16 +131,13 @@ export async function startBenchStack(options: {
   store.close();
 
   const childEnv = { ...process.env, ...env };
-  const worker = startManagedProcess(
-    'worker',
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'worker.ts')],
-    {
+  const startWorker = () =>
+    startManagedProcess('worker', process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker.ts')], {
       logFile: path.join(workDir, 'worker.log'),
       env: childEnv,
       cwd: ROOT,
-    },
-  );
+    });
+  let worker = startWorker();
   stops.unshift(() => worker.stop());
   const api = startManagedProcess(
     'api',
@@ -160,7 +159,13 @@ export async function startBenchStack(options: {
     apiKey,
     store: options.versitygw ? 'versitygw' : 's3rver',
     bucketDir: options.versitygw ? path.join(workDir, 'versitygw', env.S3_BUCKET!) : undefined,
-    worker,
+    get worker() {
+      return worker;
+    },
+    restartWorker() {
+      worker = startWorker();
+      return worker;
+    },
     workDir,
     temporalCli,
     async close() {

@@ -1,7 +1,8 @@
 /**
- * Where a replay's time goes, read from its workflow histories' event timestamps: the time spent
- * inside each activity type, and the orchestration gap between one publishBatch completing and the
- * next one starting (workflow task, scheduling, dispatch): the coordinator's own cost per page.
+ * What a replay costs the Temporal server and where its time goes, read from its workflow
+ * histories (every run): events, workflow tasks and activities; the time inside the publishing
+ * activities, and the orchestration gap between one publishPages completing and the next starting
+ * (workflow task, continue-as-new, dispatch): the coordinator's own cost per slice.
  */
 import type { temporal } from '@temporalio/proto';
 
@@ -13,46 +14,73 @@ function millis(event: HistoryEvent): number {
 }
 
 export interface HistoryProfile {
-  publish_ms_mean: number;
-  list_ms_mean: number;
-  /** Mean time from a publishBatch's completion to the next publishBatch's start. */
-  page_gap_ms_mean: number;
+  /** Mean time inside one publishPages activity (a slice of pages). */
+  slice_ms_mean: number;
+  /** Mean time from a publishPages' completion to the next one's start. */
+  slice_gap_ms_mean: number;
+}
+
+/** The server-side cost of one replay, summed over its runs. */
+export interface ReplayCost {
+  runs: number;
+  events: number;
+  workflow_tasks: number;
+  /** Activities scheduled through the server (each a task of its own). */
+  activities: number;
+  /** Local activities: run inside a workflow task, one marker event each. */
+  local_activities: number;
+}
+
+export function replayCost(histories: HistoryEvent[][]): ReplayCost {
+  const cost: ReplayCost = {
+    runs: histories.length,
+    events: 0,
+    workflow_tasks: 0,
+    activities: 0,
+    local_activities: 0,
+  };
+  for (const events of histories) {
+    cost.events += events.length;
+    for (const event of events) {
+      if (event.workflowTaskCompletedEventAttributes) cost.workflow_tasks += 1;
+      if (event.activityTaskScheduledEventAttributes) cost.activities += 1;
+      if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+        cost.local_activities += 1;
+    }
+  }
+  return cost;
 }
 
 export function profileHistories(histories: HistoryEvent[][]): HistoryProfile {
-  const durations: Record<string, number[]> = {};
+  const durations: number[] = [];
   const gaps: number[] = [];
-  for (const events of histories) {
-    const scheduled = new Map<string, string>();
+  let lastCompleted: number | undefined;
+  // runs in the order they ran (a workflow list gives the newest first)
+  const ordered = [...histories].sort((a, b) => millis(a[0] ?? {}) - millis(b[0] ?? {}));
+  for (const events of ordered) {
+    const publishing = new Set<string>();
     const started = new Map<string, number>();
-    let lastPublishCompleted: number | undefined;
     for (const event of events) {
       const id = String(event.eventId);
-      if (event.activityTaskScheduledEventAttributes) {
-        scheduled.set(id, event.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+      if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'publishPages') {
+        publishing.add(id);
       } else if (event.activityTaskStartedEventAttributes) {
         const scheduledId = String(event.activityTaskStartedEventAttributes.scheduledEventId);
+        if (!publishing.has(scheduledId)) continue;
         started.set(scheduledId, millis(event));
-        if (scheduled.get(scheduledId) === 'publishBatch' && lastPublishCompleted !== undefined) {
-          gaps.push(millis(event) - lastPublishCompleted);
-        }
+        if (lastCompleted !== undefined) gaps.push(millis(event) - lastCompleted);
       } else if (event.activityTaskCompletedEventAttributes) {
         const scheduledId = String(event.activityTaskCompletedEventAttributes.scheduledEventId);
-        const type = scheduled.get(scheduledId) ?? '?';
         const begin = started.get(scheduledId);
-        if (begin !== undefined) (durations[type] ??= []).push(millis(event) - begin);
-        if (type === 'publishBatch') lastPublishCompleted = millis(event);
+        if (begin === undefined) continue;
+        durations.push(millis(event) - begin);
+        lastCompleted = millis(event);
       }
     }
   }
-  const mean = (values: number[] = []) =>
-    values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+  const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
   const round = (value: number) => Math.round(value * 10) / 10;
-  return {
-    publish_ms_mean: round(mean(durations.publishBatch)),
-    list_ms_mean: round(mean(durations.listStoragePage)),
-    page_gap_ms_mean: round(mean(gaps)),
-  };
+  return { slice_ms_mean: round(mean(durations)), slice_gap_ms_mean: round(mean(gaps)) };
 }
 
 /**

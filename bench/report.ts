@@ -2,17 +2,166 @@ import { readFile, writeFile } from 'node:fs/promises';
 
 const NOTES_MARKER = '<!-- notes: everything below is kept when the tables are regenerated -->';
 
-interface Results {
-  machine: string;
-  date: string;
-  commit: string;
-  store: string;
-  runs: object[];
-  api_latency: object[];
+type Row = Record<string, any>;
+type Section = Row & { date?: string; commit?: string };
+
+const table = (header: string[], rows: unknown[][]) => [
+  `| ${header.join(' | ')} |`,
+  `| ${header.map(() => '---:').join(' | ')} |`,
+  ...rows.map(
+    (row) =>
+      `| ${row.map((cell) => (cell === undefined || cell === null ? '' : String(cell))).join(' | ')} |`,
+  ),
+];
+
+const stampOf = (section: Section) => `Date: ${section.date}. Commit: \`${section.commit}\`.`;
+
+function throughputLines(section: Section): string[] {
+  return [
+    '## Throughput: one replay against the plain loop',
+    '',
+    `${stampOf(section)} Store: ${section.store}.`,
+    '',
+    ...table(
+      [
+        'objects',
+        'replay s',
+        'replay msgs/s',
+        'baseline s',
+        'baseline msgs/s',
+        'ratio',
+        'store list keys/s',
+        'store seed objects/s',
+        'first message ms',
+        'worker peak RSS MB',
+        'max history events',
+      ],
+      (section.runs as Row[]).map((run) => [
+        run.objects,
+        run.replay_seconds,
+        run.replay_msgs_per_s,
+        run.baseline_seconds,
+        run.baseline_msgs_per_s,
+        run.ratio,
+        run.store_list_keys_per_s,
+        run.store_seed_objects_per_s,
+        run.first_message_ms,
+        run.worker_peak_rss_mb,
+        run.max_history_events,
+      ]),
+    ),
+    '',
+    '`POST /api/v1/executions/{id}/replay` latency, closed loop (autocannon; "p95" is autocannon\'s p97.5):',
+    '',
+    ...table(
+      [
+        'concurrency',
+        'requests',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'non-2xx',
+        'first task queued p50 / p99 ms',
+        'first task run p50 ms',
+      ],
+      ((section.api_latency ?? []) as Row[]).map((row) => [
+        row.concurrency,
+        row.requests,
+        row.p50_ms,
+        row.p95_ms,
+        row.p99_ms,
+        row.non_2xx,
+        `${row.first_task_queued_p50_ms ?? ''} / ${row.first_task_queued_p99_ms ?? ''}`,
+        row.first_task_run_p50_ms,
+      ]),
+    ),
+    '',
+  ];
+}
+
+const errorsOf = (row: Row) =>
+  row.errors === 0
+    ? '0'
+    : `${row.errors} (${Object.entries(row.error_statuses ?? {})
+        .map(([status, count]) => `${count}×${status}`)
+        .join(', ')}; p50 ${row.error_p50_ms} ms)`;
+
+function capacityLines(section: Section): string[] {
+  const lines = [
+    '## Capacity: starts per second, recovery, bulk replays',
+    '',
+    `${stampOf(section)} Open loop: requests sent at a fixed rate for each step, each step drained before the next.`,
+    '',
+    ...table(
+      [
+        'starts/s',
+        'ceiling p50 ms',
+        'ceiling p99 ms',
+        'ceiling errors',
+        'replay p50 ms',
+        'replay p99 ms',
+        'replay errors',
+        'replays completed',
+      ],
+      (section.start_rates as Row[]).map((row) => [
+        row.rate,
+        row.ceiling.p50_ms,
+        row.ceiling.p99_ms,
+        errorsOf(row.ceiling),
+        row.replay.p50_ms,
+        row.replay.p99_ms,
+        errorsOf(row.replay),
+        `${row.replay.completed} / ${row.replay.ok}`,
+      ]),
+    ),
+    '',
+    `Start capacity (highest rate with p99 < 250 ms and no error): replay **${section.capacity.replay_starts_per_s}/s**, bare ceiling **${section.capacity.ceiling_starts_per_s}/s**.`,
+    '',
+  ];
+  const load = section.under_load as Row | undefined;
+  if (load) {
+    lines.push(
+      `Beside a ${load.objects.toLocaleString('en')}-object replay: ${load.starts.requests} starts at ${load.starts.rates.join(', ')}/s, p50 ${load.starts.p50_ms} ms, p99 ${load.starts.p99_ms} ms, ${load.starts.errors} errors; the large replay ran at ${load.alone_msgs_per_s} msgs/s alone and ${load.loaded_msgs_per_s} msgs/s beside them (slowed ${(load.slowdown * 100).toFixed(1)}%).`,
+      '',
+    );
+  }
+  const recovery = section.recovery as Row | undefined;
+  if (recovery) {
+    lines.push(
+      `Recovery: the only worker SIGKILLed at ${recovery.published_at_kill.toLocaleString('en')} of ${recovery.objects.toLocaleString('en')} published and started again at once; the next message ${recovery.seconds_to_next_message} s after the kill (heartbeat timeout ${recovery.heartbeat_timeout_seconds} s); ${recovery.messages} messages, ${recovery.distinct_messages} distinct.`,
+      '',
+    );
+  }
+  const bulk = section.bulk as Row | undefined;
+  if (bulk) {
+    lines.push(
+      `Bulk replay of ${bulk.parents} parents (10 objects each, max_concurrent ${bulk.max_concurrent}): ${bulk.status} in ${bulk.seconds} s (${bulk.replays_per_s} replays/s), ${bulk.completed} completed, ${bulk.failed} failed; each child p50 ${bulk.child_p50_ms} ms, p99 ${bulk.child_p99_ms} ms; ${bulk.messages} messages, ${bulk.distinct_messages} distinct, of ${bulk.expected_messages}.`,
+      '',
+    );
+  }
+  if (section.replay_cost?.length) {
+    lines.push(
+      'What one replay costs the Temporal server (every run of its workflow):',
+      '',
+      ...table(
+        ['objects', 'runs', 'history events', 'workflow tasks', 'activities', 'local activities'],
+        (section.replay_cost as Row[]).map((row) => [
+          row.objects,
+          row.runs,
+          row.events,
+          row.workflow_tasks,
+          row.activities,
+          row.local_activities,
+        ]),
+      ),
+      '',
+    );
+  }
+  return lines;
 }
 
 /** Rewrites the generated tables at the top of RESULTS.md and keeps the hand-written notes below them. */
-export async function writeResultsMarkdown(results: Results, file: string): Promise<void> {
+export async function writeResultsMarkdown(results: Record<string, any>, file: string): Promise<void> {
   const existing = await readFile(file, 'utf8').catch(() => '');
   const notes = existing.includes(NOTES_MARKER)
     ? existing.slice(existing.indexOf(NOTES_MARKER))
@@ -20,25 +169,10 @@ export async function writeResultsMarkdown(results: Results, file: string): Prom
   const lines = [
     '# Benchmark results',
     '',
-    `Machine: ${results.machine}. Date: ${results.date}. Commit: \`${results.commit}\`. Store: ${results.store}.`,
-    'Produced by `npm run bench`; the same figures are in `bench/results.json`.',
+    `Machine: ${results.machine}. Produced by \`npm run bench\`; the same figures are in \`bench/results.json\`.`,
     '',
-    '| objects | replay s | replay msgs/s | baseline s | baseline msgs/s | ratio | store list keys/s | store seed objects/s | first message ms | worker peak RSS MB | max history events |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...(results.runs as Record<string, number>[]).map(
-      (run) =>
-        `| ${run.objects} | ${run.replay_seconds} | ${run.replay_msgs_per_s} | ${run.baseline_seconds} | ${run.baseline_msgs_per_s} | ${run.ratio} | ${run.store_list_keys_per_s} | ${run.store_seed_objects_per_s} | ${run.first_message_ms} | ${run.worker_peak_rss_mb} | ${run.max_history_events} |`,
-    ),
-    '',
-    '`POST /api/v1/executions/{id}/replay` latency (autocannon; "p95" is autocannon\'s p97.5):',
-    '',
-    '| concurrency | requests | p50 ms | p95 ms | p99 ms | non-2xx | first task queued p50 / p99 ms | first task run p50 ms |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...(results.api_latency as Record<string, number>[]).map(
-      (row) =>
-        `| ${row.concurrency} | ${row.requests} | ${row.p50_ms} | ${row.p95_ms} | ${row.p99_ms} | ${row.non_2xx} | ${row.first_task_queued_p50_ms ?? ''} / ${row.first_task_queued_p99_ms ?? ''} | ${row.first_task_run_p50_ms ?? ''} |`,
-    ),
-    '',
+    ...(results.throughput ? throughputLines(results.throughput) : []),
+    ...(results.capacity ? capacityLines(results.capacity) : []),
   ];
   await writeFile(file, `${lines.join('\n')}\n${notes}`);
 }

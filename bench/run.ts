@@ -1,26 +1,34 @@
 /**
- * `npm run bench`: seeds N stored objects, then in one run measures the store's listing rate, a
- * plain loop baseline (list + insert the same messages into the same queue, no workflow) and the
- * replay through the api, worker and Temporal; then `POST .../replay` latency at 1, 10 and 50
- * concurrent clients. Writes bench/results.json and bench/RESULTS.md (or --out FILE).
+ * `npm run bench`: the benchmark suites, each on a stack of its own, each writing its section of
+ * bench/results.json (the other sections are kept) and the tables of bench/RESULTS.md.
  *
- *   npm run bench                        # 10,000 and 100,000 objects
- *   npm run bench -- --objects 20000 --out /tmp/one.json
- *   npm run bench -- --large             # adds 1,000,000
- *   npm run bench -- --store s3rver      # the embedded dev store instead of versitygw
+ * - throughput: seeds N stored objects, then in one run measures the store's listing rate, a plain
+ *   loop baseline (list + insert the same messages into the same queue, no workflow) and the replay
+ *   through the api, worker and Temporal; then `POST .../replay` latency at 1, 10 and 50 concurrent
+ *   clients (a closed loop).
+ * - capacity (bench/capacity.ts): open-loop start rates beside the bare ceiling, starts beside a
+ *   large replay, recovery after a worker SIGKILL, a bulk replay, the per-replay cost.
+ *
+ *   npm run bench                                   # both suites, default sizes
+ *   npm run bench -- --suite throughput --objects 20000 --out /tmp/one.json
+ *   npm run bench -- --suite throughput --large     # adds 1,000,000
+ *   npm run bench -- --suite capacity --start-rates 5,10,20,40 --step-seconds 15
+ *   npm run bench -- --store s3rver                 # the embedded dev store instead of versitygw
  */
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import type pg from 'pg';
 import { createPool } from '../adapters/database.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { RouteQueue } from '../adapters/route-queue.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-latency.ts';
-import { startBenchStack } from './bench-stack.ts';
+import { startBenchStack, type BenchStack } from './bench-stack.ts';
+import { runCapacity } from './capacity.ts';
 import { measureListing, runBaseline, runReplay, seedOnDisk, seedThroughS3, STAGE } from './measure.ts';
 import { findVersityGw } from './versitygw-binary.ts';
 import { writeResultsMarkdown } from './report.ts';
@@ -36,8 +44,19 @@ const { values } = parseArgs({
     store: { type: 'string', default: 'versitygw' },
     'skip-latency': { type: 'boolean', default: false },
     'page-size': { type: 'string' },
+    suite: { type: 'string', default: 'throughput,capacity' },
+    'start-rates': { type: 'string', default: '5,10,20,40' },
+    'step-seconds': { type: 'string', default: '15' },
+    'big-objects': { type: 'string', default: '1000000' },
+    'load-rates': { type: 'string', default: '5' },
+    'recovery-objects': { type: 'string', default: '200000' },
+    'bulk-parents': { type: 'string', default: '1000' },
+    'bulk-max-concurrent': { type: 'string', default: '10' },
+    'cost-sizes': { type: 'string', default: '10,1000,100000' },
   },
 });
+const numbers = (list: string) => list.split(',').filter(Boolean).map(Number);
+const suites = new Set(values.suite.split(','));
 
 const sizes = (values.objects?.flatMap((item) => item.split(',')).map(Number) ?? [10_000, 100_000]).concat(
   values.large ? [1_000_000] : [],
@@ -53,48 +72,71 @@ function commit(): string {
   }
 }
 
-async function api(apiUrl: string, route: string, body: unknown) {
-  const response = await fetch(`${apiUrl}${route}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.apiKey}` },
-    body: JSON.stringify(body),
-  });
-  if (response.status >= 300) throw new Error(`${route}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as { id: string };
+interface Stacked {
+  stack: BenchStack;
+  pool: pg.Pool;
+  routeQueue: RouteQueue;
+  store: ObjectStore;
+  temporal: Client;
+  configId: string;
+  post(route: string, body: unknown): Promise<{ id: string }>;
 }
+
+const PIPELINE = {
+  name: 'bench',
+  stages: ['markdown', STAGE, 'embeddings'],
+  routes: [
+    { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: STAGE },
+    { name: 'embedding_generator', input_stage: STAGE, output_stage: 'embeddings' },
+  ],
+  entry_route: 'markdown_segmenter',
+};
 
 const versitygw = values.store === 'versitygw' ? await findVersityGw(log) : undefined;
 if (values.store === 'versitygw' && !versitygw)
   log('versitygw unavailable: falling back to s3rver (slow past ~20,000 keys)');
-const stack = await startBenchStack({ versitygw, log, pageSize: values['page-size'] });
-log(`stack ready in ${stack.workDir} (store: ${stack.store})`);
-const pool = createPool({
-  url: stack.config.DATABASE_URL,
-  schema: stack.config.DATABASE_SCHEMA,
-  poolMax: 4,
-  applicationName: 'bench',
-});
-const routeQueue = new RouteQueue(pool, stack.config.PGBOSS_SCHEMA);
-await routeQueue.start();
-const store = new ObjectStore({ ...objectStoreOptionsFromConfig(stack.config), requestTimeoutMs: 120_000 });
-const connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
-const temporal = new Client({ connection });
 
-const runs = [];
-const latency: LatencyRow[] = [];
-try {
-  const config = await api(stack.apiUrl, '/api/v1/configs', {
-    name: 'bench',
-    stages: ['markdown', STAGE, 'embeddings'],
-    routes: [
-      { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: STAGE },
-      { name: 'embedding_generator', input_stage: STAGE, output_stage: 'embeddings' },
-    ],
-    entry_route: 'markdown_segmenter',
+/** A fresh stack for one suite: measurements of one suite never see another's data. */
+async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> {
+  const stack = await startBenchStack({ versitygw, log, pageSize: values['page-size'] });
+  log(`stack ready in ${stack.workDir} (store: ${stack.store})`);
+  const pool = createPool({
+    url: stack.config.DATABASE_URL,
+    schema: stack.config.DATABASE_SCHEMA,
+    poolMax: 4,
+    applicationName: 'bench',
   });
+  const routeQueue = new RouteQueue(pool, stack.config.PGBOSS_SCHEMA);
+  const store = new ObjectStore({ ...objectStoreOptionsFromConfig(stack.config), requestTimeoutMs: 120_000 });
+  const connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection });
+  const post = async (route: string, body: unknown) => {
+    const response = await fetch(`${stack.apiUrl}${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.apiKey}` },
+      body: JSON.stringify(body),
+    });
+    if (response.status >= 300) throw new Error(`${route}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as { id: string };
+  };
+  try {
+    await routeQueue.start();
+    const configId = (await post('/api/v1/configs', PIPELINE)).id;
+    return await work({ stack, pool, routeQueue, store, temporal, configId, post });
+  } finally {
+    await routeQueue.stop().catch(() => {});
+    await pool.end().catch(() => {});
+    store.close();
+    await connection.close().catch(() => {});
+    await stack.close();
+  }
+}
 
+async function throughputSuite({ stack, pool, routeQueue, store, temporal, configId, post }: Stacked) {
+  const runs = [];
+  const latency: LatencyRow[] = [];
   for (const objects of sizes) {
-    const parent = await api(stack.apiUrl, '/api/v1/executions', { config_id: config.id });
+    const parent = await post('/api/v1/executions', { config_id: configId });
     const folder = stageFolder(stack.config.S3_PREFIX, parent.id, STAGE);
     log(`${objects}: seeding`);
     // the store's PUT rate from a sample; the rest on disk where the store allows it (versitygw)
@@ -105,14 +147,7 @@ try {
     log(`${objects}: S3 PUT rate ${seedRate.toFixed(0)} objects/s; listing`);
     const listing = await measureListing(store, folder);
     log(`${objects}: listing ${listing.keysPerSecond.toFixed(0)} keys/s; baseline`);
-    const baseline = await runBaseline({
-      store,
-      pool,
-      routeQueue,
-      folder,
-      parentId: parent.id,
-      configId: config.id,
-    });
+    const baseline = await runBaseline({ store, pool, routeQueue, folder, parentId: parent.id, configId });
     log(`${objects}: baseline ${(baseline.messages / baseline.seconds).toFixed(0)} msgs/s; replay`);
     const replay = await runReplay({
       apiUrl: stack.apiUrl,
@@ -148,7 +183,7 @@ try {
   }
 
   if (!values['skip-latency']) {
-    const parent = await api(stack.apiUrl, '/api/v1/executions', { config_id: config.id });
+    const parent = await post('/api/v1/executions', { config_id: configId });
     await seedThroughS3(store, stageFolder(stack.config.S3_PREFIX, parent.id, STAGE), 0, 10);
     for (const [concurrency, requests] of [
       [1, 100],
@@ -161,22 +196,40 @@ try {
       latency.push({ ...row, ...(await profileFirstTasks(temporal, since)) });
     }
   }
-} finally {
-  await routeQueue.stop().catch(() => {});
-  await pool.end().catch(() => {});
-  store.close();
-  await connection.close().catch(() => {});
-  await stack.close();
+  return { store: stack.store, runs, api_latency: latency };
 }
 
-const results = {
-  machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
-  date: new Date().toISOString(),
-  commit: commit(),
-  store: stack.store,
-  runs,
-  api_latency: latency,
-};
+// each suite replaces its own section of the results; the others (and other suites' runs) stay
+const results: Record<string, unknown> = JSON.parse(await readFile(out, 'utf8').catch(() => '{}'));
+// results of the first version kept one suite at the top level
+if (results.runs) {
+  const { date, commit: at, store, runs, api_latency } = results;
+  results.throughput = { date, commit: at, store, runs, api_latency };
+  for (const key of ['date', 'commit', 'store', 'runs', 'api_latency']) delete results[key];
+}
+results.machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+const stamp = () => ({ date: new Date().toISOString(), commit: commit() });
+if (suites.has('throughput')) results.throughput = { ...stamp(), ...(await withStack(throughputSuite)) };
+if (suites.has('capacity')) {
+  results.capacity = {
+    ...stamp(),
+    ...(await withStack((stacked) =>
+      runCapacity(
+        { ...stacked, log },
+        {
+          rates: numbers(values['start-rates']),
+          stepSeconds: Number(values['step-seconds']),
+          bigObjects: Number(values['big-objects']),
+          loadRates: numbers(values['load-rates']),
+          recoveryObjects: Number(values['recovery-objects']),
+          bulkParents: Number(values['bulk-parents']),
+          bulkMaxConcurrent: Number(values['bulk-max-concurrent']),
+          costSizes: numbers(values['cost-sizes']),
+        },
+      ),
+    )),
+  };
+}
 await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
 log(`wrote ${out}`);
 if (!values.out) await writeResultsMarkdown(results, path.join(import.meta.dirname, 'RESULTS.md'));
