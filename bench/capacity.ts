@@ -238,7 +238,9 @@ async function postReplay(stack: BenchStack, parent: { id: string }): Promise<At
 }
 
 async function latestExecutionId(pool: pg.Pool): Promise<string> {
-  const { rows } = await pool.query<{ id: string }>('SELECT max(id)::text AS id FROM executions');
+  const { rows } = await pool.query<{ id: string }>(
+    "SELECT COALESCE((SELECT id::text FROM executions ORDER BY id DESC LIMIT 1), '00000000-0000-0000-0000-000000000000') AS id",
+  );
   return rows[0]?.id ?? '00000000-0000-0000-0000-000000000000';
 }
 
@@ -326,6 +328,8 @@ async function histories(temporal: Client, executionId: string) {
 }
 
 async function costOf(temporal: Client, executionId: string): Promise<ReplayCost> {
+  // the record is completed by the last page's transaction, a moment before the workflow closes
+  await temporal.workflow.getHandle(replayWorkflowId(executionId)).result();
   return replayCost(await histories(temporal, executionId));
 }
 
