@@ -34,6 +34,7 @@ import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { replayRoutes } from './routes/replay.ts';
+import { replayControlRoutes } from './routes/replay-controls.ts';
 
 const CORRELATION_ID_PATTERN = /^[\w.:-]{1,128}$/;
 /** Retry-After of a 503 for a dependency that is down (overload answers say their own). */
@@ -130,6 +131,7 @@ export function createApp(given: ApiDependencies) {
   app.route('/', executionRoutes(deps));
   app.route('/', replayRoutes(deps));
   app.route('/', lifecycleRoutes(deps));
+  app.route('/', replayControlRoutes(deps));
   app.route('/', bulkReplayRoutes(deps));
 
   registerOpenApiComponents(app, auth.required);

@@ -175,7 +175,7 @@ const SCHEDULE = '--schedule-id replay-reconciler-<task queue>';
 const readme = {
   setup: 'TEMPORAL_ADDRESS=localhost:7233 TEMPORAL_NAMESPACE=default npm run temporal:setup',
   attributesList: `temporal operator search-attribute list ${AT}`,
-  attributesCreate: `temporal operator search-attribute create ${AT} --name ExecutionId --type Keyword --name ParentExecutionId --type Keyword --name RootExecutionId --type Keyword --name ConfigId --type Keyword --name ReplaySource --type Keyword --name ReplayStatus --type Keyword --name ExecutionTag --type Keyword --name FromStage --type Keyword --name ToRoute --type Keyword`,
+  attributesCreate: `temporal operator search-attribute create ${AT} --name ExecutionId --type Keyword --name ParentExecutionId --type Keyword --name RootExecutionId --type Keyword --name ConfigId --type Keyword --name ReplaySource --type Keyword --name ReplayStatus --type Keyword --name ExecutionTag --type Keyword --name FromStage --type Keyword --name ToRoute --type Keyword --name BulkReplayId --type Keyword`,
   listInterrupted: `temporal workflow list ${AT} --query "ReplayStatus='interrupted'"`,
   listInterruptedRunning: `temporal workflow list ${AT} --query ${INTERRUPTED_RUNNING}`,
   countInterruptedRunning: `temporal workflow count ${AT} --query ${INTERRUPTED_RUNNING}`,
@@ -301,11 +301,11 @@ describe('search attributes', () => {
     const namespace = `ops-setup-${suffix}`;
     await cli('operator', 'namespace', 'create', '--namespace', namespace);
     const first = await run(readme.setup, {}, { namespace });
-    expect(first).toContain(`namespace ${namespace}: 9 added, 0 already there`);
+    expect(first).toContain(`namespace ${namespace}: 10 added, 0 already there`);
     const again = await run(readme.setup, {}, { namespace });
-    expect(again).toContain(`namespace ${namespace}: 0 added, 9 already there`);
+    expect(again).toContain(`namespace ${namespace}: 0 added, 10 already there`);
     // the test server's own namespace has them from its start
-    expect(await run(readme.setup)).toContain('namespace default: 0 added, 9 already there');
+    expect(await run(readme.setup)).toContain('namespace default: 0 added, 10 already there');
 
     const listed = await runJson(readme.attributesList, {}, { namespace });
     expect(listed.customAttributes).toEqual(
