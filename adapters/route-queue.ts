@@ -2,7 +2,7 @@ import PgBoss from 'pg-boss';
 import type pg from 'pg';
 import type { Queryable } from './database.ts';
 
-/** The body of every message a replay publishes (DESIGN.md section 3): a claim check on one stored object. */
+/** The body of every message a replay publishes (docs/design.md section 5): a claim check on one stored object. */
 export interface ReplayMessage {
   message_id: string;
   execution_id: string;

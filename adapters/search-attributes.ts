@@ -1,9 +1,9 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /**
- * Search attributes operators filter replays by (DESIGN.md section 6). All Keyword: exact match.
- * DESIGN.md names the status attribute `ExecutionStatus`, but that is a reserved Temporal system
- * attribute (the workflow's own Running/Completed/...), so ours is `ReplayStatus`.
+ * Search attributes operators filter replays by (docs/design.md section 7). All Keyword: exact match.
+ * The status one is `ReplayStatus`: `ExecutionStatus` is a reserved Temporal system attribute (the
+ * workflow's own Running/Completed/...).
  */
 export const searchAttributes = {
   ExecutionId: defineSearchAttributeKey('ExecutionId', SearchAttributeType.KEYWORD),

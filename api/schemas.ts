@@ -1,6 +1,6 @@
 /**
  * One zod schema per wire shape: it validates requests, types the handlers and generates /openapi.json.
- * Titles and descriptions follow the contract (seed/replay-execution-api.txt).
+ * Titles and descriptions follow the contract (docs/contract.md).
  */
 import { z } from '@hono/zod-openapi';
 import { executionStatuses, replaySources } from '../adapters/executions.ts';

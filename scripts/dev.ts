@@ -1,5 +1,5 @@
 /**
- * `npm run dev`: the whole service on a machine with nothing but Node (DESIGN.md section 7). Starts the
+ * `npm run dev`: the whole service on a machine with nothing but Node (docs/design.md section 8). Starts the
  * Temporal dev server, Postgres and S3 (embedded ones unless DATABASE_URL / S3_ENDPOINT are set), applies
  * the migrations, runs the api and the worker as child processes and writes how to reach all of it to
  * <data>/stack.json and <data>/stack.env. State lives in the data dir, so a restart keeps it.

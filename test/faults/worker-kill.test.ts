@@ -1,5 +1,5 @@
 /**
- * Durability under worker crashes (DESIGN.md section 8): the only worker, a real `npm run worker`
+ * Durability under worker crashes (docs/design.md section 9): the only worker, a real `npm run worker`
  * process, is killed with SIGKILL at several points of a 20,000-object replay and started again each
  * time. Steps lost with it are retried after REPLAY_ACTIVITY_TIMEOUT_SECONDS (5 s here); a page whose
  * transaction had committed before the kill is not published again (cursor compare-and-set).
