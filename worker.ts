@@ -3,15 +3,9 @@
  * queue for replayExecution workflows. `npm run worker`, configured only by environment variables.
  */
 import type { Server } from 'node:http';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
-import {
-  NativeConnection,
-  Runtime,
-  Worker,
-  type ActivityInterceptorsFactory,
-  type WorkerOptions,
-} from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createReconcileActivities, createReplayActivities } from './activities/index.ts';
 import { loadConfigOrExit, type AppConfig } from './adapters/config.ts';
 import { createPool } from './adapters/database.ts';
@@ -25,36 +19,42 @@ import {
 import { ObjectStore, objectStoreOptionsFromConfig } from './adapters/object-store.ts';
 import { RouteQueue } from './adapters/route-queue.ts';
 import { initTracing, temporalWorkerTracing } from './adapters/tracing.ts';
-
-export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+import {
+  bundleWorkflows,
+  prebuiltWorkflowBundle,
+  workflowBuildId,
+  type WorkflowBundle,
+} from './adapters/workflow-bundle.ts';
 
 export interface ReplayWorkerHandle {
   worker: Worker;
+  /** The workflow bundle's build id (adapters/workflow-bundle.ts), the worker's build id. */
+  buildId: string;
   /** Runs until shutdown() (or a signal); then closes every resource. */
   run(): Promise<void>;
   shutdown(): void;
 }
 
-/** Builds a worker and its dependencies from the config. Tests pass a prebuilt workflow bundle. */
+/**
+ * Builds a worker and its dependencies from the config. Its workflows: the bundle given (tests), else
+ * the one `npm run build` put beside the compiled worker, else a bundle made now from the sources.
+ */
 export async function createReplayWorker(
   config: AppConfig,
   options: {
     logger?: Logger;
-    workflowBundle?: WorkerOptions['workflowBundle'];
+    workflowBundle?: WorkflowBundle;
     identity?: string;
     /** Serves this process's Prometheus metrics on GET /metrics at this port (0: any free port). */
     metricsPort?: number;
   } = {},
 ): Promise<ReplayWorkerHandle> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { process: 'worker' });
-  // traces, when initTracing() turned them on: activity spans always; workflow spans when the
-  // workflows are bundled here (a prebuilt bundle must include tracing's workflowInterceptorModules)
+  // activity spans when initTracing() turned traces on; workflow spans come from the bundle's interceptors
   const tracing = temporalWorkerTracing();
-  if (tracing && options.workflowBundle) {
-    logger.info(
-      'tracing with a prebuilt workflow bundle: workflow spans only if it includes the interceptors',
-    );
-  }
+  const prebuilt = options.workflowBundle ?? prebuiltWorkflowBundle(import.meta.url);
+  const workflowBundle = prebuilt ?? (await bundleWorkflows(logger));
+  const buildId = workflowBuildId(workflowBundle);
   const pool = createPool({
     url: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,
@@ -75,20 +75,16 @@ export async function createReplayWorker(
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...(options.identity ? { identity: options.identity } : {}),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    workflowBundle,
+    buildId,
     activities: {
       ...createReplayActivities({ pool, objectStore, routeQueue, logger }),
       ...createReconcileActivities({ pool, temporal, logger }),
     },
     interceptors: {
-      activity: [
-        ...(tracing?.activity ?? []),
-        activityFailureMetrics,
-        requestCorrelationLogging(temporal, logger),
-      ],
-      ...(tracing && !options.workflowBundle ? { workflowModules: tracing.workflowModules } : {}),
+      activity: [...tracing.activity, activityFailureMetrics, requestCorrelationLogging(temporal, logger)],
     },
-    ...(tracing ? { sinks: tracing.sinks } : {}),
+    sinks: tracing.sinks,
     maxConcurrentActivityTaskExecutions: 20,
   });
   let metricsServer: Server | undefined;
@@ -98,11 +94,17 @@ export async function createReplayWorker(
   }
   return {
     worker,
+    buildId,
     shutdown: () => worker.shutdown(),
     async run() {
       try {
         logger.info(
-          { task_queue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS },
+          {
+            task_queue: config.TEMPORAL_TASK_QUEUE,
+            temporal: config.TEMPORAL_ADDRESS,
+            build_id: buildId,
+            workflow_bundle: prebuilt ? 'prebuilt' : 'bundled at start',
+          },
           'worker started',
         );
         await worker.run();
