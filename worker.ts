@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createReconcileActivities, createReplayActivities } from './activities/index.ts';
 import { loadConfigOrExit, type AppConfig } from './adapters/config.ts';
@@ -17,6 +17,7 @@ import {
   startMetricsServer,
 } from './adapters/metrics.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from './adapters/object-store.ts';
+import { ensureReconcilerSchedule } from './adapters/reconciler-schedule.ts';
 import { RouteQueue } from './adapters/route-queue.ts';
 import { initTracing, temporalWorkerTracing } from './adapters/tracing.ts';
 import {
@@ -45,7 +46,7 @@ export async function createReplayWorker(
     logger?: Logger;
     workflowBundle?: WorkflowBundle;
     identity?: string;
-    /** Serves this process's Prometheus metrics on GET /metrics at this port (0: any free port). */
+    /** Serves this process's Prometheus metrics on GET /metrics at this port (0: any free port); default WORKER_METRICS_PORT. */
     metricsPort?: number;
   } = {},
 ): Promise<ReplayWorkerHandle> {
@@ -59,17 +60,24 @@ export async function createReplayWorker(
     url: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,
     poolMax: config.DATABASE_POOL_MAX,
-    queryTimeoutMs: 60_000,
+    queryTimeoutMs: config.WORKER_DATABASE_TIMEOUT_MS,
     applicationName: 'execution-replay-worker',
+    logger,
   });
-  const objectStore = new ObjectStore({ ...objectStoreOptionsFromConfig(config), requestTimeoutMs: 30_000 });
-  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
+  const objectStore = new ObjectStore({
+    ...objectStoreOptionsFromConfig(config),
+    requestTimeoutMs: config.WORKER_S3_TIMEOUT_MS,
+  });
+  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA, { logger });
   await routeQueue.start();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   // the reconciler's activity describes workflows, which needs a client
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-  await ensureReconcilerSchedule(temporal, config);
+  if (config.RECONCILER_SCHEDULE) {
+    const schedule = await ensureReconcilerSchedule(temporal, config);
+    logger.info({ schedule, every_seconds: config.RECONCILE_INTERVAL_SECONDS }, 'reconciler schedule');
+  }
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -88,8 +96,9 @@ export async function createReplayWorker(
     maxConcurrentActivityTaskExecutions: 20,
   });
   let metricsServer: Server | undefined;
-  if (options.metricsPort !== undefined) {
-    metricsServer = await startMetricsServer(options.metricsPort);
+  const metricsPort = options.metricsPort ?? config.WORKER_METRICS_PORT;
+  if (metricsPort !== undefined) {
+    metricsServer = await startMetricsServer(metricsPort);
     logger.info({ url: metricsServerUrl(metricsServer) }, 'worker metrics listening');
   }
   return {
@@ -162,43 +171,12 @@ function requestCorrelationLogging(temporal: Client, logger: Logger): ActivityIn
   });
 }
 
-export function reconcilerScheduleId(taskQueue: string): string {
-  return `replay-reconciler-${taskQueue}`;
-}
-
-/** The reconciler runs as a Temporal Schedule (visible and pausable in the UI); created once, kept after. */
-async function ensureReconcilerSchedule(temporal: Client, config: AppConfig): Promise<void> {
-  try {
-    await temporal.schedule.create({
-      scheduleId: reconcilerScheduleId(config.TEMPORAL_TASK_QUEUE),
-      spec: { intervals: [{ every: `${config.RECONCILE_INTERVAL_SECONDS}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'reconcileReplays',
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [],
-      },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-  }
-}
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const config = loadConfigOrExit();
-  // not in adapters/config.ts: optional, worker-only
-  const metricsPort = process.env.WORKER_METRICS_PORT?.trim();
-  if (metricsPort && !(/^\d{1,5}$/.test(metricsPort) && Number(metricsPort) <= 65535)) {
-    process.stderr.write('configuration error: WORKER_METRICS_PORT must be a port number\n');
-    process.exit(2);
-  }
   const tracing = initTracing({ serviceName: 'execution-replay-worker' });
   enableProcessMetrics();
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const handle = await createReplayWorker(config, {
-    ...(metricsPort ? { metricsPort: Number(metricsPort) } : {}),
-  });
+  const handle = await createReplayWorker(config);
   await handle.run();
   await tracing?.shutdown();
 }

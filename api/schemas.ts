@@ -149,7 +149,6 @@ export const ExecutionResponseSchema = z.object(executionResponseShape).openapi(
   description: 'Pipeline execution response.\n\nStorage paths use execution id (UUID v7) directly.',
 });
 export type ExecutionResponse = z.infer<typeof ExecutionResponseSchema>;
-export const executionResponseKeys = Object.keys(executionResponseShape) as (keyof ExecutionResponse)[];
 
 export const ExecutionDetailSchema = z
   .object({

@@ -164,6 +164,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       // a step lost with a killed worker is retried after 5 s, not 60
       REPLAY_ACTIVITY_TIMEOUT_SECONDS: '5',
       REPLAY_STEP_MAX_ATTEMPTS: '10',
+      RECONCILER_SCHEDULE: 'false',
       ...options.env,
     };
     const config = parseConfig(env);
