@@ -223,6 +223,17 @@ const RouteDefinitionSchema = z.object({
   output_stage: z.string().regex(NAME_PATTERN, nameMessage).nullable(),
 });
 
+/** The pipeline of the document's example (and of `npm run demo`): documents segmented, then embedded. */
+export const EXAMPLE_PIPELINE = {
+  name: 'documents',
+  stages: ['markdown', 'markdown_segmented', 'embeddings'],
+  routes: [
+    { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: 'markdown_segmented' },
+    { name: 'embedding_generator', input_stage: 'markdown_segmented', output_stage: 'embeddings' },
+  ],
+  entry_route: 'markdown_segmenter',
+};
+
 export const PipelineConfigCreateSchema = z
   .object({
     name: z.string().min(1).max(200).refine(storable, unstorableMessage),
@@ -263,17 +274,7 @@ export const PipelineConfigCreateSchema = z
         message: `entry_route '${config.entry_route}' is not a route of this config`,
       });
   })
-  .openapi('PipelineConfigCreate', {
-    example: {
-      name: 'documents',
-      stages: ['markdown', 'markdown_segmented', 'embeddings'],
-      routes: [
-        { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: 'markdown_segmented' },
-        { name: 'embedding_generator', input_stage: 'markdown_segmented', output_stage: 'embeddings' },
-      ],
-      entry_route: 'markdown_segmenter',
-    },
-  });
+  .openapi('PipelineConfigCreate', { example: EXAMPLE_PIPELINE });
 
 export const PipelineConfigSchema = z
   .object({

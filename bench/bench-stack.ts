@@ -129,28 +129,17 @@ export async function startBenchStack(options: {
   store.close();
 
   const childEnv = { ...process.env, ...env };
-  const worker = startManagedProcess(
-    'worker',
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'worker.ts')],
-    {
-      logFile: path.join(workDir, 'worker.log'),
+  const startNode = (name: string, file: string) => {
+    const child = startManagedProcess(name, process.execPath, ['--import', 'tsx', path.join(ROOT, file)], {
+      logFile: path.join(workDir, `${name}.log`),
       env: childEnv,
       cwd: ROOT,
-    },
-  );
-  stops.unshift(() => worker.stop());
-  const api = startManagedProcess(
-    'api',
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'api/main.ts')],
-    {
-      logFile: path.join(workDir, 'api.log'),
-      env: childEnv,
-      cwd: ROOT,
-    },
-  );
-  stops.unshift(() => api.stop());
+    });
+    stops.unshift(() => child.stop());
+    return child;
+  };
+  const worker = startNode('worker', 'worker.ts');
+  startNode('api', 'api/main.ts');
   await waitForPort('127.0.0.1', apiPort, 60_000);
 
   return {
