@@ -23,10 +23,14 @@ export const workflowsPath = fileURLToPath(
   new URL(`../workflows/index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 );
 
-/** A workflow bundle's build id: the first 16 hex digits of the SHA-256 of its code. */
+/**
+ * A workflow bundle's build id: the first 16 hex digits of the SHA-256 of its code. The inline source
+ * map is left out: it names the folder the bundle was built in, which is not the code.
+ */
 export function workflowBuildId(bundle: WorkflowBundle): string {
   const code = 'code' in bundle ? bundle.code : readFileSync(bundle.codePath, 'utf8');
-  return createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const withoutSourceMap = code.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '');
+  return createHash('sha256').update(withoutSourceMap).digest('hex').slice(0, 16);
 }
 
 /** Bundles the workflows with the tracing interceptors (whether tracing is on or not: one bundle). */
