@@ -77,7 +77,8 @@ beforeAll(async () => {
   out = path.join(dir, 'dist');
   await copyFile(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
   await symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--out-dir', out], {
+  // the type check is npm run check's; the JavaScript is the same without it
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--out-dir', out, '--no-check'], {
     cwd: ROOT,
     stdio: 'pipe',
   });
