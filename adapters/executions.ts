@@ -370,14 +370,3 @@ export async function setRoutesStatus(
 ): Promise<void> {
   await db.query('UPDATE execution_routes SET status = $2 WHERE execution_id = $1', [executionId, status]);
 }
-
-export async function routesOf(
-  db: Queryable,
-  executionId: string,
-): Promise<{ route: string; status: string }[]> {
-  const result = await db.query(
-    'SELECT route, status FROM execution_routes WHERE execution_id = $1 ORDER BY route',
-    [executionId],
-  );
-  return result.rows;
-}

@@ -1,6 +1,6 @@
 /**
  * One zod schema per wire shape: it validates requests, types the handlers and generates /openapi.json.
- * Titles and descriptions follow the contract (seed/replay-execution-api.txt).
+ * Titles and descriptions follow the contract (docs/contract.md).
  */
 import { z } from '@hono/zod-openapi';
 import { executionStatuses, replaySources } from '../workflows/contract.ts';
@@ -161,7 +161,6 @@ export const ExecutionResponseSchema = z.object(executionResponseShape).openapi(
   description: 'Pipeline execution response.\n\nStorage paths use execution id (UUID v7) directly.',
 });
 export type ExecutionResponse = z.infer<typeof ExecutionResponseSchema>;
-export const executionResponseKeys = Object.keys(executionResponseShape) as (keyof ExecutionResponse)[];
 
 export const ExecutionDetailSchema = z
   .object({
@@ -253,6 +252,17 @@ const RouteDefinitionSchema = z.object({
   }),
 });
 
+/** The pipeline of the document's example (and of `npm run demo`): documents segmented, then embedded. */
+export const EXAMPLE_PIPELINE = {
+  name: 'documents',
+  stages: ['markdown', 'markdown_segmented', 'embeddings'],
+  routes: [
+    { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: 'markdown_segmented' },
+    { name: 'embedding_generator', input_stage: 'markdown_segmented', output_stage: 'embeddings' },
+  ],
+  entry_route: 'markdown_segmenter',
+};
+
 export const PipelineConfigCreateSchema = z
   .object({
     name: z.string().min(1).max(200).refine(storable, unstorableMessage),
@@ -293,17 +303,7 @@ export const PipelineConfigCreateSchema = z
         message: `entry_route '${config.entry_route}' is not a route of this config`,
       });
   })
-  .openapi('PipelineConfigCreate', {
-    example: {
-      name: 'documents',
-      stages: ['markdown', 'markdown_segmented', 'embeddings'],
-      routes: [
-        { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: 'markdown_segmented' },
-        { name: 'embedding_generator', input_stage: 'markdown_segmented', output_stage: 'embeddings' },
-      ],
-      entry_route: 'markdown_segmenter',
-    },
-  });
+  .openapi('PipelineConfigCreate', { example: EXAMPLE_PIPELINE });
 
 export const PipelineConfigSchema = z
   .object({
