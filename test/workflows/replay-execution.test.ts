@@ -278,4 +278,26 @@ describe.concurrent('a refused start', () => {
       expect(fakes.calls.map((call) => call.activity)).toEqual(['startReplay']);
     });
   });
+
+  it('(a database that stays down) is refused after three attempts as RecordNotCreated', async () => {
+    const fakes = new FakeReplays();
+    const activities = fakes.activities({
+      async startReplay() {
+        throw new Error('connection refused');
+      },
+    });
+    await withStubs(activities, async ({ temporal, taskQueue, newReplay }) => {
+      const execution = newReplay();
+      const { handle, refused } = await startReplay(temporal, taskQueue, {
+        execution,
+        settings: replaySettings(taskQueue),
+      });
+      expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({
+        type: failureTypes.recordNotCreated,
+        message: 'connection refused',
+      });
+      expect(await handle.result()).toMatchObject({ status: 'rejected', error: 'connection refused' });
+      expect(fakes.calls.map((call) => call.attempt)).toEqual([1, 2, 3]);
+    });
+  });
 });
