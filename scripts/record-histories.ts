@@ -18,12 +18,19 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { reconcileClosedReplays } from '../activities/index.ts';
 import { replayWorkflowId, bulkReplayWorkflowId } from '../workflows/definitions.ts';
 import setup from '../test/global-setup.ts';
+import {
+  HISTORIES_DIR,
+  SCENARIOS,
+  type HistorySetManifest,
+  type RecordedHistory,
+  type ScenarioName,
+} from '../test/support/history-sets.ts';
 import type { TestStackInfo } from '../test/support/stack-info.ts';
 import { createTestStack, type TestStack } from '../test/support/test-stack.ts';
 import {
@@ -35,31 +42,10 @@ import {
 } from '../test/support/fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const HISTORIES_DIR = path.join(ROOT, 'test', 'histories');
 const STAGE = 'markdown_segmented';
 const REPLAY = { replay_source: 'storage', from_stage: STAGE, to_route: 'embedding_generator' } as const;
 const log = (line: string) => process.stderr.write(`[histories] ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export interface RecordedHistory {
-  /** File name inside the set. */
-  file: string;
-  scenario: string;
-  workflow_type: string;
-  workflow_id: string;
-  run_id: string;
-  description: string;
-}
-
-export interface HistorySetManifest {
-  set: string;
-  recorded_at: string;
-  /** The commit whose workflow code made these histories. */
-  commit: string;
-  /** SHA-256 of the workflow bundle that ran them (the code a build id names). */
-  workflow_bundle_sha256: string;
-  histories: RecordedHistory[];
-}
 
 /**
  * The stacks the scenarios run on, each with its own task queue, schema and settings; built when a
@@ -82,7 +68,7 @@ const stackSettings = {
 type Run = Pick<RecordedHistory, 'file' | 'workflow_id' | 'run_id'>;
 
 interface Scenario {
-  name: string;
+  name: ScenarioName;
   description: string;
   stack: keyof typeof stackSettings;
   /** Runs the scenario to its end; answers the runs to record, in order. */
@@ -300,6 +286,9 @@ async function main() {
       `${path.relative(ROOT, setDir)} exists: a set is never recorded again (docs/workflow-versioning.md)`,
     );
   }
+  const missing = SCENARIOS.filter((name) => !scenarios.some((scenario) => scenario.name === name));
+  if (missing.length > 0)
+    throw new Error(`SCENARIOS lists scenarios with no recording: ${missing.join(', ')}`);
   const only = values.only?.split(',').map((name) => name.trim());
   const chosen = only ? scenarios.filter((scenario) => only.includes(scenario.name)) : scenarios;
   if (only && chosen.length !== only.length)
@@ -365,7 +354,4 @@ async function main() {
   }
 }
 
-/** What every recorded set holds, for the replay test. */
-export const scenarioNames = scenarios.map((scenario) => scenario.name);
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+await main();

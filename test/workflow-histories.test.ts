@@ -11,7 +11,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { HISTORIES_DIR, scenarioNames, type HistorySetManifest } from '../scripts/record-histories.ts';
+import { HISTORIES_DIR, SCENARIOS, type HistorySetManifest } from './support/history-sets.ts';
 import {
   PATCHED_CHANGE_WORKFLOW_ID,
   UNGUARDED_CHANGE_WORKFLOW_ID,
@@ -51,7 +51,7 @@ describe('committed histories', () => {
       expect(files.sort(), set.set).toEqual(set.histories.map((history) => history.file).sort());
     }
     const recorded = new Set(sets.flatMap((set) => set.histories.map((history) => history.scenario)));
-    expect(scenarioNames.filter((name) => !recorded.has(name))).toEqual([]);
+    expect(SCENARIOS.filter((name) => !recorded.has(name))).toEqual([]);
   });
 
   // one replay worker for them all; results come back in the order the histories were given
