@@ -53,8 +53,24 @@ describe.concurrent('a replay', () => {
         runs.map((run) => run.carried && { ...run.carried, summary: run.carried.summary.status }),
       ).toEqual([
         undefined,
-        { summary: 'running', sourceExecutionId: 'parent-1', cursor: 'key-2', listed: 20, published: 20 },
-        { summary: 'running', sourceExecutionId: 'parent-1', cursor: 'key-4', listed: 40, published: 40 },
+        {
+          summary: 'running',
+          sourceExecutionId: 'parent-1',
+          cursor: 'key-2',
+          listed: 20,
+          published: 20,
+          paused: false,
+          maxMessagesPerSecond: null,
+        },
+        {
+          summary: 'running',
+          sourceExecutionId: 'parent-1',
+          cursor: 'key-4',
+          listed: 40,
+          published: 40,
+          paused: false,
+          maxMessagesPerSecond: null,
+        },
       ]);
       // the record is created once; every run publishes at most pagesPerRun pages
       expect(fakes.callsOf('startReplay')).toHaveLength(1);

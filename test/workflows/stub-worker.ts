@@ -409,6 +409,7 @@ export class FakeReplays {
       published: record.published,
       sourceExecutionId: record.summary.parent_execution_id!,
       finished,
+      paused: false,
       summary: finished ? { ...record.summary } : null,
     });
     if (record.summary.status === 'completed') return result(0, true);
