@@ -106,7 +106,7 @@ export async function createReplayWorker(
         taskQueue: publishTaskQueueOf(config),
         ...(options.identity ? { identity: `${options.identity}-publish` } : {}),
         buildId,
-        activities: { publishPages: activities.publishPages },
+        activities: { publishPages: activities.publishPages, planPartitions: activities.planPartitions },
         interceptors: { activity: activityInterceptors },
         maxConcurrentActivityTaskExecutions: config.WORKER_PUBLISH_CONCURRENCY,
       }),

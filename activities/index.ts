@@ -1,5 +1,6 @@
 import { createBulkReplayActivities } from './bulk-replay.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
+import { createPartitionActivities } from './plan-partitions.ts';
 import { createPublishActivities } from './publish-pages.ts';
 import { createStatusActivities } from './replay-status.ts';
 import { createStartActivities } from './start-replay.ts';
@@ -15,6 +16,7 @@ export function createReplayActivities(deps: ReplayActivityDependencies) {
     ...createPublishActivities(deps),
     ...createStatusActivities(deps),
     ...createBulkReplayActivities(deps),
+    ...createPartitionActivities(deps),
   };
 }
 

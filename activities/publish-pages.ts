@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { withTransaction } from '../adapters/database.ts';
+import { withTransaction, type Queryable } from '../adapters/database.ts';
 import {
   commitReplayPage,
   executionSummary,
@@ -10,6 +10,7 @@ import {
 } from '../adapters/executions.ts';
 import { findRoute, getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import { executionBucket, reserveMessages, routeBucket } from '../adapters/rate-buckets.ts';
+import { commitPartitionPage, getPartition } from '../adapters/replay-partitions.ts';
 import { replayMessageId } from '../adapters/ids.ts';
 import { messagesPublished, publishBatchDuration, replaysFinished } from '../adapters/metrics.ts';
 import type { StoredObject } from '../adapters/object-store.ts';
@@ -17,6 +18,7 @@ import type { OutgoingMessage } from '../adapters/route-queue.ts';
 import { selectsKey, stageFolder } from '../adapters/storage-paths.ts';
 import { failureTypes, type PublishPagesInput, type PublishPagesResult } from '../workflows/contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
+import { compareKeys } from './key-order.ts';
 
 /** Seconds of messages a paced page holds: a limit changed mid-replay takes effect within one page. */
 const PACED_PAGE_SECONDS = 1;
@@ -33,6 +35,39 @@ interface PaceLimits {
 function pacedRate(limits: PaceLimits): number | null {
   const rates = [limits.replay, limits.route].filter((rate): rate is number => rate !== null);
   return rates.length ? Math.min(...rates) : null;
+}
+
+/** A partition's message sequences start at (partition + 1) times this: unique across partitions. */
+const PARTITION_SEQUENCE_SPAN = 1_000_000_000_000;
+
+type ScopeCommit =
+  | { kind: 'applied'; publishedBefore: number }
+  | { kind: 'paused' }
+  | { kind: 'cursor-moved'; cursor: string | null }
+  | { kind: 'not-running'; status: string };
+
+/** Where a publishing activity keeps its place: the whole replay, or one of its partitions. */
+interface PublishScope {
+  cursor: string | null;
+  /** The last key of the range (inclusive); null: to the end of the listing. */
+  endAt: string | null;
+  listed: number;
+  published: number;
+  completed: boolean;
+  sequenceBase: number;
+  /** The record as the last commit left it (whole replays only). */
+  record?: ReplayRecord;
+  /** Compare-and-set of the cursor and counters, in the page's transaction. */
+  commit(
+    client: Queryable,
+    page: {
+      expectedCursor: string | null;
+      newCursor: string | null;
+      listed: number;
+      published: number;
+      last: boolean;
+    },
+  ): Promise<ScopeCommit>;
 }
 
 /** One page as listed: the objects from_path selects, and how far the listing got. */
@@ -86,12 +121,14 @@ export function createPublishActivities({
   }
 
   /** One page after a key: several S3 listings past 1,000 keys, keeping what from_path selects. */
+  /** One page after a key, up to `endAt` (a partition's last key) when given. */
   async function listPage(
     listPrefix: string,
     folderLength: number,
     fromPath: string,
     startAfter: string | null,
     maxKeys: number,
+    endAt: string | null,
   ): Promise<ListedPage> {
     const objects: StoredObject[] = [];
     let lastKey = startAfter;
@@ -99,11 +136,15 @@ export function createPublishActivities({
     let listed = 0;
     while (isTruncated && listed < maxKeys) {
       const page = await objectStore.listPage(listPrefix, lastKey, Math.min(1000, maxKeys - listed));
-      listed += page.objects.length;
       for (const object of page.objects) {
+        if (endAt !== null && compareKeys(object.key, endAt) > 0) {
+          // past the partition's range: the next partition's keys
+          return { objects, listed, lastKey, isTruncated: false };
+        }
+        listed += 1;
+        lastKey = object.key;
         if (selectsKey(fromPath, object.key.slice(folderLength))) objects.push(object);
       }
-      lastKey = page.lastKey ?? lastKey;
       isTruncated = page.isTruncated;
     }
     return { objects, listed, lastKey, isTruncated };
@@ -161,6 +202,62 @@ export function createPublishActivities({
     return true;
   }
 
+  /** The whole replay: its cursor and counters are on its record; its last page completes it. */
+  function replayScope(record: ReplayRecord): PublishScope {
+    const scope: PublishScope = {
+      cursor: record.replay_cursor,
+      endAt: null,
+      listed: record.listed_count,
+      published: record.published_count,
+      completed: record.status === 'completed',
+      sequenceBase: 0,
+      async commit(client, page) {
+        const commit = await commitReplayPage(client, { id: record.id, ...page });
+        if (commit.kind !== 'applied')
+          return commit.kind === 'not-found' ? { kind: 'not-running', status: 'gone' } : commit;
+        scope.record = commit.record as ReplayRecord;
+        scope.cursor = commit.record.replay_cursor;
+        scope.listed = commit.record.listed_count;
+        scope.published = commit.record.published_count;
+        return { kind: 'applied', publishedBefore: commit.publishedBefore };
+      },
+    };
+    return scope;
+  }
+
+  /** One partition: its own range, cursor and counters; its last page completes the partition only. */
+  async function partitionScope(record: ReplayRecord, index: number): Promise<PublishScope> {
+    const partition = await getPartition(pool, record.id, index);
+    if (!partition) {
+      throw ApplicationFailure.nonRetryable(
+        `replay ${record.id} has no partition ${index}`,
+        failureTypes.executionNotFound,
+      );
+    }
+    const scope: PublishScope = {
+      cursor: partition.cursor,
+      endAt: partition.end_at,
+      listed: partition.listed_count,
+      published: partition.published_count,
+      completed: partition.status === 'completed',
+      // sequences of different partitions never meet
+      sequenceBase: (index + 1) * PARTITION_SEQUENCE_SPAN,
+      async commit(client, page) {
+        const commit = await commitPartitionPage(client, {
+          executionId: record.id,
+          partition: index,
+          ...page,
+        });
+        if (commit.kind !== 'applied') return commit;
+        scope.cursor = commit.partition.cursor;
+        scope.listed = commit.partition.listed_count;
+        scope.published = commit.partition.published_count;
+        return { kind: 'applied', publishedBefore: commit.publishedBefore };
+      },
+    };
+    return scope;
+  }
+
   return {
     /**
      * Lists and publishes whole pages from the replay's cursor (kept in Postgres, the source of
@@ -187,20 +284,24 @@ export function createPublishActivities({
         );
       }
       let record: ReplayRecord = found;
+      const scope =
+        input.partition === undefined ? replayScope(record) : await partitionScope(record, input.partition);
       let pages = 0;
       const result = (finished: boolean, paused = false): PublishPagesResult => ({
         pages,
-        cursor: record.replay_cursor,
-        listed: record.listed_count,
-        published: record.published_count,
+        cursor: scope.cursor,
+        listed: scope.listed,
+        published: scope.published,
         sourceExecutionId: record.source_execution_id ?? record.parent_execution_id!,
         finished,
         paused,
-        summary: finished ? executionSummary(record) : null,
+        summary: finished && input.partition === undefined ? executionSummary(record) : null,
       });
       // an earlier attempt published the last page, and its result was lost
-      if (record.status === 'completed') return result(true);
-      if (record.status !== 'running') {
+      if (scope.completed) return result(true);
+      const replayGoesOn =
+        record.status === 'running' || (input.partition !== undefined && record.status === 'interrupted');
+      if (!replayGoesOn) {
         throw ApplicationFailure.nonRetryable(
           `execution ${record.id} is ${record.status}`,
           failureTypes.notRunning,
@@ -213,20 +314,17 @@ export function createPublishActivities({
       const folder = stageFolder(objectStore.prefix, sourceExecutionId, record.from_stage);
       const fromPath = record.from_path ?? '';
       const list = (startAfter: string | null, maxKeys: number) =>
-        listPage(folder + fromPath, folder.length, fromPath, startAfter, maxKeys);
+        listPage(folder + fromPath, folder.length, fromPath, startAfter, maxKeys, scope.endAt);
       const routeLimit = await routeLimitOf(record);
       const sliceEnds = Date.now() + input.sliceSeconds * 1000;
 
       let limits: PaceLimits = { replay: record.max_messages_per_second, route: routeLimit };
       const pageSizeNow = () => {
-        const size =
-          record.replay_cursor === null && record.published_count === 0
-            ? input.firstPageSize
-            : input.pageSize;
+        const size = scope.cursor === null && scope.published === 0 ? input.firstPageSize : input.pageSize;
         const rate = pacedRate(limits);
         return rate === null ? size : Math.max(1, Math.min(size, Math.floor(rate * PACED_PAGE_SECONDS)));
       };
-      let next: Promise<ListedPage> | undefined = list(record.replay_cursor, pageSizeNow());
+      let next: Promise<ListedPage> | undefined = list(scope.cursor, pageSizeNow());
 
       while (next) {
         const page: ListedPage = await next;
@@ -241,46 +339,49 @@ export function createPublishActivities({
 
         const started = performance.now();
         const committed = await withTransaction(pool, async (client) => {
-          const commit = await commitReplayPage(client, {
-            id: record.id,
-            expectedCursor: record.replay_cursor,
-            newCursor: page.lastKey ?? record.replay_cursor,
+          const commit = await scope.commit(client, {
+            expectedCursor: scope.cursor,
+            newCursor: page.lastKey ?? scope.cursor,
             listed: page.listed,
             published: page.objects.length,
             last,
           });
-          if (commit.kind === 'paused') return undefined;
+          if (commit.kind === 'paused') return false;
           if (commit.kind === 'cursor-moved') {
             // another attempt of this step (a worker thought dead) published first: start again
             // from where it left the cursor
             throw new Error(`replay cursor moved to ${commit.cursor ?? 'the start'} by another attempt`);
           }
-          if (commit.kind !== 'applied') {
+          if (commit.kind === 'not-running') {
             throw ApplicationFailure.nonRetryable(
-              `execution ${record.id} is ${commit.kind === 'not-running' ? commit.status : 'gone'}`,
-              commit.kind === 'not-running' ? failureTypes.notRunning : failureTypes.executionNotFound,
+              `execution ${record.id}${input.partition === undefined ? '' : ` partition ${input.partition}`} is ${commit.status}`,
+              failureTypes.notRunning,
             );
           }
-          await routeQueue.insert(messagesOf(record, page.objects, commit.publishedBefore), client);
-          return commit.record as ReplayRecord;
+          const sequence = scope.sequenceBase + commit.publishedBefore;
+          await routeQueue.insert(messagesOf(record, page.objects, sequence), client);
+          return true;
         });
         if (!committed) return result(false, true);
         publishBatchDuration.observe((performance.now() - started) / 1000);
         messagesPublished.inc(page.objects.length);
-        record = committed;
+        if (scope.record) record = scope.record;
         log.debug(
           {
-            cursor: record.replay_cursor,
-            published: record.published_count,
+            cursor: scope.cursor,
+            published: scope.published,
+            partition: input.partition,
             ms: Math.round(performance.now() - started),
           },
           'page published',
         );
-        context.heartbeat({ cursor: record.replay_cursor, published: record.published_count });
+        context.heartbeat({ cursor: scope.cursor, published: scope.published });
 
         if (last) {
-          replaysFinished.inc({ status: 'completed' });
-          log.info({ published: record.published_count }, 'replay completed');
+          if (input.partition === undefined) {
+            replaysFinished.inc({ status: 'completed' });
+            log.info({ published: scope.published }, 'replay completed');
+          } else log.info({ partition: input.partition, published: scope.published }, 'partition completed');
           return result(true);
         }
         if (more && context.cancellationSignal.aborted) throw new CancelledFailure('publishing cancelled');
@@ -289,7 +390,7 @@ export function createPublishActivities({
           const controls = await replayControls(pool, record.id);
           if (controls?.paused) return result(false, true);
           limits = { replay: controls?.max_messages_per_second ?? null, route: routeLimit };
-          next = list(record.replay_cursor, pageSizeNow());
+          next = list(scope.cursor, pageSizeNow());
         }
       }
       return result(false);

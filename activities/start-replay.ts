@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { isUniqueViolation, withTransaction } from '../adapters/database.ts';
 import { insertReplayWithRoutes, replayStateOf, setExecutionStatus } from '../adapters/executions.ts';
 import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
+import { listPartitions, resumePartitions } from '../adapters/replay-partitions.ts';
 import { failureTypes, type NewReplay, type StartedReplay } from '../workflows/contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 
@@ -73,7 +74,9 @@ export function createStartActivities({ pool, routeQueue, logger }: ReplayActivi
         { cursor: record.replay_cursor, published: record.published_count },
         'replay state loaded',
       );
-      return replayStateOf(record);
+      // a partitioned replay goes on with its partitions, every one of them
+      await resumePartitions(pool, record.id);
+      return { ...replayStateOf(record), partitions: (await listPartitions(pool, record.id)).length };
     },
   };
 }

@@ -141,6 +141,12 @@ export const configSchema = z.object({
   REPLAY_HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(10),
   /** Seconds one publishing activity runs before it reports progress to the workflow. */
   REPLAY_SLICE_SECONDS: positiveInt.default(30),
+  /** Partitions a large replay is split into, each published by its own child workflow; 1: never split. */
+  REPLAY_MAX_PARTITIONS: positiveInt.max(256).default(8),
+  /** Partitions of one replay published at once. */
+  REPLAY_PARTITIONS_IN_FLIGHT: positiveInt.max(256).default(8),
+  /** Pages a replay publishes as one before it is split: a replay done by then is never partitioned. */
+  REPLAY_PARTITION_AFTER_PAGES: positiveInt.default(4),
   /** Parents a bulk replay checks (and gives execution ids) per step. */
   BULK_REPLAY_WINDOW_SIZE: positiveInt.max(1000).default(50),
   /** Children one run of a bulk replay's workflow starts before it continues as new (bounds its history). */

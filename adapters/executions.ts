@@ -49,9 +49,14 @@ export interface NewExecution {
   workflow_id: string | null;
 }
 
+/** A partitioned replay's counters are its record's (its first page) plus its partitions'. */
+const partitionSum = (column: string) =>
+  `(${column} + COALESCE((SELECT sum(p.${column}) FROM replay_partitions p WHERE p.execution_id = executions.id), 0))::bigint AS ${column}`;
+
 const COLUMNS = `id, config_id, status, started_at, completed_at, parent_execution_id, root_execution_id,
   source_execution_id, replay_source, from_stage, to_route, from_path, tag, metadata, workflow_id,
-  listed_count, published_count, replay_cursor, error, max_messages_per_second, paused`;
+  ${partitionSum('listed_count')}, ${partitionSum('published_count')}, replay_cursor, error,
+  max_messages_per_second, paused`;
 
 type ExecutionRow = Omit<ExecutionRecord, 'started_at' | 'completed_at'> & {
   started_at: Date;

@@ -35,6 +35,11 @@ export interface BenchStack {
   worker: ManagedProcess;
   /** Starts a new worker process, as a supervisor would after a crash. */
   restartWorker(): ManagedProcess;
+  /**
+   * Replaces the api and the worker processes: `workers` worker processes and an api, all with
+   * these variables over the stack's (a latency proxy as S3_ENDPOINT, REPLAY_MAX_PARTITIONS...).
+   */
+  setTopology(topology: { workers: number; env?: Record<string, string> }): Promise<ManagedProcess[]>;
   workDir: string;
   temporalCli: string;
   close(): Promise<void>;
@@ -134,16 +139,18 @@ export async function startBenchStack(options: {
   // one workflow bundle for every worker the bench starts: a restarted worker polls again at once
   const { codePath } = await writeWorkflowBundle(workDir);
   const childEnv = { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: codePath };
-  const startNode = (name: string, file: string) => {
+  let apps: ManagedProcess[] = [];
+  const startNode = (name: string, file: string, overrides: Record<string, string> = {}) => {
     const child = startManagedProcess(name, process.execPath, ['--import', 'tsx', path.join(ROOT, file)], {
       logFile: path.join(workDir, `${name}.log`),
-      env: childEnv,
+      env: { ...childEnv, ...overrides },
       cwd: ROOT,
     });
-    stops.unshift(() => child.stop());
+    apps.push(child);
     return child;
   };
-  let worker = startNode('worker', 'worker.ts');
+  stops.unshift(() => Promise.all(apps.map((app) => app.stop())).then(() => {}));
+  let workers = [startNode('worker', 'worker.ts')];
   startNode('api', 'api/main.ts');
   await waitForPort('127.0.0.1', apiPort, 60_000);
 
@@ -155,11 +162,21 @@ export async function startBenchStack(options: {
     store: options.versitygw ? 'versitygw' : 's3rver',
     bucketDir: options.versitygw ? path.join(workDir, 'versitygw', env.S3_BUCKET!) : undefined,
     get worker() {
-      return worker;
+      return workers[0]!;
     },
     restartWorker() {
-      worker = startNode('worker', 'worker.ts');
-      return worker;
+      workers = [startNode('worker', 'worker.ts')];
+      return workers[0]!;
+    },
+    async setTopology(topology) {
+      await Promise.all(apps.map((app) => app.stop()));
+      apps = [];
+      workers = Array.from({ length: topology.workers }, (_, index) =>
+        startNode(`worker-${index + 1}`, 'worker.ts', topology.env),
+      );
+      startNode('api', 'api/main.ts', topology.env);
+      await waitForPort('127.0.0.1', apiPort, 60_000);
+      return workers;
     },
     workDir,
     temporalCli,

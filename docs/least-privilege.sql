@@ -52,6 +52,10 @@ GRANT USAGE ON SCHEMA :"app_schema" TO :"app_role";
 GRANT SELECT, INSERT ON :"app_schema".pipeline_configs TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON :"app_schema".executions TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON :"app_schema".execution_routes TO :"app_role";
+GRANT SELECT, INSERT, UPDATE ON :"app_schema".bulk_replays TO :"app_role";
+GRANT SELECT, INSERT, UPDATE ON :"app_schema".bulk_replay_items TO :"app_role";
+GRANT SELECT, INSERT, UPDATE ON :"app_schema".rate_buckets TO :"app_role";
+GRANT SELECT, INSERT, UPDATE ON :"app_schema".replay_partitions TO :"app_role";
 GRANT SELECT, INSERT, DELETE ON :"app_schema".idempotency_keys TO :"app_role";
 -- (schema_migrations stays the owner's)
 

@@ -25,7 +25,8 @@ let stack: TestStack;
 let configId: string;
 
 beforeAll(async () => {
-  stack = await createTestStack();
+  // one coordinator per replay: its pages, one after another, are what these tests read
+  stack = await createTestStack({ REPLAY_MAX_PARTITIONS: '1' });
   await stack.startWorker();
   configId = (await registerConfig(stack)).id;
 });

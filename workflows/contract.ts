@@ -80,6 +80,15 @@ export interface ReplaySettings {
   heartbeatTimeoutSeconds: number;
   /** Task queue of the long (list and publish) activities; the workflow's own queue stays free for starts. */
   publishTaskQueue: string;
+  /**
+   * Partitions a replay with more than one page may be split into, each published by a child
+   * workflow; 1 (or absent, in replays started before partitions existed): never split.
+   */
+  maxPartitions?: number;
+  /** Partitions published at once. */
+  partitionsInFlight?: number;
+  /** Pages published as one before the rest is split (a replay done by then is never split). */
+  partitionAfterPages?: number;
 }
 
 export interface ReplayWorkflowInput {
@@ -105,6 +114,8 @@ export interface ReplayState {
   paused?: boolean;
   /** The replay's own rate limit; null: none (its route's may still hold). */
   maxMessagesPerSecond?: number | null;
+  /** Partitions the replay was split into (0: none yet; absent before partitions existed). */
+  partitions?: number;
 }
 
 /** Carried across continue-as-new. */
@@ -114,6 +125,8 @@ export type StartedReplay = ReplayState;
 
 export interface PublishPagesInput {
   executionId: string;
+  /** A partition of the replay (its own key range and cursor); absent: the whole replay. */
+  partition?: number;
   /** Keys of the replay's first page: small, so its first messages go out at once. */
   firstPageSize: number;
   pageSize: number;
@@ -269,5 +282,30 @@ export interface BulkReplayProgress {
 export interface BulkReplayOutcome {
   status: ExecutionStatus | 'rejected';
   bulk_replay_id: string;
+  error: string | null;
+}
+
+export interface PlanPartitionsInput {
+  executionId: string;
+  maxPartitions: number;
+}
+
+export interface ReplayPartitionInput {
+  executionId: string;
+  partition: number;
+  settings: ReplaySettings;
+  /** Carried across continue-as-new: what this partition published so far. */
+  published?: number;
+}
+
+export interface ReplayPartitionOutcome {
+  partition: number;
+  published: number;
+}
+
+export interface SetPartitionStatusInput {
+  executionId: string;
+  partition: number;
+  status: 'running' | 'interrupted';
   error: string | null;
 }

@@ -18,6 +18,12 @@ export const setRateSignal = defineSignal<[maxMessagesPerSecond: number | null]>
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
 
 export const REPLAY_WORKFLOW_TYPE = 'replayExecution';
+export const PARTITION_WORKFLOW_TYPE = 'replayPartition';
+
+/** The child workflow that publishes one partition of a large replay. */
+export function partitionWorkflowId(replayWorkflowId: string, partition: number): string {
+  return `${replayWorkflowId}-p${partition}`;
+}
 
 export function replayWorkflowId(executionId: string): string {
   return `replay-${executionId}`;

@@ -1,11 +1,15 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowCancellationType,
   ContinueAsNew,
   allHandlersFinished,
   condition,
   continueAsNew,
+  executeChild,
+  getExternalWorkflowHandle,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -28,6 +32,8 @@ import {
 import {
   cancelSignal,
   executionCreatedUpdate,
+  PARTITION_WORKFLOW_TYPE,
+  partitionWorkflowId,
   pauseSignal,
   progressQuery,
   resumeSignal,
@@ -35,7 +41,11 @@ import {
   setRateUpdate,
 } from './definitions.ts';
 import { describe, isNonRetryable, refusalOf } from './failures.ts';
+import type { replayPartition } from './replay-partition.ts';
 import { searchAttributes } from './search-attributes.ts';
+
+/** Marks the runs that may split a large replay into partitions (docs/workflow-versioning.md). */
+const PARTITIONS_PATCH = 'partitioned-replays';
 
 export type { ReplayWorkflowInput, ReplayOutcome } from './contract.ts';
 
@@ -90,6 +100,11 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   let maxRate = input.carried
     ? (input.carried.maxMessagesPerSecond ?? null)
     : (execution.max_messages_per_second ?? null);
+  /** 0: not split (yet), 1: could not be split, 2 or more: published by that many partitions. */
+  let partitions = input.carried?.partitions ?? 0;
+  /** Partitions whose child workflow runs now. */
+  const runningPartitions = new Set<number>();
+  const mayPartition = () => partitions === 0 && (settings.maxPartitions ?? 1) > 1;
   // an operator's pause, resume and rate reach Postgres one after another, in the order asked
   let controls: Promise<unknown> = Promise.resolve();
   const control = (apply: () => Promise<unknown>) => (controls = controls.then(apply, apply));
@@ -116,6 +131,12 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   // resumes an interrupted step, and a paused replay
   setHandler(resumeSignal, () => {
     resumeGeneration += 1;
+    // a partition interrupted or paused waits for a resume of its own
+    for (const partition of runningPartitions) {
+      void getExternalWorkflowHandle(partitionWorkflowId(execution.workflow_id, partition))
+        .signal(resumeSignal)
+        .catch(() => {});
+    }
     if (!paused) return;
     paused = false;
     showDetails();
@@ -157,7 +178,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     setCurrentDetails(
       [
         `**${paused ? 'paused' : status}**: ${published.toLocaleString('en')} messages published, ${listed.toLocaleString('en')} keys listed`,
-        `pace: ${pace} (the route's limit holds too); step: \`${step}\``,
+        `pace: ${pace} (the route's limit holds too); step: \`${step}\`${partitions >= 2 ? `; ${partitions} partitions, ${runningPartitions.size} running` : ''}`,
         cursor === null ? '' : `cursor: \`${cursor}\``,
         lastError ? `last error: ${lastError}` : '',
       ]
@@ -175,6 +196,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     status = state.summary.status;
     paused = state.paused ?? paused;
     maxRate = state.maxMessagesPerSecond === undefined ? maxRate : state.maxMessagesPerSecond;
+    partitions = state.partitions ?? partitions;
     showDetails();
   }
 
@@ -206,6 +228,68 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     }
   }
 
+  /**
+   * Publishes every partition as a child workflow, at most `partitionsInFlight` at once, then
+   * completes the record. A partition whose workflow ends without finishing (terminated from the
+   * UI or CLI) shows `interrupted` and waits for a resume, which starts it again from its cursor;
+   * the others go on meanwhile.
+   */
+  async function runPartitions(): Promise<void> {
+    step = 'partitions';
+    showDetails();
+    const pending = Array.from({ length: partitions }, (_, index) => index);
+    const lanes = Math.min(settings.partitionsInFlight ?? partitions, partitions);
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        for (let next = pending.shift(); next !== undefined; next = pending.shift()) await runPartition(next);
+      }),
+    );
+    step = 'completePartitionedReplay';
+    const completed = await statusActivities.completePartitionedReplay({ executionId });
+    ({ summary, listed, published } = completed);
+    status = completed.summary.status;
+    showStatus(status);
+    showDetails();
+  }
+
+  async function runPartition(partition: number): Promise<void> {
+    runningPartitions.add(partition);
+    try {
+      for (;;) {
+        try {
+          await executeChild<typeof replayPartition>(PARTITION_WORKFLOW_TYPE, {
+            workflowId: partitionWorkflowId(execution.workflow_id, partition),
+            args: [{ executionId, partition, settings }],
+            staticSummary: `partition ${partition} of replay ${executionId}`,
+            cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+          });
+          return;
+        } catch (error) {
+          if (isCancellation(error) || isNonRetryable(error)) throw error;
+          const generation = resumeGeneration;
+          const reason = `partition ${partition}: ${describe(error)}`;
+          await statusActivities.setPartitionStatus({
+            executionId,
+            partition,
+            status: 'interrupted',
+            error: reason,
+          });
+          lastError = reason;
+          showDetails();
+          await condition(() => resumeGeneration > generation);
+          await statusActivities.setPartitionStatus({
+            executionId,
+            partition,
+            status: 'running',
+            error: null,
+          });
+        }
+      }
+    } finally {
+      runningPartitions.delete(partition);
+    }
+  }
+
   async function replay(): Promise<void> {
     if (!summary && input.resume) {
       step = 'loadReplayState';
@@ -223,6 +307,8 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     }
     // a duplicate run for a replay that already finished: nothing to do
     if (isFinished(summary!.status)) return;
+    // a partitioned replay resumed in a new run goes on with its partitions
+    if (partitions >= 2) return runPartitions();
 
     let pagesThisRun = 0;
     for (;;) {
@@ -243,7 +329,10 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
           executionId,
           firstPageSize: Math.min(FIRST_PAGE_SIZE, settings.pageSize),
           pageSize: settings.pageSize,
-          maxPages: settings.pagesPerRun - pagesThisRun,
+          // a replay that may be split publishes a few pages as one first: done by then, it never is
+          maxPages: mayPartition()
+            ? (settings.partitionAfterPages ?? 4)
+            : settings.pagesPerRun - pagesThisRun,
           sliceSeconds: settings.sliceSeconds,
         }),
       );
@@ -255,6 +344,21 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
         showStatus(status);
         showDetails();
         return;
+      }
+      // Large replays are split into partitions, each a child workflow with its own cursor. A patch:
+      // runs recorded before partitions existed (or run by workers that did not have them) go on as one.
+      if (!result.paused && mayPartition() && patched(PARTITIONS_PATCH)) {
+        partitions = await runStep('planPartitions', () =>
+          proxyActivities<ReplayActivities>({
+            ...publishOptions,
+            summary: 'split the rest into partitions',
+          }).planPartitions({
+            executionId,
+            maxPartitions: settings.maxPartitions!,
+          }),
+        );
+        showDetails();
+        if (partitions >= 2) return runPartitions();
       }
       // paused in Postgres but not here (resumed meanwhile): this workflow's word is the one that holds
       if (result.paused && !paused)
@@ -278,6 +382,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
             published,
             paused,
             maxMessagesPerSecond: maxRate,
+            partitions,
           },
         });
       }

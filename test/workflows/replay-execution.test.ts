@@ -61,6 +61,7 @@ describe.concurrent('a replay', () => {
           published: 20,
           paused: false,
           maxMessagesPerSecond: null,
+          partitions: 0,
         },
         {
           summary: 'running',
@@ -70,6 +71,7 @@ describe.concurrent('a replay', () => {
           published: 40,
           paused: false,
           maxMessagesPerSecond: null,
+          partitions: 0,
         },
       ]);
       // the record is created once; every run publishes at most pagesPerRun pages

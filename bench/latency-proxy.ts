@@ -1,0 +1,54 @@
+/**
+ * An HTTP proxy in front of the S3 store that holds every request for a fixed time before passing
+ * it on (`--list-latency-ms`): a local store answers a listing in a few milliseconds, real S3 in
+ * 100 to 300, and that latency, not bandwidth, is what caps a single lister. Requests are passed on
+ * unchanged, Host header included, so their signatures still verify.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface LatencyProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startLatencyProxy(target: string, latencyMs: number): Promise<LatencyProxy> {
+  const upstream = new URL(target);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const server = http.createServer((request, response) => {
+    const forward = () => {
+      const outgoing = http.request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: request.method,
+          path: request.url,
+          headers: request.headers,
+          agent,
+        },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      outgoing.on('error', (error) => {
+        response.writeHead(502);
+        response.end(String(error));
+      });
+      request.pipe(outgoing);
+    };
+    if (latencyMs > 0) setTimeout(forward, latencyMs);
+    else forward();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+        agent.destroy();
+      }),
+  };
+}
