@@ -94,7 +94,10 @@ export async function createReplayWorker(
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: publishTaskQueueOf(config),
         ...(options.identity ? { identity: `${options.identity}-publish` } : {}),
-        activities: { publishPages: activities.publishPages },
+        activities: {
+          publishPages: activities.publishPages,
+          countReplayPreview: activities.countReplayPreview,
+        },
         interceptors: { activity: activityInterceptors },
         maxConcurrentActivityTaskExecutions: config.WORKER_PUBLISH_CONCURRENCY,
       }),

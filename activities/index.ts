@@ -1,6 +1,7 @@
 import { createBulkReplayActivities } from './bulk-replay.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
 import { createPublishActivities } from './publish-pages.ts';
+import { createPreviewActivities } from './replay-preview.ts';
 import { createStatusActivities } from './replay-status.ts';
 import { createStartActivities } from './start-replay.ts';
 
@@ -15,6 +16,7 @@ export function createReplayActivities(deps: ReplayActivityDependencies) {
     ...createPublishActivities(deps),
     ...createStatusActivities(deps),
     ...createBulkReplayActivities(deps),
+    ...createPreviewActivities(deps),
   };
 }
 

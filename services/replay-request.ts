@@ -6,7 +6,12 @@
  */
 import type { Queryable } from '../adapters/database.ts';
 import { findExecutionByIdOrTag, type ExecutionRecord } from '../adapters/executions.ts';
-import { findRoute, getPipelineConfig, type PipelineConfig } from '../adapters/pipeline-configs.ts';
+import {
+  findRoute,
+  getPipelineConfig,
+  type PipelineConfig,
+  type RouteDefinition,
+} from '../adapters/pipeline-configs.ts';
 import { normaliseFromPath } from '../adapters/storage-paths.ts';
 import type { ReplaySource } from '../workflows/contract.ts';
 
@@ -69,6 +74,9 @@ export interface ReplayExecutionFields {
 export interface PreparedReplay {
   parent: ExecutionRecord;
   execution: ReplayExecutionFields;
+  /** The target config (the parent's, or the request's config_id) and its route the replay feeds. */
+  config: PipelineConfig;
+  route: RouteDefinition;
 }
 
 /** The reads the checks need; replayRequestLookups(db) gives them from Postgres. */
@@ -152,6 +160,8 @@ export async function prepareReplay(
 
   return {
     parent,
+    config: targetConfig,
+    route,
     execution: {
       config_id: targetConfig.id,
       parent_execution_id: parent.id,

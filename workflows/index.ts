@@ -2,3 +2,4 @@
 export { replayExecution } from './replay-execution.ts';
 export { bulkReplay } from './bulk-replay.ts';
 export { reconcileReplays } from './reconcile-replays.ts';
+export { previewReplay } from './preview-replay.ts';
