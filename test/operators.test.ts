@@ -175,7 +175,7 @@ const SCHEDULE = '--schedule-id replay-reconciler-<task queue>';
 const readme = {
   setup: 'TEMPORAL_ADDRESS=localhost:7233 TEMPORAL_NAMESPACE=default npm run temporal:setup',
   attributesList: `temporal operator search-attribute list ${AT}`,
-  attributesCreate: `temporal operator search-attribute create ${AT} --name ExecutionId --type Keyword --name ParentExecutionId --type Keyword --name RootExecutionId --type Keyword --name ConfigId --type Keyword --name ReplaySource --type Keyword --name ReplayStatus --type Keyword --name ExecutionTag --type Keyword --name FromStage --type Keyword --name ToRoute --type Keyword`,
+  attributesCreate: `temporal operator search-attribute create ${AT} --name ExecutionId --type Keyword --name ParentExecutionId --type Keyword --name RootExecutionId --type Keyword --name ConfigId --type Keyword --name ReplaySource --type Keyword --name ReplayStatus --type Keyword --name ExecutionTag --type Keyword --name FromStage --type Keyword --name ToRoute --type Keyword --name BulkReplayId --type Keyword`,
   listInterrupted: `temporal workflow list ${AT} --query "ReplayStatus='interrupted'"`,
   listInterruptedRunning: `temporal workflow list ${AT} --query ${INTERRUPTED_RUNNING}`,
   countInterruptedRunning: `temporal workflow count ${AT} --query ${INTERRUPTED_RUNNING}`,
@@ -301,11 +301,13 @@ describe('search attributes', () => {
     const namespace = `ops-setup-${suffix}`;
     await cli('operator', 'namespace', 'create', '--namespace', namespace);
     const first = await run(readme.setup, {}, { namespace });
-    expect(first).toContain(`namespace ${namespace}: 9 added, 0 already there`);
+    expect(first).toContain(`namespace ${namespace}: ${searchAttributeNames.length} added, 0 already there`);
     const again = await run(readme.setup, {}, { namespace });
-    expect(again).toContain(`namespace ${namespace}: 0 added, 9 already there`);
+    expect(again).toContain(`namespace ${namespace}: 0 added, ${searchAttributeNames.length} already there`);
     // the test server's own namespace has them from its start
-    expect(await run(readme.setup)).toContain('namespace default: 0 added, 9 already there');
+    expect(await run(readme.setup)).toContain(
+      `namespace default: 0 added, ${searchAttributeNames.length} already there`,
+    );
 
     const listed = await runJson(readme.attributesList, {}, { namespace });
     expect(listed.customAttributes).toEqual(
@@ -350,6 +352,20 @@ describe('finding replays', () => {
     const described = await runJson(readme.describe, { 'execution id': replayA });
     expect(described.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED');
     expect(described.workflowExecutionInfo.memo.fields.correlation_id).toBe(correlationId);
+    // the static summary and details the Temporal UI shows (its User Metadata)
+    const { summary, details } = described.executionConfig.userMetadata;
+    expect(summary).toBe(
+      `replay of ${parentId}: markdown_segmented -> embedding_generator (storage) [${tag}]`,
+    );
+    expect(details).toContain(`### Replay of \`${parentId}\``);
+    expect(details).toContain('| from stage -> to route | `markdown_segmented` -> `embedding_generator` |');
+    expect(details).toContain('| config | `documents`');
+    for (const heading of ['#### Request', '#### Route (from the target config)', '#### Limits'])
+      expect(details).toContain(heading);
+    expect(details).toContain('"output_stage": "embeddings"');
+    expect(details).toContain('| page size | 10 keys |');
+    expect(text).toContain(`StaticSummary  "${summary}"`);
+    expect(text).toContain('StaticDetails  "### Replay of');
 
     await eventually(async () => {
       const byId = await runJson<ListedExecution[]>(readme.listByExecutionId, { 'execution id': replayA });
@@ -389,6 +405,10 @@ describe('finding replays', () => {
     const described = await run(readme.describe, { 'execution id': replayB });
     expect(described).toContain('RootExecutionId');
     expect(described).toContain(replayA);
+    // its parent by tag
+    expect(described).toContain(
+      `StaticSummary  "replay of ${tag}: markdown_segmented -> embedding_generator (lineage)"`,
+    );
   });
 });
 

@@ -228,6 +228,24 @@ export interface BulkCarriedState {
 export interface PreparedChild {
   position: number;
   replay: NewReplay;
+  /** What its static details in the Temporal UI tell (workflows/user-metadata.ts). */
+  described?: ChildDescription;
+}
+
+/** The route a replay publishes to, as its target config defines it. */
+export interface RouteDescription {
+  name: string;
+  input_stage: string;
+  output_stage: string | null;
+  max_messages_per_second?: number | null;
+}
+
+/** What a bulk replay's child tells in the UI beyond its NewReplay and the bulk replay's request. */
+export interface ChildDescription {
+  /** The parent as the bulk replay named it, or its tag. */
+  parent_ref: string;
+  config: { id: string; name: string };
+  route: RouteDescription;
 }
 
 export interface PrepareChildrenInput {
