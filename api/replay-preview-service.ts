@@ -94,6 +94,7 @@ export function createReplayPreviewService(
       );
       const tally = await continueTally(objectStore, listing, newTally(listing), {
         shouldStop: (counted) => counted.listed >= settings.preview.inlineMaxKeys || Date.now() >= budgetEnds,
+        keysPerCall: (counted) => settings.preview.inlineMaxKeys - counted.listed,
       });
       if (tally.done) return previewView(null, 'completed', plan, tally);
 

@@ -162,6 +162,8 @@ export interface PreviewStore {
 export interface TallyOptions {
   /** Asked before each listing call: true stops with the tally as it stands (not done). */
   shouldStop?: (tally: PreviewTally) => boolean;
+  /** Keys the next listing call asks for (1 to 1,000; default 1,000). */
+  keysPerCall?: (tally: PreviewTally) => number;
   /** After each listing call, e.g. to heartbeat or store progress. */
   onPage?: (tally: PreviewTally) => void | Promise<void>;
 }
@@ -178,7 +180,8 @@ export async function continueTally(
 ): Promise<PreviewTally> {
   while (!tally.done) {
     if (options.shouldStop?.(tally)) return tally;
-    const page = await store.listPage(listing.listPrefix, tally.cursor, LIST_PAGE_KEYS);
+    const keys = Math.min(LIST_PAGE_KEYS, Math.max(1, options.keysPerCall?.(tally) ?? LIST_PAGE_KEYS));
+    const page = await store.listPage(listing.listPrefix, tally.cursor, keys);
     tally.listed += page.objects.length;
     for (const object of page.objects) {
       if (listing.selects(object.key))
