@@ -1,8 +1,23 @@
-# Image for the api, the worker and the migrations (one image, three commands):
-#   api:        npx tsx api/main.ts   (default)
-#   worker:     npx tsx worker.ts
-#   migrations: npx tsx scripts/migrate.ts
-# tsx is a runtime dependency, so the TypeScript sources run as they are, without a build step.
+# One image for the api, the worker and the migrations, running the compiled JavaScript that
+# `npm run build` makes (scripts/build.ts), never TypeScript through tsx:
+#   api:        node dist/api/main.js        (default)
+#   worker:     node dist/worker.js          (loads dist/workflow-bundle.js, bundled once here)
+#   migrations: node dist/scripts/migrate.js
+# Also in the image: node dist/scripts/temporal-setup.js (search attributes), node dist/scripts/api-key.js.
+
+FROM node:20.20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY adapters/ ./adapters/
+COPY activities/ ./activities/
+COPY api/ ./api/
+COPY services/ ./services/
+COPY workflows/ ./workflows/
+COPY worker.ts ./
+COPY scripts/ ./scripts/
+RUN npm run build
 
 FROM node:20.20-bookworm-slim AS deps
 WORKDIR /app
@@ -14,13 +29,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 # Code and dependencies stay owned by root: the node user can read them, not change them.
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
-COPY adapters/ ./adapters/
-COPY activities/ ./activities/
-COPY api/ ./api/
-COPY workflows/ ./workflows/
-COPY worker.ts ./
-COPY scripts/migrate.ts ./scripts/
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 USER node
 EXPOSE 8080
-CMD ["npx", "tsx", "api/main.ts"]
+CMD ["node", "dist/api/main.js"]

@@ -3,15 +3,9 @@
  * queue for replayExecution workflows. `npm run worker`, configured only by environment variables.
  */
 import type { Server } from 'node:http';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
-import {
-  NativeConnection,
-  Runtime,
-  Worker,
-  type ActivityInterceptorsFactory,
-  type WorkerOptions,
-} from '@temporalio/worker';
+import { pathToFileURL } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createReconcileActivities, createReplayActivities } from './activities/index.ts';
 import { loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
 import { createPool } from './adapters/database.ts';
@@ -23,62 +17,80 @@ import {
   startMetricsServer,
 } from './adapters/metrics.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from './adapters/object-store.ts';
+import { ensureReconcilerSchedule } from './adapters/reconciler-schedule.ts';
 import { RouteQueue } from './adapters/route-queue.ts';
 import { initTracing, temporalWorkerTracing } from './adapters/tracing.ts';
-
-export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+import {
+  bundleWorkflows,
+  prebuiltWorkflowBundle,
+  workflowBuildId,
+  type WorkflowBundle,
+} from './adapters/workflow-bundle.ts';
 
 export interface ReplayWorkerHandle {
   /** One Temporal worker per role: the workflow task queue's, the publish task queue's. */
   workers: Worker[];
   /** True while every worker of the process polls. */
   isRunning(): boolean;
+  /** The workflow bundle's build id (adapters/workflow-bundle.ts), the worker's build id. */
+  buildId: string;
   /** Runs until shutdown() (or a signal); then closes every resource. */
   run(): Promise<void>;
   shutdown(): void;
 }
 
-/** Builds a worker and its dependencies from the config. Tests pass a prebuilt workflow bundle. */
+/**
+ * Builds a worker and its dependencies from the config. Its workflows: the bundle given (tests), else
+ * the one `npm run build` put beside the compiled worker, else a bundle made now from the sources.
+ */
 export async function createReplayWorker(
   config: AppConfig,
   options: {
     logger?: Logger;
-    workflowBundle?: WorkerOptions['workflowBundle'];
+    workflowBundle?: WorkflowBundle;
     identity?: string;
-    /** Serves this process's Prometheus metrics on GET /metrics at this port (0: any free port). */
+    /** Serves this process's Prometheus metrics on GET /metrics at this port (0: any free port); default WORKER_METRICS_PORT. */
     metricsPort?: number;
   } = {},
 ): Promise<ReplayWorkerHandle> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { process: 'worker' });
-  // traces, when initTracing() turned them on: activity spans always; workflow spans when the
-  // workflows are bundled here (a prebuilt bundle must include tracing's workflowInterceptorModules)
+  // activity spans when initTracing() turned traces on; workflow spans come from the bundle's interceptors
   const tracing = temporalWorkerTracing();
-  if (tracing && options.workflowBundle) {
-    logger.info(
-      'tracing with a prebuilt workflow bundle: workflow spans only if it includes the interceptors',
-    );
-  }
+  const prebuilt =
+    options.workflowBundle ??
+    (config.WORKFLOW_BUNDLE_PATH
+      ? { codePath: config.WORKFLOW_BUNDLE_PATH }
+      : prebuiltWorkflowBundle(import.meta.url));
+  const workflowBundle = prebuilt ?? (await bundleWorkflows(logger));
+  const buildId = workflowBuildId(workflowBundle);
   const pool = createPool({
     url: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,
     poolMax: config.DATABASE_POOL_MAX,
-    queryTimeoutMs: 60_000,
+    queryTimeoutMs: config.WORKER_DATABASE_TIMEOUT_MS,
     applicationName: 'execution-replay-worker',
+    logger,
   });
-  const objectStore = new ObjectStore({ ...objectStoreOptionsFromConfig(config), requestTimeoutMs: 30_000 });
-  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
+  const objectStore = new ObjectStore({
+    ...objectStoreOptionsFromConfig(config),
+    requestTimeoutMs: config.WORKER_S3_TIMEOUT_MS,
+  });
+  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA, { logger });
   await routeQueue.start();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   // the reconciler's activity describes workflows, which needs a client
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-  await ensureReconcilerSchedule(temporal, config);
+  if (config.RECONCILER_SCHEDULE) {
+    const schedule = await ensureReconcilerSchedule(temporal, config);
+    logger.info({ schedule, every_seconds: config.RECONCILE_INTERVAL_SECONDS }, 'reconciler schedule');
+  }
   const activities = {
     ...createReplayActivities({ pool, objectStore, routeQueue, logger }),
     ...createReconcileActivities({ pool, temporal, logger }),
   };
   const activityInterceptors = [
-    ...(tracing?.activity ?? []),
+    ...tracing.activity,
     activityFailureMetrics,
     requestCorrelationLogging(temporal, logger),
   ];
@@ -86,7 +98,6 @@ export async function createReplayWorker(
   // Two task queues, so the first workflow task of a new replay never waits behind the list and
   // publish work of running ones: the workflow queue carries workflow tasks (with the local
   // activities that start a replay and change its status), the publish queue the long activities.
-  // the publish worker first: it needs no workflow bundle, so a restarted process publishes again at once
   if (config.WORKER_ROLES.includes('publish')) {
     workers.push(
       await Worker.create({
@@ -94,6 +105,7 @@ export async function createReplayWorker(
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: publishTaskQueueOf(config),
         ...(options.identity ? { identity: `${options.identity}-publish` } : {}),
+        buildId,
         activities: {
           publishPages: activities.publishPages,
           countReplayPreview: activities.countReplayPreview,
@@ -110,23 +122,23 @@ export async function createReplayWorker(
         namespace: config.TEMPORAL_NAMESPACE,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         ...(options.identity ? { identity: options.identity } : {}),
-        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+        workflowBundle,
+        buildId,
         activities,
-        interceptors: {
-          activity: activityInterceptors,
-          ...(tracing && !options.workflowBundle ? { workflowModules: tracing.workflowModules } : {}),
-        },
-        ...(tracing ? { sinks: tracing.sinks } : {}),
+        interceptors: { activity: activityInterceptors },
+        sinks: tracing.sinks,
       }),
     );
   }
   let metricsServer: Server | undefined;
-  if (options.metricsPort !== undefined) {
-    metricsServer = await startMetricsServer(options.metricsPort);
+  const metricsPort = options.metricsPort ?? config.WORKER_METRICS_PORT;
+  if (metricsPort !== undefined) {
+    metricsServer = await startMetricsServer(metricsPort);
     logger.info({ url: metricsServerUrl(metricsServer) }, 'worker metrics listening');
   }
   return {
     workers,
+    buildId,
     isRunning: () => workers.every((worker) => worker.getState() === 'RUNNING'),
     shutdown() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -139,6 +151,8 @@ export async function createReplayWorker(
             task_queue: config.TEMPORAL_TASK_QUEUE,
             publish_task_queue: publishTaskQueueOf(config),
             temporal: config.TEMPORAL_ADDRESS,
+            build_id: buildId,
+            workflow_bundle: prebuilt ? 'prebuilt' : 'bundled at start',
           },
           'worker started',
         );
@@ -205,43 +219,12 @@ function requestCorrelationLogging(temporal: Client, logger: Logger): ActivityIn
   });
 }
 
-export function reconcilerScheduleId(taskQueue: string): string {
-  return `replay-reconciler-${taskQueue}`;
-}
-
-/** The reconciler runs as a Temporal Schedule (visible and pausable in the UI); created once, kept after. */
-async function ensureReconcilerSchedule(temporal: Client, config: AppConfig): Promise<void> {
-  try {
-    await temporal.schedule.create({
-      scheduleId: reconcilerScheduleId(config.TEMPORAL_TASK_QUEUE),
-      spec: { intervals: [{ every: `${config.RECONCILE_INTERVAL_SECONDS}s` }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'reconcileReplays',
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        args: [],
-      },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    });
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-  }
-}
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const config = loadConfigOrExit();
-  // not in adapters/config.ts: optional, worker-only
-  const metricsPort = process.env.WORKER_METRICS_PORT?.trim();
-  if (metricsPort && !(/^\d{1,5}$/.test(metricsPort) && Number(metricsPort) <= 65535)) {
-    process.stderr.write('configuration error: WORKER_METRICS_PORT must be a port number\n');
-    process.exit(2);
-  }
   const tracing = initTracing({ serviceName: 'execution-replay-worker' });
   enableProcessMetrics();
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const handle = await createReplayWorker(config, {
-    ...(metricsPort ? { metricsPort: Number(metricsPort) } : {}),
-  });
+  const handle = await createReplayWorker(config);
   await handle.run();
   await tracing?.shutdown();
 }

@@ -4,9 +4,12 @@ import {
   commitReplayPage,
   executionSummary,
   getExecution,
+  replayControls,
   setSourceExecution,
   type ExecutionRecord,
 } from '../adapters/executions.ts';
+import { findRoute, getPipelineConfig } from '../adapters/pipeline-configs.ts';
+import { executionBucket, reserveMessages, routeBucket } from '../adapters/rate-buckets.ts';
 import { replayMessageId } from '../adapters/ids.ts';
 import { messagesPublished, publishBatchDuration, replaysFinished } from '../adapters/metrics.ts';
 import type { StoredObject } from '../adapters/object-store.ts';
@@ -15,6 +18,23 @@ import { replayListing, type ReplayListing } from '../adapters/storage-paths.ts'
 import { resolveReplaySource } from '../services/replay-source.ts';
 import { failureTypes, type PublishPagesInput, type PublishPagesResult } from '../workflows/contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
+
+/** Seconds of messages a paced page holds: a limit changed mid-replay takes effect within one page. */
+const PACED_PAGE_SECONDS = 1;
+/** How often a paced wait heartbeats and looks whether the replay was paused. */
+const PACE_CHECK_MS = 1000;
+
+/** The limits a replay publishes under, in messages per second; null: none. */
+interface PaceLimits {
+  replay: number | null;
+  route: number | null;
+}
+
+/** The lower of the limits: the rate the replay's pages are sized for. */
+function pacedRate(limits: PaceLimits): number | null {
+  const rates = [limits.replay, limits.route].filter((rate): rate is number => rate !== null);
+  return rates.length ? Math.min(...rates) : null;
+}
 
 /** One page as listed: the objects from_path selects, and how far the listing got. */
 interface ListedPage {
@@ -57,6 +77,12 @@ export function createPublishActivities({
     await setSourceExecution(pool, record.id, source);
     activityLogger(logger, record.id).info({ source_execution_id: source }, 'replay source resolved');
     return source;
+  }
+
+  /** The route's own limit, from the replay's config (configs do not change once registered). */
+  async function routeLimitOf(record: ReplayRecord): Promise<number | null> {
+    const config = await getPipelineConfig(pool, record.config_id);
+    return (config && findRoute(config, record.to_route)?.max_messages_per_second) ?? null;
   }
 
   /** One page after a key: several S3 listings past 1,000 keys, keeping what from_path selects. */
@@ -110,6 +136,29 @@ export function createPublishActivities({
     });
   }
 
+  /**
+   * Waits until `count` messages may go out under the replay's own limit and its route's (token
+   * buckets in Postgres, shared by every worker), heartbeating; false when the replay was paused
+   * meanwhile (its reservation is not given back: pace errs slow).
+   */
+  async function waitForPace(record: ReplayRecord, limits: PaceLimits, count: number): Promise<boolean> {
+    if (count === 0) return true;
+    const waits = await Promise.all([
+      limits.replay ? reserveMessages(pool, executionBucket(record.id), limits.replay, count) : 0,
+      limits.route ? reserveMessages(pool, routeBucket(record.to_route), limits.route, count) : 0,
+    ]);
+    const context = Context.current();
+    let remainingMs = Math.max(...waits) * 1000;
+    while (remainingMs > 0) {
+      const step = Math.min(remainingMs, PACE_CHECK_MS);
+      await context.sleep(step);
+      remainingMs -= step;
+      context.heartbeat();
+      if ((await replayControls(pool, record.id))?.paused) return false;
+    }
+    return true;
+  }
+
   return {
     /**
      * Lists and publishes whole pages from the replay's cursor (kept in Postgres, the source of
@@ -119,6 +168,11 @@ export function createPublishActivities({
      * `completed`. A retried attempt (a dead worker, a lost result) starts again from the cursor
      * Postgres holds, so nothing is published twice or skipped. Heartbeats after every page: a step
      * held by a dead worker is retried within the heartbeat timeout, and a cancel reaches it.
+     *
+     * Paced: under a rate limit (the replay's own, changeable while it runs, and its route's) a
+     * page holds about a second of messages and is listed only once the previous one is out, so a
+     * new limit takes effect from the next page. Paused: a page's transaction refuses to commit once
+     * the replay is paused, and the activity returns, publishing nothing more.
      */
     async publishPages(input: PublishPagesInput): Promise<PublishPagesResult> {
       const context = Context.current();
@@ -131,25 +185,29 @@ export function createPublishActivities({
         );
       }
       let record: ReplayRecord = found;
-      const finishedResult = (pages: number): PublishPagesResult => ({
+      let pages = 0;
+      const result = (finished: boolean, paused = false): PublishPagesResult => ({
         pages,
         cursor: record.replay_cursor,
         listed: record.listed_count,
         published: record.published_count,
         sourceExecutionId: record.source_execution_id ?? record.parent_execution_id!,
-        finished: true,
-        summary: executionSummary(record),
+        finished,
+        paused,
+        summary: finished ? executionSummary(record) : null,
       });
       // an earlier attempt published the last page, and its result was lost
-      if (record.status === 'completed') return finishedResult(0);
+      if (record.status === 'completed') return result(true);
       if (record.status !== 'running') {
         throw ApplicationFailure.nonRetryable(
           `execution ${record.id} is ${record.status}`,
           failureTypes.notRunning,
         );
       }
+      if (record.paused) return result(false, true);
 
       const sourceExecutionId = record.source_execution_id ?? (await resolveSource(record));
+      record = { ...record, source_execution_id: sourceExecutionId };
       const listing = replayListing(
         objectStore.prefix,
         sourceExecutionId,
@@ -157,39 +215,42 @@ export function createPublishActivities({
         record.from_path,
       );
       const list = (startAfter: string | null, maxKeys: number) => listPage(listing, startAfter, maxKeys);
-
-      let cursor = record.replay_cursor;
-      let listed = record.listed_count;
-      let published = record.published_count;
-      const firstPage = cursor === null && published === 0;
+      const routeLimit = await routeLimitOf(record);
       const sliceEnds = Date.now() + input.sliceSeconds * 1000;
-      let pages = 0;
-      let next: Promise<ListedPage> | undefined = list(
-        cursor,
-        firstPage ? input.firstPageSize : input.pageSize,
-      );
+
+      let limits: PaceLimits = { replay: record.max_messages_per_second, route: routeLimit };
+      const pageSizeNow = () => {
+        const size =
+          record.replay_cursor === null && record.published_count === 0
+            ? input.firstPageSize
+            : input.pageSize;
+        const rate = pacedRate(limits);
+        return rate === null ? size : Math.max(1, Math.min(size, Math.floor(rate * PACED_PAGE_SECONDS)));
+      };
+      let next: Promise<ListedPage> | undefined = list(record.replay_cursor, pageSizeNow());
 
       while (next) {
         const page: ListedPage = await next;
         pages += 1;
         const last = !page.isTruncated;
-        next =
-          !last && pages < input.maxPages && Date.now() < sliceEnds
-            ? list(page.lastKey, input.pageSize)
-            : undefined;
+        const more = !last && pages < input.maxPages && Date.now() < sliceEnds;
+        // unpaced, page n+1 is listed while page n is published; paced, listing waits for the pace
+        next = more && pacedRate(limits) === null ? list(page.lastKey, input.pageSize) : undefined;
         // an abandoned prefetch (a failed page) must not surface as an unhandled rejection
         next?.catch(() => {});
+        if (!(await waitForPace(record, limits, page.objects.length))) return result(false, true);
 
         const started = performance.now();
         const committed = await withTransaction(pool, async (client) => {
           const commit = await commitReplayPage(client, {
             id: record.id,
-            expectedCursor: cursor,
-            newCursor: page.lastKey ?? cursor,
+            expectedCursor: record.replay_cursor,
+            newCursor: page.lastKey ?? record.replay_cursor,
             listed: page.listed,
             published: page.objects.length,
             last,
           });
+          if (commit.kind === 'paused') return undefined;
           if (commit.kind === 'cursor-moved') {
             // another attempt of this step (a worker thought dead) published first: start again
             // from where it left the cursor
@@ -204,31 +265,35 @@ export function createPublishActivities({
           await routeQueue.insert(messagesOf(record, page.objects, commit.publishedBefore), client);
           return commit.record as ReplayRecord;
         });
+        if (!committed) return result(false, true);
         publishBatchDuration.observe((performance.now() - started) / 1000);
         messagesPublished.inc(page.objects.length);
         record = committed;
-        cursor = record.replay_cursor;
-        listed = record.listed_count;
-        published = record.published_count;
-        log.debug({ cursor, published, ms: Math.round(performance.now() - started) }, 'page published');
-        context.heartbeat({ cursor, published });
+        log.debug(
+          {
+            cursor: record.replay_cursor,
+            published: record.published_count,
+            ms: Math.round(performance.now() - started),
+          },
+          'page published',
+        );
+        context.heartbeat({ cursor: record.replay_cursor, published: record.published_count });
 
         if (last) {
           replaysFinished.inc({ status: 'completed' });
-          log.info({ published }, 'replay completed');
-          return finishedResult(pages);
+          log.info({ published: record.published_count }, 'replay completed');
+          return result(true);
         }
-        if (next && context.cancellationSignal.aborted) throw new CancelledFailure('publishing cancelled');
+        if (more && context.cancellationSignal.aborted) throw new CancelledFailure('publishing cancelled');
+        if (more && !next) {
+          // paced: the limit as it stands now (an operator may have changed it) sizes the next page
+          const controls = await replayControls(pool, record.id);
+          if (controls?.paused) return result(false, true);
+          limits = { replay: controls?.max_messages_per_second ?? null, route: routeLimit };
+          next = list(record.replay_cursor, pageSizeNow());
+        }
       }
-      return {
-        pages,
-        cursor,
-        listed,
-        published,
-        sourceExecutionId,
-        finished: false,
-        summary: null,
-      };
+      return result(false);
     },
   };
 }

@@ -1,6 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { withTransaction } from '../adapters/database.ts';
-import { executionSummary, setExecutionStatus, setRoutesStatus } from '../adapters/executions.ts';
+import {
+  executionSummary,
+  setExecutionStatus,
+  setReplayPaused,
+  setReplayRate,
+  setRoutesStatus,
+} from '../adapters/executions.ts';
 import { replaysFinished, replaysInterrupted } from '../adapters/metrics.ts';
 import {
   failureTypes,
@@ -41,6 +47,26 @@ export function createStatusActivities({ pool, logger }: ReplayActivityDependenc
         replaysFinished.inc({ status: input.status });
       if (input.status === 'interrupted') replaysInterrupted.inc();
       return executionSummary(record);
+    },
+
+    /** Pauses or unpauses publishing: a page's transaction refuses to commit while paused. Idempotent. */
+    async setReplayPaused(input: { executionId: string; paused: boolean }): Promise<boolean> {
+      const record = await setReplayPaused(pool, input.executionId, input.paused);
+      activityLogger(logger, input.executionId).info({ paused: record?.paused }, 'replay pause changed');
+      return record?.paused ?? input.paused;
+    },
+
+    /** Sets (or, null, lifts) the replay's own limit; the publishing activity reads it before each page. */
+    async setReplayRate(input: {
+      executionId: string;
+      maxMessagesPerSecond: number | null;
+    }): Promise<number | null> {
+      const record = await setReplayRate(pool, input.executionId, input.maxMessagesPerSecond);
+      activityLogger(logger, input.executionId).info(
+        { max_messages_per_second: record?.max_messages_per_second },
+        'replay rate changed',
+      );
+      return record?.max_messages_per_second ?? null;
     },
   };
 }

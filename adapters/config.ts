@@ -151,6 +151,21 @@ export const configSchema = z.object({
   PREVIEW_PUBLISH_RATE: positiveInt.default(10_000),
   /** How often the reconciler looks for replays whose workflow closed outside the service. */
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
+  /** Worker only: creates the reconciler's Schedule, or brings its interval up to date; `false` leaves it alone. */
+  RECONCILER_SCHEDULE: booleanFromEnv.default(true),
+  /** Worker only: serves its Prometheus metrics on GET /metrics at this port (0: any free port); off when unset. */
+  WORKER_METRICS_PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a port number')
+    .transform(Number)
+    .refine((port) => port <= 65535, 'must be a port number')
+    .optional(),
+  /** Worker only: bound on each Postgres query of an activity (and on the wait for a connection). */
+  WORKER_DATABASE_TIMEOUT_MS: positiveInt.default(60_000),
+  /** Worker only: bound on each S3 request of an activity. */
+  WORKER_S3_TIMEOUT_MS: positiveInt.default(30_000),
+  /** Worker only: a workflow bundle built beforehand (`npm run dev` and the bench make one), so a restarted worker polls at once. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { createLogger, type Logger } from './logger.ts';
 
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
@@ -9,6 +10,8 @@ export interface DatabaseOptions {
   /** Bounds every query (and the wait for a connection), so a dead database means an error, not a hang. */
   queryTimeoutMs?: number;
   applicationName: string;
+  /** Where the pool's errors go; a logger of warnings on stdout when left out. */
+  logger?: Logger;
 }
 
 // bigint counters fit in a JS number for any realistic replay (< 2^53)
@@ -23,8 +26,12 @@ export function createPool(options: DatabaseOptions): pg.Pool {
     connectionTimeoutMillis: options.queryTimeoutMs ?? 10_000,
     query_timeout: options.queryTimeoutMs,
   });
-  // an idle client losing its connection (Postgres restarted) must not crash the process
-  pool.on('error', () => {});
+  // an idle client losing its connection (Postgres restarted) must not crash the process; the pool
+  // replaces it, and the log says it happened
+  const logger = options.logger ?? createLogger('warn', { component: 'postgres-pool' });
+  pool.on('error', (error) =>
+    logger.warn({ err: error, application: options.applicationName }, 'idle Postgres connection lost'),
+  );
   return pool;
 }
 

@@ -29,6 +29,10 @@ export interface ExecutionRecord {
   published_count: number;
   replay_cursor: string | null;
   error: string | null;
+  /** The replay's own rate limit (its route's is in its config); null: none. */
+  max_messages_per_second: number | null;
+  /** A paused replay stays `running` (the contract's enum) and publishes nothing until resumed. */
+  paused: boolean;
 }
 
 export interface NewExecution {
@@ -47,7 +51,7 @@ export interface NewExecution {
 
 const COLUMNS = `id, config_id, status, started_at, completed_at, parent_execution_id, root_execution_id,
   source_execution_id, replay_source, from_stage, to_route, from_path, tag, metadata, workflow_id,
-  listed_count, published_count, replay_cursor, error`;
+  listed_count, published_count, replay_cursor, error, max_messages_per_second, paused`;
 
 type ExecutionRow = Omit<ExecutionRecord, 'started_at' | 'completed_at'> & {
   started_at: Date;
@@ -103,8 +107,8 @@ export async function insertReplayWithRoutes(
 ): Promise<ExecutionRecord> {
   await db.query(
     `INSERT INTO executions (id, config_id, status, parent_execution_id, root_execution_id, replay_source,
-       from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id)
-     VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id, max_messages_per_second)
+     VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (id) DO NOTHING`,
     [
       replay.id,
@@ -119,6 +123,7 @@ export async function insertReplayWithRoutes(
       JSON.stringify(replay.metadata),
       replay.workflow_id,
       sourceExecutionId,
+      replay.max_messages_per_second ?? null,
     ],
   );
   await markRoutesStarted(db, replay.id, routes);
@@ -149,6 +154,8 @@ export function replayStateOf(record: ExecutionRecord): StartedReplay {
     cursor: record.replay_cursor,
     listed: record.listed_count,
     published: record.published_count,
+    paused: record.paused,
+    maxMessagesPerSecond: record.max_messages_per_second,
   };
 }
 
@@ -222,6 +229,8 @@ export type PageCommit =
   | { kind: 'cursor-moved'; cursor: string | null }
   /** The record is no longer `running` (cancelled, finished, interrupted by the reconciler). */
   | { kind: 'not-running'; status: ExecutionStatus }
+  /** An operator paused the replay: nothing more is published until it is resumed. */
+  | { kind: 'paused' }
   | { kind: 'not-found' };
 
 /**
@@ -246,7 +255,7 @@ export async function commitReplayPage(
             status = CASE WHEN $6::boolean THEN 'completed' ELSE status END,
             completed_at = CASE WHEN $6::boolean THEN now() ELSE completed_at END,
             updated_at = now()
-      WHERE id = $1 AND status = 'running' AND replay_cursor IS NOT DISTINCT FROM $2
+      WHERE id = $1 AND status = 'running' AND NOT paused AND replay_cursor IS NOT DISTINCT FROM $2
       RETURNING ${COLUMNS}`,
     [page.id, page.expectedCursor, page.newCursor, page.listed, page.published, page.last],
   );
@@ -256,7 +265,48 @@ export async function commitReplayPage(
   const current = await getExecution(db, page.id);
   if (!current) return { kind: 'not-found' };
   if (current.status !== 'running') return { kind: 'not-running', status: current.status };
+  if (current.paused) return { kind: 'paused' };
   return { kind: 'cursor-moved', cursor: current.replay_cursor };
+}
+
+/** Pauses or unpauses a replay that has not finished; returns the record as it stands. */
+export async function setReplayPaused(
+  db: Queryable,
+  id: string,
+  paused: boolean,
+): Promise<ExecutionRecord | undefined> {
+  const result = await db.query<ExecutionRow>(
+    `UPDATE executions SET paused = $2, updated_at = now()
+      WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled') RETURNING ${COLUMNS}`,
+    [id, paused],
+  );
+  return result.rows[0] ? toRecord(result.rows[0]) : getExecution(db, id);
+}
+
+/** Sets (or, null, lifts) a replay's own rate limit while it has not finished; returns the record. */
+export async function setReplayRate(
+  db: Queryable,
+  id: string,
+  maxMessagesPerSecond: number | null,
+): Promise<ExecutionRecord | undefined> {
+  const result = await db.query<ExecutionRow>(
+    `UPDATE executions SET max_messages_per_second = $2, updated_at = now()
+      WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled') RETURNING ${COLUMNS}`,
+    [id, maxMessagesPerSecond],
+  );
+  return result.rows[0] ? toRecord(result.rows[0]) : getExecution(db, id);
+}
+
+/** Whether the replay is paused, and its own rate limit, as they stand: read before each page. */
+export async function replayControls(
+  db: Queryable,
+  id: string,
+): Promise<{ paused: boolean; max_messages_per_second: number | null } | undefined> {
+  const result = await db.query<{ paused: boolean; max_messages_per_second: number | null }>(
+    'SELECT paused, max_messages_per_second FROM executions WHERE id = $1',
+    [id],
+  );
+  return result.rows[0];
 }
 
 /**
@@ -319,15 +369,4 @@ export async function setRoutesStatus(
   status: ExecutionStatus,
 ): Promise<void> {
   await db.query('UPDATE execution_routes SET status = $2 WHERE execution_id = $1', [executionId, status]);
-}
-
-export async function routesOf(
-  db: Queryable,
-  executionId: string,
-): Promise<{ route: string; status: string }[]> {
-  const result = await db.query(
-    'SELECT route, status FROM execution_routes WHERE execution_id = $1 ORDER BY route',
-    [executionId],
-  );
-  return result.rows;
 }

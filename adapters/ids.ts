@@ -1,4 +1,4 @@
-import { v5 as uuidv5, v7 as uuidv7, validate, version } from 'uuid';
+import { v5 as uuidv5, v7 as uuidv7, validate } from 'uuid';
 
 /** Execution ids are UUID v7: time-ordered, so "newest first" is ORDER BY id DESC. */
 export function newExecutionId(): string {
@@ -19,8 +19,4 @@ export function replayMessageId(executionId: string, route: string, sourceKey: s
 
 export function isUuid(value: string): boolean {
   return validate(value);
-}
-
-export function uuidVersion(value: string): number {
-  return version(value);
 }

@@ -9,7 +9,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AppConfig } from './config.ts';
 
-/** What a replay message says about one stored object (DESIGN.md section 3). */
+/** What a replay message says about one stored object (docs/design.md section 5). */
 export interface StoredObject {
   key: string;
   size: number;

@@ -4,6 +4,8 @@ export interface RouteDefinition {
   name: string;
   input_stage: string;
   output_stage: string | null;
+  /** Messages per second every replay into this route shares, across workers; absent: unlimited. */
+  max_messages_per_second?: number | null;
 }
 
 export interface PipelineDefinition {

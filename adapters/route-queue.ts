@@ -1,8 +1,14 @@
 import PgBoss from 'pg-boss';
 import type pg from 'pg';
 import type { Queryable } from './database.ts';
+import { createLogger, type Logger } from './logger.ts';
 
-/** The body of every message a replay publishes (DESIGN.md section 3): a claim check on one stored object. */
+/** pg-boss reports its background failures as `error` events: logged, never thrown (nor swallowed). */
+function logBossErrors(boss: PgBoss, logger: Logger = createLogger('warn', { component: 'route-queue' })) {
+  boss.on('error', (error) => logger.warn({ err: error }, 'route queue (pg-boss) error'));
+}
+
+/** The body of every message a replay publishes (docs/design.md section 5): a claim check on one stored object. */
 export interface ReplayMessage {
   message_id: string;
   execution_id: string;
@@ -46,7 +52,7 @@ export class RouteQueue {
   readonly boss: PgBoss;
   readonly schema: string;
 
-  constructor(pool: pg.Pool, schema: string, options: { consume?: boolean } = {}) {
+  constructor(pool: pg.Pool, schema: string, options: { consume?: boolean; logger?: Logger } = {}) {
     this.schema = schema;
     this.boss = new PgBoss({
       db: asPgBossDb(pool),
@@ -56,7 +62,7 @@ export class RouteQueue {
       supervise: options.consume ?? false,
       schedule: false,
     });
-    this.boss.on('error', () => {});
+    logBossErrors(this.boss, options.logger);
   }
 
   start(): Promise<PgBoss> {
@@ -112,7 +118,7 @@ export async function migrateRouteQueue(connectionString: string, schema: string
     schedule: false,
     max: 2,
   });
-  boss.on('error', () => {});
+  logBossErrors(boss);
   await boss.start();
   await boss.stop({ graceful: false, close: true, wait: true });
 }

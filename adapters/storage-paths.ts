@@ -1,6 +1,6 @@
 /**
  * Where stage outputs live, and the confinement of a caller's `from_path` to one stage folder.
- * Layout: {prefix}{execution_id}/{stage}/{path} (DESIGN.md section 3).
+ * Layout: {prefix}{execution_id}/{stage}/{path} (docs/design.md section 3).
  */
 
 export function executionFolder(prefix: string, executionId: string): string {

@@ -15,6 +15,7 @@ import {
   BasicTracerProvider,
   BatchSpanProcessor,
   ConsoleSpanExporter,
+  NoopSpanProcessor,
   SimpleSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
@@ -31,9 +32,8 @@ import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/wor
 const require = createRequire(import.meta.url);
 
 /**
- * The workflow interceptor module that opens the workflow's spans inside the sandbox. A worker given
- * `workflowsPath` bundles it itself; a prebuilt bundle needs
- * `bundleWorkflowCode({ workflowsPath, workflowInterceptorModules })` to trace workflows.
+ * The workflow interceptor module that opens the workflow's spans inside the sandbox: bundled with
+ * the workflows by adapters/workflow-bundle.ts.
  */
 export const workflowInterceptorModules = [
   require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
@@ -109,35 +109,32 @@ export function initTracing(options: {
   return active;
 }
 
-/** The process's tracing, when initTracing turned it on. */
-export function activeTracing(): Tracing | undefined {
-  return active;
-}
-
 /** Client interceptors for the api's Temporal client: the workflow joins the request's trace. */
 export function temporalClientInterceptors(): WorkflowClientInterceptor[] {
   return active ? [new OpenTelemetryWorkflowClientInterceptor()] : [];
 }
 
-/** What the worker adds when tracing is on: activity spans, workflow spans (sinks and module). */
-export function temporalWorkerTracing():
-  | {
-      activity: ActivityInterceptorsFactory[];
-      workflowModules: string[];
-      sinks: NonNullable<WorkerOptions['sinks']>;
-    }
-  | undefined {
-  if (!active) return undefined;
-  return {
-    activity: [
-      (ctx) => ({
-        inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
-        outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-      }),
-    ],
-    workflowModules: workflowInterceptorModules,
-    sinks: { exporter: makeWorkflowExporter(active.spanProcessor, active.resource) },
-  };
+/**
+ * What the worker adds: activity spans when tracing is on, and the sink that the workflow interceptors
+ * (always in the workflow bundle, adapters/workflow-bundle.ts) export the workflow's spans to; with
+ * tracing off the sink drops them, since a sink the bundle calls must exist.
+ */
+export function temporalWorkerTracing(): {
+  activity: ActivityInterceptorsFactory[];
+  sinks: NonNullable<WorkerOptions['sinks']>;
+} {
+  const activity: ActivityInterceptorsFactory[] = active
+    ? [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ]
+    : [];
+  const exporter = active
+    ? makeWorkflowExporter(active.spanProcessor, active.resource)
+    : makeWorkflowExporter(new NoopSpanProcessor(), Resource.EMPTY);
+  return { activity, sinks: { exporter } };
 }
 
 const tracer = trace.getTracer('execution-replay-api');

@@ -35,6 +35,7 @@ import { healthRoutes } from './routes/health.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { replayPreviewRoutes } from './routes/replay-preview.ts';
 import { replayRoutes } from './routes/replay.ts';
+import { replayControlRoutes } from './routes/replay-controls.ts';
 
 const CORRELATION_ID_PATTERN = /^[\w.:-]{1,128}$/;
 /** Retry-After of a 503 for a dependency that is down (overload answers say their own). */
@@ -132,6 +133,7 @@ export function createApp(given: ApiDependencies) {
   app.route('/', replayRoutes(deps));
   app.route('/', replayPreviewRoutes(deps));
   app.route('/', lifecycleRoutes(deps));
+  app.route('/', replayControlRoutes(deps));
   app.route('/', bulkReplayRoutes(deps));
 
   registerOpenApiComponents(app, auth.required);

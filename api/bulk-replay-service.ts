@@ -28,6 +28,7 @@ import {
   bulkReplayCreatedUpdate,
   bulkReplayWorkflowId,
   cancelSignal,
+  pauseSignal,
   resumeSignal,
 } from '../workflows/definitions.ts';
 import { searchAttributes } from '../workflows/search-attributes.ts';
@@ -193,6 +194,22 @@ export function createBulkReplayService(
         items: items.map(({ parent_ref, ...item }) => ({ ...item, parent: parent_ref })),
         next_cursor: items.length === page.limit ? items.at(-1)!.position : null,
       };
+    },
+
+    /** Pauses the running children and starts no new one until a resume. */
+    async pause(id: string, call: BulkReplayCall) {
+      const record = await find(id);
+      if (isFinished(record.status))
+        throw new ApiError(409, 'BULK_REPLAY_FINISHED', `Bulk replay ${id} is already ${record.status}`);
+      if (!(await control.isOpen(record.workflow_id)))
+        throw new ApiError(
+          409,
+          'BULK_REPLAY_NOT_RUNNING',
+          `Bulk replay ${id} has no running workflow; resume it first`,
+        );
+      await control.signal(record.workflow_id, (handle) => handle.signal(pauseSignal));
+      call.logger.info({ bulk_replay_id: id }, 'bulk replay pause requested');
+      return summary(id);
     },
 
     /** Cancels the children running now and every parent not started yet. */

@@ -58,6 +58,33 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
   return current;
 }
 
+/** pydantic's error for a value past a bound: a string's length, a list's size, a number. */
+function boundError(
+  origin: string,
+  limit: number,
+  side: 'min' | 'max',
+): Pick<ValidationErrorItem, 'msg' | 'type' | 'ctx'> {
+  const atMost = side === 'max';
+  const bound = atMost ? 'at most' : 'at least';
+  const length = { [atMost ? 'max_length' : 'min_length']: limit };
+  const plural = limit === 1 ? '' : 's';
+  if (origin === 'string') {
+    const type = atMost ? 'string_too_long' : 'string_too_short';
+    return { msg: `String should have ${bound} ${limit} character${plural}`, type, ctx: length };
+  }
+  if (origin === 'array') {
+    const msg = `List should have ${bound} ${limit} item${plural} after validation`;
+    return { msg, type: atMost ? 'too_long' : 'too_short', ctx: length };
+  }
+  return atMost
+    ? { msg: `Input should be less than or equal to ${limit}`, type: 'less_than_equal', ctx: { le: limit } }
+    : {
+        msg: `Input should be greater than or equal to ${limit}`,
+        type: 'greater_than_equal',
+        ctx: { ge: limit },
+      };
+}
+
 /** Maps one zod issue to the pydantic v2 error a FastAPI service would have returned. */
 function toPydanticError(issue: z.core.$ZodIssue, location: string, input: unknown): ValidationErrorItem {
   const loc = [location, ...issue.path.map((part) => (typeof part === 'number' ? part : String(part)))];
@@ -102,55 +129,9 @@ function toPydanticError(issue: z.core.$ZodIssue, location: string, input: unkno
       return withInput({ msg, type, input: value });
     }
     case 'too_small':
-      if (issue.origin === 'string') {
-        const min = Number(issue.minimum);
-        return withInput({
-          msg: `String should have at least ${min} character${min === 1 ? '' : 's'}`,
-          type: 'string_too_short',
-          input: value,
-          ctx: { min_length: min },
-        });
-      }
-      if (issue.origin === 'array') {
-        const min = Number(issue.minimum);
-        return withInput({
-          msg: `List should have at least ${min} item${min === 1 ? '' : 's'} after validation`,
-          type: 'too_short',
-          input: value,
-          ctx: { min_length: min },
-        });
-      }
-      return withInput({
-        msg: `Input should be greater than or equal to ${issue.minimum}`,
-        type: 'greater_than_equal',
-        input: value,
-        ctx: { ge: Number(issue.minimum) },
-      });
+      return withInput({ ...boundError(issue.origin, Number(issue.minimum), 'min'), input: value });
     case 'too_big':
-      if (issue.origin === 'string') {
-        const max = Number(issue.maximum);
-        return withInput({
-          msg: `String should have at most ${max} character${max === 1 ? '' : 's'}`,
-          type: 'string_too_long',
-          input: value,
-          ctx: { max_length: max },
-        });
-      }
-      if (issue.origin === 'array') {
-        const max = Number(issue.maximum);
-        return withInput({
-          msg: `List should have at most ${max} item${max === 1 ? '' : 's'} after validation`,
-          type: 'too_long',
-          input: value,
-          ctx: { max_length: max },
-        });
-      }
-      return withInput({
-        msg: `Input should be less than or equal to ${issue.maximum}`,
-        type: 'less_than_equal',
-        input: value,
-        ctx: { le: Number(issue.maximum) },
-      });
+      return withInput({ ...boundError(issue.origin, Number(issue.maximum), 'max'), input: value });
     case 'invalid_value': {
       const expected = quoteList(issue.values);
       return withInput({ msg: `Input should be ${expected}`, type: 'enum', input: value, ctx: { expected } });

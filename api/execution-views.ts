@@ -28,7 +28,9 @@ export function toExecutionDetail(record: ExecutionRecord): ExecutionDetail {
       listed: record.listed_count,
       published: record.published_count,
       cursor: record.replay_cursor,
+      paused: record.paused,
     },
+    max_messages_per_second: record.max_messages_per_second,
     error: record.error,
   };
 }

@@ -33,9 +33,6 @@ export interface PreviewCall {
   logger: Logger;
 }
 
-/** A limit as the request or a route may carry it (optional fields of their schemas). */
-type WithRateLimit = { max_messages_per_second?: number | null };
-
 export type ReplayPreviewService = ReturnType<typeof createReplayPreviewService>;
 
 export function createReplayPreviewService(
@@ -60,7 +57,7 @@ export function createReplayPreviewService(
       parent.id,
       execution.from_stage,
     );
-    const routeLimit = (route as WithRateLimit).max_messages_per_second ?? null;
+    const routeLimit = route.max_messages_per_second ?? null;
     return {
       execution_id: parent.id,
       source_execution_id: source,
@@ -70,7 +67,7 @@ export function createReplayPreviewService(
       from_path: execution.from_path,
       config: { id: config.id, name: config.name },
       route: { ...route, max_messages_per_second: routeLimit },
-      rate: applicableRate((body as WithRateLimit).max_messages_per_second, routeLimit, {
+      rate: applicableRate(body.max_messages_per_second, routeLimit, {
         messages_per_second: settings.preview.publishRate,
         basis: 'default',
       }),

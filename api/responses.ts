@@ -28,10 +28,13 @@ export const operationIds = {
   replayExecution: 'replay_execution_api_v1_executions__execution_id__replay_post',
   resumeExecution: 'resume_execution_api_v1_executions__execution_id__resume_post',
   cancelExecution: 'cancel_execution_api_v1_executions__execution_id__cancel_post',
+  pauseExecution: 'pause_execution_api_v1_executions__execution_id__pause_post',
+  changeExecution: 'change_execution_api_v1_executions__execution_id__patch',
   createBulkReplay: 'create_bulk_replay_api_v1_bulk_replays_post',
   getBulkReplay: 'get_bulk_replay_api_v1_bulk_replays__bulk_replay_id__get',
   listBulkReplayItems: 'list_bulk_replay_items_api_v1_bulk_replays__bulk_replay_id__items_get',
   cancelBulkReplay: 'cancel_bulk_replay_api_v1_bulk_replays__bulk_replay_id__cancel_post',
+  pauseBulkReplay: 'pause_bulk_replay_api_v1_bulk_replays__bulk_replay_id__pause_post',
   resumeBulkReplay: 'resume_bulk_replay_api_v1_bulk_replays__bulk_replay_id__resume_post',
   previewReplay: 'preview_replay_api_v1_executions__execution_id__replay_preview_post',
   getReplayPreview: 'get_replay_preview_api_v1_replay_previews__preview_id__get',
@@ -50,6 +53,8 @@ export const executionLinks = {
   ReplayExecution: { operationId: operationIds.replayExecution, parameters: executionId },
   ResumeExecution: { operationId: operationIds.resumeExecution, parameters: executionId },
   CancelExecution: { operationId: operationIds.cancelExecution, parameters: executionId },
+  PauseExecution: { operationId: operationIds.pauseExecution, parameters: executionId },
+  ChangeExecution: { operationId: operationIds.changeExecution, parameters: executionId },
   ListChildExecutions: {
     operationId: operationIds.listExecutions,
     parameters: { parent_execution_id: '$response.body#/id' },
@@ -72,6 +77,7 @@ export const bulkReplayLinks = {
   GetBulkReplay: { operationId: operationIds.getBulkReplay, parameters: bulkReplayId },
   ListBulkReplayItems: { operationId: operationIds.listBulkReplayItems, parameters: bulkReplayId },
   CancelBulkReplay: { operationId: operationIds.cancelBulkReplay, parameters: bulkReplayId },
+  PauseBulkReplay: { operationId: operationIds.pauseBulkReplay, parameters: bulkReplayId },
   ResumeBulkReplay: { operationId: operationIds.resumeBulkReplay, parameters: bulkReplayId },
 };
 

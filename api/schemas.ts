@@ -1,6 +1,6 @@
 /**
  * One zod schema per wire shape: it validates requests, types the handlers and generates /openapi.json.
- * Titles and descriptions follow the contract (seed/replay-execution-api.txt).
+ * Titles and descriptions follow the contract (docs/contract.md).
  */
 import { z } from '@hono/zod-openapi';
 import { executionStatuses, replaySources } from '../workflows/contract.ts';
@@ -18,6 +18,7 @@ export const MAX_METADATA_DEPTH = 8;
 export const MAX_METADATA_BYTES = 16 * 1024;
 export const MAX_CONFIG_STAGES = 100;
 export const MAX_CONFIG_ROUTES = 100;
+export const MAX_MESSAGES_PER_SECOND = 1_000_000;
 
 /** Levels of objects and arrays: `{}` is 1, `{"a": [1]}` is 2. Stops counting past `limit`. */
 function nestingDepth(value: unknown, limit: number): number {
@@ -121,6 +122,17 @@ export const ExecutionReplayRequestSchema = z
       description:
         "Cross-pipeline replay: use this pipeline config's routes instead of the parent's. Storage is still read from the parent execution.",
     }),
+    max_messages_per_second: z
+      .number()
+      .positive()
+      .max(MAX_MESSAGES_PER_SECOND)
+      .nullable()
+      .optional()
+      .openapi({
+        title: 'Max Messages Per Second',
+        description:
+          "An addition to the contract: this replay's own pace. The route's limit (its config's `max_messages_per_second`) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).",
+      }),
   })
   .openapi('ExecutionReplayRequest', {
     title: 'ExecutionReplayRequest',
@@ -149,7 +161,6 @@ export const ExecutionResponseSchema = z.object(executionResponseShape).openapi(
   description: 'Pipeline execution response.\n\nStorage paths use execution id (UUID v7) directly.',
 });
 export type ExecutionResponse = z.infer<typeof ExecutionResponseSchema>;
-export const executionResponseKeys = Object.keys(executionResponseShape) as (keyof ExecutionResponse)[];
 
 export const ExecutionDetailSchema = z
   .object({
@@ -162,13 +173,23 @@ export const ExecutionDetailSchema = z
     from_path: z.string().nullable(),
     metadata: z.record(z.string(), z.any()),
     progress: z.object({
-      listed: z.number().int(),
-      published: z.number().int(),
+      listed: z
+        .number()
+        .int()
+        .openapi({ description: 'Keys read from the store (from_path may select fewer)' }),
+      published: z.number().int().openapi({ description: 'Messages published' }),
       cursor: z
         .string()
         .nullable()
         .openapi({ description: 'Last source key published; a resumed replay lists after it' }),
+      paused: z.boolean().openapi({
+        description: 'Paused by an operator: the status stays `running`; nothing is published until a resume',
+      }),
     }),
+    max_messages_per_second: z
+      .number()
+      .nullable()
+      .openapi({ description: "The replay's own rate limit (its route's holds as well); null: none" }),
     error: z.string().nullable().openapi({ description: 'Last failure, for operators' }),
   })
   .openapi('ExecutionDetail', {
@@ -218,11 +239,29 @@ export const HTTPValidationErrorSchema = z
   .object({ detail: z.array(ValidationErrorSchema).optional().openapi({ title: 'Detail' }) })
   .openapi('HTTPValidationError', { title: 'HTTPValidationError' });
 
+/** Messages per second: a positive number up to a million (a replay's own limit, a route's). */
+export const RateLimitSchema = z.number().positive().max(MAX_MESSAGES_PER_SECOND);
+
 const RouteDefinitionSchema = z.object({
   name: z.string().regex(NAME_PATTERN, nameMessage),
   input_stage: z.string().regex(NAME_PATTERN, nameMessage),
   output_stage: z.string().regex(NAME_PATTERN, nameMessage).nullable(),
+  max_messages_per_second: RateLimitSchema.nullable().optional().openapi({
+    description:
+      'Messages per second that every replay into this route shares, across all workers; absent: unlimited. A replay may ask for less, never more.',
+  }),
 });
+
+/** The pipeline of the document's example (and of `npm run demo`): documents segmented, then embedded. */
+export const EXAMPLE_PIPELINE = {
+  name: 'documents',
+  stages: ['markdown', 'markdown_segmented', 'embeddings'],
+  routes: [
+    { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: 'markdown_segmented' },
+    { name: 'embedding_generator', input_stage: 'markdown_segmented', output_stage: 'embeddings' },
+  ],
+  entry_route: 'markdown_segmenter',
+};
 
 export const PipelineConfigCreateSchema = z
   .object({
@@ -264,17 +303,7 @@ export const PipelineConfigCreateSchema = z
         message: `entry_route '${config.entry_route}' is not a route of this config`,
       });
   })
-  .openapi('PipelineConfigCreate', {
-    example: {
-      name: 'documents',
-      stages: ['markdown', 'markdown_segmented', 'embeddings'],
-      routes: [
-        { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: 'markdown_segmented' },
-        { name: 'embedding_generator', input_stage: 'markdown_segmented', output_stage: 'embeddings' },
-      ],
-      entry_route: 'markdown_segmenter',
-    },
-  });
+  .openapi('PipelineConfigCreate', { example: EXAMPLE_PIPELINE });
 
 export const PipelineConfigSchema = z
   .object({

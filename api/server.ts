@@ -47,6 +47,7 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
     poolMax: config.DATABASE_POOL_MAX,
     queryTimeoutMs: timeoutMs,
     applicationName: 'execution-replay-api',
+    logger,
   });
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS, connectTimeout: timeoutMs });
   const temporal = new Client({
@@ -59,7 +60,7 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
     ...objectStoreOptionsFromConfig(config),
     requestTimeoutMs: timeoutMs,
   });
-  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
+  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA, { logger });
   const dependencies = {
     pool,
     temporal,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig, type AppConfig } from '../adapters/config.ts';
 import { runMigrations } from '../adapters/migrate.ts';
+import { writeWorkflowBundle } from '../adapters/workflow-bundle.ts';
 import { apiKeyLine, generateApiKey } from '../api/auth.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { startEmbeddedPostgres } from '../scripts/stack/embedded-postgres.ts';
@@ -130,26 +131,20 @@ export async function startBenchStack(options: {
   await store.ensureBucket();
   store.close();
 
-  const childEnv = { ...process.env, ...env };
-  const startWorker = () =>
-    startManagedProcess('worker', process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker.ts')], {
-      logFile: path.join(workDir, 'worker.log'),
+  // one workflow bundle for every worker the bench starts: a restarted worker polls again at once
+  const { codePath } = await writeWorkflowBundle(workDir);
+  const childEnv = { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: codePath };
+  const startNode = (name: string, file: string) => {
+    const child = startManagedProcess(name, process.execPath, ['--import', 'tsx', path.join(ROOT, file)], {
+      logFile: path.join(workDir, `${name}.log`),
       env: childEnv,
       cwd: ROOT,
     });
-  let worker = startWorker();
-  stops.unshift(() => worker.stop());
-  const api = startManagedProcess(
-    'api',
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'api/main.ts')],
-    {
-      logFile: path.join(workDir, 'api.log'),
-      env: childEnv,
-      cwd: ROOT,
-    },
-  );
-  stops.unshift(() => api.stop());
+    stops.unshift(() => child.stop());
+    return child;
+  };
+  let worker = startNode('worker', 'worker.ts');
+  startNode('api', 'api/main.ts');
   await waitForPort('127.0.0.1', apiPort, 60_000);
 
   return {
@@ -163,7 +158,7 @@ export async function startBenchStack(options: {
       return worker;
     },
     restartWorker() {
-      worker = startWorker();
+      worker = startNode('worker', 'worker.ts');
       return worker;
     },
     workDir,

@@ -77,6 +77,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/bulk-replays/{bulk_replay_id}/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pause a bulk replay
+     * @description Its running children are paused (each like a replay pause) and no new child starts until `POST .../resume`. Answers once the workflow has the request. 409 once it has finished.
+     */
+    post: operations['pause_bulk_replay_api_v1_bulk_replays__bulk_replay_id__pause_post'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/bulk-replays/{bulk_replay_id}/resume': {
     parameters: {
       query?: never;
@@ -88,7 +108,7 @@ export interface paths {
     put?: never;
     /**
      * Resume a bulk replay
-     * @description An interrupted bulk replay goes on, and so does every running child that is interrupted. A bulk replay whose workflow was closed outside the service gets a new run that takes up its parents. 409 once it has finished.
+     * @description An interrupted or paused bulk replay goes on, and so does every running child that is interrupted or paused. A bulk replay whose workflow was closed outside the service gets a new run that takes up its parents. 409 once it has finished.
      */
     post: operations['resume_bulk_replay_api_v1_bulk_replays__bulk_replay_id__resume_post'];
     delete?: never;
@@ -166,7 +186,11 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /**
+     * Change a running replay's rate limit
+     * @description Sets (a number) or lifts (null) the replay's own `max_messages_per_second`; it takes effect from the next page. The route's limit holds as well. 409 once the replay has finished.
+     */
+    patch: operations['change_execution_api_v1_executions__execution_id__patch'];
     trace?: never;
   };
   '/api/v1/executions/{execution_id}/cancel': {
@@ -183,6 +207,26 @@ export interface paths {
      * @description A `running` or `interrupted` execution stops publishing; its routes and record become `cancelled`. 409 when it has already finished.
      */
     post: operations['cancel_execution_api_v1_executions__execution_id__cancel_post'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/executions/{execution_id}/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pause a replay
+     * @description Publishing stops before the next page; the status stays `running` (the contract has no paused status) and `progress.paused` becomes true; the `ReplayStatus` search attribute says `paused`. `POST .../resume` continues it. Pausing a paused replay changes nothing. 409 once the replay has finished.
+     */
+    post: operations['pause_execution_api_v1_executions__execution_id__pause_post'];
     delete?: never;
     options?: never;
     head?: never;
@@ -250,7 +294,7 @@ export interface paths {
     put?: never;
     /**
      * Resume an interrupted replay
-     * @description An `interrupted` replay goes on from its cursor: its waiting workflow is signalled, or, when the workflow was closed outside the service, a new run starts from the cursor kept in Postgres. 409 unless the execution is `interrupted`.
+     * @description An `interrupted` or paused replay goes on from its cursor: its waiting workflow is signalled, or, when the workflow was closed outside the service, a new run starts from the cursor kept in Postgres. 409 unless the execution is `interrupted` or paused.
      */
     post: operations['resume_execution_api_v1_executions__execution_id__resume_post'];
     delete?: never;
@@ -337,6 +381,11 @@ export interface components {
        * @example markdown_segmented
        */
       from_stage: string;
+      /**
+       * Max Messages Per Second
+       * @description An addition to the contract: this replay's own pace. The route's limit (its config's `max_messages_per_second`) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).
+       */
+      max_messages_per_second?: number | null;
       /**
        * Metadata
        * @description Copied into the new execution and into every replay message; at most 8 levels deep and 16384 bytes as JSON.
@@ -496,6 +545,8 @@ export interface components {
        * @example 01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10
        */
       id: string;
+      /** @description The replay's own rate limit (its route's holds as well); null: none */
+      max_messages_per_second: number | null;
       metadata: {
         [key: string]: unknown;
       };
@@ -507,7 +558,11 @@ export interface components {
       progress: {
         /** @description Last source key published; a resumed replay lists after it */
         cursor: string | null;
+        /** @description Keys read from the store (from_path may select fewer) */
         listed: number;
+        /** @description Paused by an operator: the status stays `running`; nothing is published until a resume */
+        paused: boolean;
+        /** @description Messages published */
         published: number;
       };
       /**
@@ -570,6 +625,11 @@ export interface components {
        * @example markdown_segmented
        */
       from_stage: string;
+      /**
+       * Max Messages Per Second
+       * @description An addition to the contract: this replay's own pace. The route's limit (its config's `max_messages_per_second`) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).
+       */
+      max_messages_per_second?: number | null;
       /**
        * Metadata
        * @description Copied into the new execution and into every replay message; at most 8 levels deep and 16384 bytes as JSON.
@@ -664,6 +724,8 @@ export interface components {
       name: string;
       routes: {
         input_stage: string;
+        /** @description Messages per second that every replay into this route shares, across all workers; absent: unlimited. A replay may ask for less, never more. */
+        max_messages_per_second?: number | null;
         name: string;
         output_stage: string | null;
       }[];
@@ -699,10 +761,16 @@ export interface components {
       name: string;
       routes: {
         input_stage: string;
+        /** @description Messages per second that every replay into this route shares, across all workers; absent: unlimited. A replay may ask for less, never more. */
+        max_messages_per_second?: number | null;
         name: string;
         output_stage: string | null;
       }[];
       stages: string[];
+    };
+    ReplayChange: {
+      /** @description The replay's own rate limit from its next page on; null lifts it (the route's limit still holds) */
+      max_messages_per_second: number | null;
     };
     /**
      * ReplayPreview
@@ -1133,6 +1201,68 @@ export interface operations {
       };
     };
   };
+  pause_bulk_replay_api_v1_bulk_replays__bulk_replay_id__pause_post: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        bulk_replay_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Accepted */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BulkReplayResponse'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Resource not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description The bulk replay has finished, or has no running workflow */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HTTPValidationError'];
+        };
+      };
+      429: components['responses']['RateLimited'];
+      /** @description Temporal or Postgres unavailable or refusing the call (SERVICE_UNAVAILABLE), or the service past its capacity (OVERLOADED); `Retry-After` says when to try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   resume_bulk_replay_api_v1_bulk_replays__bulk_replay_id__resume_post: {
     parameters: {
       query?: never;
@@ -1457,6 +1587,74 @@ export interface operations {
       };
     };
   };
+  change_execution_api_v1_executions__execution_id__patch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Parent execution UUID or tag */
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReplayChange'];
+      };
+    };
+    responses: {
+      /** @description The replay with its new limit */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ExecutionDetail'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Resource not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not a replay, or finished */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HTTPValidationError'];
+        };
+      };
+      429: components['responses']['RateLimited'];
+      /** @description Temporal or Postgres unavailable or refusing the call (SERVICE_UNAVAILABLE), or the service past its capacity (OVERLOADED); `Retry-After` says when to try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
   cancel_execution_api_v1_executions__execution_id__cancel_post: {
     parameters: {
       query?: never;
@@ -1499,6 +1697,70 @@ export interface operations {
         };
       };
       /** @description The execution is not in a state that allows this action */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      422: components['responses']['JsonTooDeep'];
+      429: components['responses']['RateLimited'];
+      /** @description Temporal or Postgres unavailable or refusing the call (SERVICE_UNAVAILABLE), or the service past its capacity (OVERLOADED); `Retry-After` says when to try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  pause_execution_api_v1_executions__execution_id__pause_post: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Parent execution UUID or tag */
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Paused */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ExecutionDetail'];
+        };
+      };
+      /** @description Accepted; the workflow has not applied it yet */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ExecutionDetail'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Resource not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+      /** @description Not a replay, or finished */
       409: {
         headers: {
           [name: string]: unknown;

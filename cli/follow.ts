@@ -92,7 +92,7 @@ export async function followReplay(
       const { listed, published } = detail.progress;
       const rate = meter.add(published);
       const end = total ?? Math.max(listed, published);
-      const paused = (detail.progress as { paused?: boolean }).paused === true;
+      const paused = detail.progress.paused;
       const finished = FINISHED.has(detail.status);
       const eta = finished
         ? 0

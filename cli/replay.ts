@@ -32,8 +32,9 @@ commands:
              [request options] [--max-concurrent N] [--idempotency-key K] [--follow]
   bulk status <bulk replay> [--follow]
   bulk items <bulk replay>
-  bulk cancel <bulk replay>
+  bulk pause <bulk replay>
   bulk resume <bulk replay>
+  bulk cancel <bulk replay>
 
 <execution> is an execution's UUID or tag.
 request options: --source storage|lineage|manual (default storage), --from-path P, --tag T,
@@ -76,7 +77,7 @@ function parseCommandLine(args: string[]) {
 }
 
 /** The replay request the options describe (what `start`, `preview` and `bulk start` send). */
-type ReplayRequest = Schemas['ExecutionReplayRequest'] & { max_messages_per_second?: number | null };
+type ReplayRequest = Schemas['ExecutionReplayRequest'];
 
 function positiveInteger(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -135,8 +136,8 @@ const number = (value: number) => value.toLocaleString('en-US');
 function describeExecution(detail: Schemas['ExecutionDetail'] | Schemas['ExecutionResponse']): string {
   const lines = [`${detail.id}${detail.tag ? ` (${detail.tag})` : ''}: ${detail.status}`];
   if ('progress' in detail) {
-    const paused = (detail.progress as { paused?: boolean }).paused ? ', paused' : '';
-    const rate = (detail as { max_messages_per_second?: number | null }).max_messages_per_second;
+    const paused = detail.progress.paused ? ', paused' : '';
+    const rate = detail.max_messages_per_second;
     lines.push(
       `  ${detail.from_stage ?? '-'} -> ${detail.to_route ?? '-'}, replay of ${detail.parent_execution_id ?? '-'} (${detail.replay_source ?? 'not a replay'})`,
       `  published ${number(detail.progress.published)}, listed ${number(detail.progress.listed)}${paused}${rate ? `, at most ${rate} messages/s` : ''}`,
@@ -174,14 +175,6 @@ function describeBulk(bulk: Schemas['BulkReplayResponse']): string {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-type Answer = Promise<{ data?: Schemas['ExecutionDetail']; error?: unknown; response: Response }>;
-/** TEMPORARY: pause and the rate change, until docs/openapi.json declares them (then: client). */
-const pendingEndpoints = (client: ApiClient) =>
-  client as unknown as {
-    POST(path: string, init: object): Answer;
-    PATCH(path: string, init: object): Answer;
-  };
 
 /** The preview of a request, waiting for its job when it continues as one (unless `wait` is false). */
 async function previewOf(
@@ -350,7 +343,7 @@ export async function runCli(
         const id = one(rest, 'execution (UUID or tag)');
         const { data, status } = await call(
           target,
-          pendingEndpoints(client).POST('/api/v1/executions/{execution_id}/pause', executionPath(id)),
+          client.POST('/api/v1/executions/{execution_id}/pause', executionPath(id)),
         );
         const pending = status === 202 ? ' (requested; the workflow has not applied it yet)' : '';
         say(`paused: ${describeExecution(data)}${pending}`, data);
@@ -364,7 +357,7 @@ export async function runCli(
         const rate = text === 'none' ? null : positiveInteger('rate', text);
         const { data } = await call(
           target,
-          pendingEndpoints(client).PATCH('/api/v1/executions/{execution_id}', {
+          client.PATCH('/api/v1/executions/{execution_id}', {
             ...executionPath(id),
             body: { max_messages_per_second: rate ?? null },
           }),
@@ -437,7 +430,7 @@ async function runBulk(
         client.POST('/api/v1/bulk-replays', {
           params: { header: key ? { 'idempotency-key': key } : {} },
           body: {
-            replay: replay as Schemas['BulkReplayFields'],
+            replay,
             ...(listed ? { execution_ids: listed } : { filter }),
             ...(maxConcurrent ? { max_concurrent: maxConcurrent } : {}),
           },
@@ -483,20 +476,25 @@ async function runBulk(
       } while (cursor !== undefined);
       return 0;
     }
+    case 'pause':
     case 'cancel':
     case 'resume': {
       const id = one(rest, 'bulk replay id');
-      const path =
-        action === 'cancel'
-          ? '/api/v1/bulk-replays/{bulk_replay_id}/cancel'
-          : '/api/v1/bulk-replays/{bulk_replay_id}/resume';
-      const { data, status } = await call(target, client.POST(path, bulkPath(id)));
+      const path = {
+        pause: '/api/v1/bulk-replays/{bulk_replay_id}/pause',
+        cancel: '/api/v1/bulk-replays/{bulk_replay_id}/cancel',
+        resume: '/api/v1/bulk-replays/{bulk_replay_id}/resume',
+      } as const;
+      const { data, status } = await call(target, client.POST(path[action], bulkPath(id)));
       const pending = status === 202 ? ' (requested; not applied yet)' : '';
-      say(`${action === 'cancel' ? 'cancel' : 'resumed'}: ${describeBulk(data)}${pending}`, data);
+      const done = { pause: 'paused', cancel: 'cancel', resume: 'resumed' }[action];
+      say(`${done}: ${describeBulk(data)}${pending}`, data);
       return 0;
     }
     default:
-      throw new UsageError(`unknown bulk command '${action ?? ''}' (start, status, items, cancel, resume)`);
+      throw new UsageError(
+        `unknown bulk command '${action ?? ''}' (start, status, items, pause, resume, cancel)`,
+      );
   }
 }
 

@@ -17,17 +17,10 @@ import { parseArgs } from 'node:util';
 import { configSchema } from '../adapters/config.ts';
 import { ObjectStore, type ObjectStoreOptions } from '../adapters/object-store.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
+import { EXAMPLE_PIPELINE } from '../api/schemas.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 
-export const DEMO_PIPELINE = {
-  name: 'documents-demo',
-  stages: ['markdown', 'markdown_segmented', 'embeddings'],
-  routes: [
-    { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: 'markdown_segmented' },
-    { name: 'embedding_generator', input_stage: 'markdown_segmented', output_stage: 'embeddings' },
-  ],
-  entry_route: 'markdown_segmenter',
-};
+export const DEMO_PIPELINE = { ...EXAMPLE_PIPELINE, name: 'documents-demo' };
 
 const FROM_STAGE = 'markdown_segmented';
 const TO_ROUTE = 'embedding_generator';

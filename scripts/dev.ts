@@ -1,5 +1,5 @@
 /**
- * `npm run dev`: the whole service on a machine with nothing but Node (DESIGN.md section 7). Starts the
+ * `npm run dev`: the whole service on a machine with nothing but Node (docs/design.md section 8). Starts the
  * Temporal dev server, Postgres and S3 (embedded ones unless DATABASE_URL / S3_ENDPOINT are set), applies
  * the migrations, runs the api and the worker as child processes and writes how to reach all of it to
  * <data>/stack.json and <data>/stack.env. State lives in the data dir, so a restart keeps it.
@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMigrations } from '../adapters/migrate.ts';
+import { writeWorkflowBundle } from '../adapters/workflow-bundle.ts';
 import { ObjectStore } from '../adapters/object-store.ts';
 import { apiKeyLine, generateApiKey } from '../api/auth.ts';
 import { startEmbeddedPostgres } from './stack/embedded-postgres.ts';
@@ -371,10 +372,12 @@ async function start(): Promise<void> {
   await rm(stackJsonFile, { force: true }); // left by a run that did not stop cleanly
   const temporalCli = await findTemporalCli(say);
 
-  const starts = [startTemporal(temporalCli), startPostgres(), startS3()] as const;
+  // the workflow bundle, made once beside the services: a restarted worker polls again at once
+  const bundle = writeWorkflowBundle(dataDir);
+  const starts = [startTemporal(temporalCli), startPostgres(), startS3(), bundle] as const;
   // wait for all before failing on one, so that everything that did start is tracked and gets stopped
   await Promise.allSettled(starts);
-  const [temporal, databaseUrl, s3] = await Promise.all(starts);
+  const [temporal, databaseUrl, s3, { codePath: workflowBundlePath }] = await Promise.all(starts);
   abortIfStopping();
 
   await runMigrations({ databaseUrl, schema: 'public', queueSchema: 'pgboss' }).catch((error: Error) => {
@@ -385,7 +388,7 @@ async function start(): Promise<void> {
   const apiKey = await localApiKey();
   const variables = stackEnv(temporal, databaseUrl, s3, apiKey);
   supervise('api', 'api/main.ts', { ...env, ...variables });
-  supervise('worker', 'worker.ts', { ...env, ...variables });
+  supervise('worker', 'worker.ts', { ...env, ...variables, WORKFLOW_BUNDLE_PATH: workflowBundlePath });
   const apiUrl = `http://127.0.0.1:${ports.DEV_API_PORT}`;
   if (!(await waitUntilReady(`${apiUrl}/readyz`))) {
     abortIfStopping();

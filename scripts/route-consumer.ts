@@ -4,7 +4,7 @@
  *   npm run route -- <route_name> [--once] [--batch-size N]
  *
  * Configured by the same environment variables as the worker (DATABASE_URL, PGBOSS_SCHEMA, S3_*, ...).
- * Each message is a claim check on one stored object (DESIGN.md section 3). For every message it:
+ * Each message is a claim check on one stored object (docs/design.md section 5). For every message it:
  *   1. drops it (completes it without work) when the execution's route was cancelled;
  *   2. reads the object from S3;
  *   3. writes one output object under the NEW execution's folder, in the route's output stage, at the
@@ -99,7 +99,7 @@ export async function startRouteConsumer(options: RouteConsumerOptions): Promise
     return cached;
   }
 
-  /** Whether the execution's route was cancelled: its messages are dropped (DESIGN.md section 3). */
+  /** Whether the execution's route was cancelled: its messages are dropped (docs/design.md section 5). */
   async function isCancelled(executionId: string): Promise<boolean> {
     const result = await pool.query<{ status: string }>(
       'SELECT status FROM execution_routes WHERE execution_id = $1 AND route = $2',

@@ -1,5 +1,5 @@
 /**
- * Finds the `temporal` CLI (which carries the dev server) in the order of DESIGN.md section 7:
+ * Finds the `temporal` CLI (which carries the dev server) in the order of docs/design.md section 8:
  * TEMPORAL_CLI_PATH, `temporal` on PATH, a cached build of the pinned version, a build with the Go
  * toolchain from the Go module proxy, and last the archive the Temporal SDK itself downloads.
  * `npm run dev` and the test harness both call findTemporalCli().

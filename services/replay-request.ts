@@ -24,6 +24,7 @@ export interface ReplayRequest {
   metadata?: Record<string, unknown> | null;
   tag?: string | null;
   config_id?: string | null;
+  max_messages_per_second?: number | null;
 }
 
 export type ReplayRefusalCode =
@@ -69,6 +70,7 @@ export interface ReplayExecutionFields {
   from_path: string | null;
   tag: string | null;
   metadata: Record<string, unknown>;
+  max_messages_per_second: number | null;
 }
 
 export interface PreparedReplay {
@@ -172,6 +174,7 @@ export async function prepareReplay(
       from_path: fromPath,
       tag: body.tag ?? null,
       metadata: body.metadata ?? {},
+      max_messages_per_second: body.max_messages_per_second ?? null,
     },
   };
 }

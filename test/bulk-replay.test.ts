@@ -280,6 +280,39 @@ describe('bad requests', () => {
   });
 });
 
+describe('pause', () => {
+  it('pauses the running children, starts no new one, and goes on after a resume', async () => {
+    const parents = [];
+    for (let index = 0; index < 3; index += 1) parents.push(await parentWithOutputs(120));
+    const response = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+      replay: { ...REPLAY, max_messages_per_second: 40 },
+      execution_ids: parents.map((parent) => parent.id),
+      max_concurrent: 1,
+    });
+    expect(response.status).toBe(202);
+    const id = response.body.id;
+    await waitForBulk(id, (body) => body.started >= 1);
+    const paused = await requestJson(stack, 'POST', `/api/v1/bulk-replays/${id}/pause`);
+    expect(paused.status, JSON.stringify(paused.body)).toBe(202);
+    // the running child takes the pause
+    let child: any;
+    for (let tries = 0; tries < 100 && !child?.progress?.paused; tries += 1) {
+      const [first] = await itemsOf(id);
+      child = (await requestJson(stack, 'GET', `/api/v1/executions/${first.execution_id}`)).body;
+      await sleep(100);
+    }
+    expect(child.progress.paused).toBe(true);
+    const before = (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${id}`)).body;
+    await sleep(2000);
+    const after = (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${id}`)).body;
+    expect(after).toMatchObject({ status: 'running', started: before.started, completed: before.completed });
+
+    expect((await requestJson(stack, 'POST', `/api/v1/bulk-replays/${id}/resume`)).status).toBe(200);
+    const done = await waitForBulk(id, finished);
+    expect(done).toMatchObject({ status: 'completed', completed: 3 });
+  });
+});
+
 describe('cancel', () => {
   it('cancels the running children and every parent not started yet', async () => {
     const parents = [];

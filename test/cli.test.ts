@@ -192,6 +192,78 @@ describe('start and status', () => {
   });
 });
 
+describe('pause, rate, resume and cancel', () => {
+  it('steer a running replay', async () => {
+    // 5 messages/s: 120 objects would take 24 s
+    const started = await cli('start', parentTag, ...ROUTE_FLAGS, '--max-rate', '5', '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.lines[0].id;
+
+    const paused = await cli('pause', id);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/^paused: \S+: running\n/);
+    expect(paused.stdout).toContain(', paused, at most 5 messages/s');
+    let detail = (await cli('status', id, '--json')).lines[0];
+    expect(detail).toMatchObject({
+      status: 'running',
+      progress: { paused: true },
+      max_messages_per_second: 5,
+    });
+    // nothing is published while paused
+    const published = detail.progress.published;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await cli('status', id, '--json')).lines[0].progress.published).toBe(published);
+
+    const faster = await cli('rate', id, '50', '--json');
+    expect(faster.code, faster.stderr).toBe(0);
+    expect(faster.lines[0]).toMatchObject({ id, max_messages_per_second: 50 });
+    const lifted = await cli('rate', id, 'none');
+    expect(lifted.code, lifted.stderr).toBe(0);
+    expect(lifted.stdout).toMatch(/^rate unlimited: /);
+    detail = (await cli('status', id, '--json')).lines[0];
+    expect(detail.max_messages_per_second).toBeNull();
+    await cli('rate', id, '5');
+
+    const resumed = await cli('resume', id, '--json');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.lines[0]).toMatchObject({ id, status: 'running' });
+    for (let tries = 0; (await cli('status', id, '--json')).lines[0].progress.paused; tries += 1) {
+      expect(tries).toBeLessThan(50);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const cancelled = await cli('cancel', id);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toMatch(/^cancel: \S+: cancelled/);
+    const followed = await cli('status', id, '--follow', '--json');
+    expect(followed.code).toBe(1);
+    expect(followed.lines.at(-1)).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('steer a running bulk replay', async () => {
+    const started = await cli(
+      'bulk',
+      'start',
+      '--executions',
+      parentTag,
+      ...ROUTE_FLAGS,
+      '--max-rate',
+      '5',
+      '--json',
+    );
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.lines[0].id;
+    for (const action of ['pause', 'resume', 'cancel']) {
+      const ran = await cli('bulk', action, id, '--json');
+      expect(ran.code, `${action}: ${ran.stderr}`).toBe(0);
+      expect(ran.lines[0]).toMatchObject({ id });
+    }
+    const done = await cli('bulk', 'status', id, '--follow', '--json', '--interval', '200');
+    expect(done.code).toBe(1);
+    expect(done.lines.at(-1)).toMatchObject({ id, status: 'cancelled' });
+  });
+});
+
 describe('preview', () => {
   it('answers at once for a small listing, and waits for the preview job of a larger one', async () => {
     const small = await cli(

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig, requiredVariables } from '../adapters/config.ts';
@@ -119,6 +119,33 @@ describe('docker-compose.yml', () => {
         .map((dependency) => `${name} -> ${dependency}`),
     );
     expect(unknown).toEqual([]);
+  });
+});
+
+/** The entry files of the production build the app services run (`node dist/...`). */
+const COMPILED_ENTRIES = ['api/main.js', 'worker.js', 'scripts/migrate.js'];
+
+describe('the app services run the production build', () => {
+  const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
+  const defaultCommand = JSON.parse(/^CMD\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+
+  it.each(appServices.map(([name, service]) => [name, service] as const))(
+    '%s runs node on a compiled entry, never tsx',
+    (_name, service) => {
+      const command = ((service as { command?: string[] }).command ?? defaultCommand) as string[];
+      expect(command[0]).toBe('node');
+      const entry = command[1]!.replace(/^dist\//, '');
+      expect(COMPILED_ENTRIES).toContain(entry);
+      // the compiled file's source is one the build compiles
+      expect(existsSync(new URL(entry.replace(/\.js$/, '.ts'), root))).toBe(true);
+    },
+  );
+
+  it('builds dist/ in the image with npm run build, and runs no TypeScript', () => {
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(defaultCommand).toEqual(['node', 'dist/api/main.js']);
+    const instructions = dockerfile.split('\n').filter((line) => !line.trim().startsWith('#'));
+    expect(instructions.filter((line) => /tsx/.test(line))).toEqual([]);
   });
 });
 

@@ -4,18 +4,17 @@
  * TEST_DATABASE_URL or TEST_S3_ENDPOINT point at running ones. Each test file then gets its own
  * database schema, queue schema, bucket prefix and task queue (test/support/test-stack.ts).
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { ObjectStore } from '../adapters/object-store.ts';
+import { writeWorkflowBundle } from '../adapters/workflow-bundle.ts';
 import { startEmbeddedPostgres } from '../scripts/stack/embedded-postgres.ts';
 import { freePort } from '../scripts/stack/free-port.ts';
 import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
 import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
 import { findTemporalCli } from '../scripts/temporal-binary.ts';
-import { workflowsPath } from '../worker.ts';
 import type { TestStackInfo } from './support/stack-info.ts';
 
 const TEST_BUCKET = 'replay-test';
@@ -65,15 +64,8 @@ export default async function setup(project: TestProject) {
         stops.push(s3.stop);
         return s3.endpoint;
       })(),
-      (async () => {
-        const { code } = await bundleWorkflowCode({
-          workflowsPath,
-          logger: { info() {}, warn() {}, error: log, debug() {}, trace() {}, log() {} },
-        });
-        const file = path.join(workDir, 'workflow-bundle.js');
-        await writeFile(file, code);
-        return file;
-      })(),
+      // the bundle the production build makes, once for every test worker
+      (async () => (await writeWorkflowBundle(workDir)).codePath)(),
     ]);
     const failure = started.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;

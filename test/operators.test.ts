@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { getExecution, type ExecutionRecord } from '../adapters/executions.ts';
 import { searchAttributeNames } from '../workflows/search-attributes.ts';
-import { reconcilerScheduleId } from '../worker.ts';
+import { reconcilerScheduleId } from '../adapters/reconciler-schedule.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import {
   createExecution,
@@ -261,7 +261,8 @@ const signals = (events: any[], name: string) =>
 beforeAll(async () => {
   commands = await readmeCommands();
   [stack, broken] = await Promise.all([
-    createTestStack({ REPLAY_PAGE_SIZE: '10' }),
+    // the one test stack whose worker creates the reconciler's schedule: its commands are tested here
+    createTestStack({ REPLAY_PAGE_SIZE: '10', RECONCILER_SCHEDULE: 'true' }),
     createTestStack({ S3_BUCKET: 'no-such-bucket-xyz', REPLAY_STEP_MAX_ATTEMPTS: '1' }),
   ]);
   await Promise.all([stack.startWorker(), broken.startWorker()]);

@@ -1,6 +1,6 @@
 import { apiSettingsFromConfig } from '../api/dependencies.ts';
 /**
- * The replay endpoint against the contract (seed/replay-execution-api.txt) and DESIGN.md section 4:
+ * The replay endpoint against its contract (docs/contract.md):
  * every validation row with its status and exact body shape, on the real services.
  */
 import { execFileSync } from 'node:child_process';

@@ -174,6 +174,38 @@ describe('the preview counts what the replay publishes', () => {
   });
 });
 
+describe('the estimate', () => {
+  it("is at the lower of the request's and the route's limits", async () => {
+    const limited = await registerConfig(stack, {
+      name: 'limited',
+      stages: ['markdown_segmented', 'embeddings'],
+      routes: [
+        {
+          name: 'embedding_generator',
+          input_stage: 'markdown_segmented',
+          output_stage: 'embeddings',
+          max_messages_per_second: 100,
+        },
+      ],
+      entry_route: 'embedding_generator',
+    });
+    const parent = await createExecution(stack, limited.id);
+    await seedOutputs(stack, parent.id, 'markdown_segmented', 25);
+    const byRoute = await preview(parent.id, { max_messages_per_second: 500 });
+    expect(byRoute.body).toMatchObject({
+      count: 25,
+      route: { max_messages_per_second: 100 },
+      rate: { messages_per_second: 100, basis: 'route' },
+      estimated_seconds: 0.3,
+    });
+    const byRequest = await preview(parent.id, { max_messages_per_second: 10 });
+    expect(byRequest.body).toMatchObject({
+      rate: { messages_per_second: 10, basis: 'request' },
+      estimated_seconds: 2.5,
+    });
+  });
+});
+
 describe('a bad request', () => {
   it('gets exactly the answer the replay gets, and writes nothing', async () => {
     const parent = await createExecution(stack, configId, { tag: `preview-bad-${Date.now()}` });
@@ -189,6 +221,7 @@ describe('a bad request', () => {
       [parent.id, { ...REQUEST, config_id: '01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10' }],
       [parent.id, { ...REQUEST, tag: taken }],
       [parent.id, { from_stage: 'markdown_segmented' }],
+      [parent.id, { ...REQUEST, max_messages_per_second: 0 }],
       [parent.id, '{"replay_source": '],
     ];
     const before = await executionCount();
@@ -230,7 +263,7 @@ describe('a large listing', () => {
     const started = await app.request(`/api/v1/executions/${parent.id}/replay/preview`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(REQUEST),
+      body: JSON.stringify({ ...REQUEST, max_messages_per_second: 200 }),
     });
     expect(started.status).toBe(202);
     const body = (await started.json()) as any;
@@ -245,7 +278,14 @@ describe('a large listing', () => {
       shown = await requestJson(stack, 'GET', started.headers.get('location')!);
       expect(shown.status).toBe(200);
     } while (shown.body.status === 'running' && Date.now() < deadline);
-    expect(shown.body).toMatchObject({ id: body.id, status: 'completed', listed: 2600, count: 2600 });
+    expect(shown.body).toMatchObject({
+      id: body.id,
+      status: 'completed',
+      listed: 2600,
+      count: 2600,
+      rate: { messages_per_second: 200, basis: 'request' },
+      estimated_seconds: 13,
+    });
     expect(shown.body.folders.map((item: any) => [item.folder, item.count])).toEqual([
       ['part-0/', 867],
       ['part-1/', 867],

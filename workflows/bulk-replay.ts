@@ -11,6 +11,7 @@ import {
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -29,6 +30,7 @@ import {
   bulkProgressQuery,
   bulkReplayCreatedUpdate,
   cancelSignal,
+  pauseSignal,
   REPLAY_WORKFLOW_TYPE,
   replayWorkflowId,
   resumeSignal,
@@ -75,6 +77,8 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
   let step = 'starting';
   let lastError: string | null = null;
   let resumeGeneration = 0;
+  let paused = input.carried?.paused ?? false;
+  let closedChildren = 0;
 
   const mainScope = new CancellationScope();
 
@@ -92,15 +96,46 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     running: running.size,
     last_error: lastError,
   }));
-  // resumes the bulk replay if it is interrupted, and every running child that is
-  setHandler(resumeSignal, () => {
-    resumeGeneration += 1;
+  const signalChildren = (signal: typeof resumeSignal | typeof pauseSignal) => {
     for (const id of running) {
       void getExternalWorkflowHandle(replayWorkflowId(id))
-        .signal(resumeSignal)
+        .signal(signal)
         .catch(() => {});
     }
+  };
+  // resumes the bulk replay if it is interrupted or paused, and every running child that is
+  setHandler(resumeSignal, () => {
+    resumeGeneration += 1;
+    signalChildren(resumeSignal);
+    if (!paused) return;
+    paused = false;
+    upsertSearchAttributes([
+      { key: searchAttributes.ReplayStatus, value: status === 'starting' ? 'running' : status },
+    ]);
+    showDetails();
   });
+  // pauses every running child and starts no new one until a resume
+  setHandler(pauseSignal, () => {
+    if (paused) return;
+    paused = true;
+    signalChildren(pauseSignal);
+    upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: 'paused' }]);
+    showDetails();
+  });
+
+  /** The Temporal UI's "current details": the children so far, in Markdown. */
+  function showDetails(): void {
+    const total = summary?.total ?? 0;
+    setCurrentDetails(
+      [
+        `**${paused ? 'paused' : status}**: ${total} parents; ${closedChildren} children finished, ${running.size} running (at most ${bulk.max_concurrent}), ${nextPosition} parents looked at`,
+        `step: \`${step}\``,
+        lastError ? `last error: ${lastError}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  }
   setHandler(cancelSignal, () => mainScope.cancel());
 
   async function setStatus(next: ExecutionStatus, error: string | null): Promise<void> {
@@ -108,6 +143,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     status = summary.status;
     lastError = error ?? lastError;
     upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: summary.status }]);
+    showDetails();
   }
 
   /** Runs one step; when its retry budget is spent the bulk replay is `interrupted` until resumed. */
@@ -166,6 +202,8 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
         // a failed or cancelled child: its record says so, and the bulk replay goes on
       } finally {
         running.delete(child.replay.id);
+        closedChildren += 1;
+        showDetails();
       }
     })();
   }
@@ -187,8 +225,14 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     }
     status = 'running';
 
+    showDetails();
     for (;;) {
       while (running.size < bulk.max_concurrent && startedThisRun < settings.childrenPerRun) {
+        if (paused) {
+          step = 'paused';
+          await condition(() => !paused);
+          step = 'startChildren';
+        }
         const child = queue.shift();
         if (child) {
           startChildReplay(child);
@@ -220,7 +264,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
       await continueAsNew<typeof bulkReplay>({
         ...input,
         bulk: { ...bulk, execution_ids: null, filter: null },
-        carried: { summary: summary!, nextPosition },
+        carried: { summary: summary!, nextPosition, paused },
       });
     }
     // children an earlier run started before its workflow was closed outside the service

@@ -48,6 +48,8 @@ export interface NewReplay {
   tag: string | null;
   metadata: Record<string, unknown>;
   workflow_id: string;
+  /** The replay's own rate limit (its route's, from the config, holds too); absent or null: none. */
+  max_messages_per_second?: number | null;
 }
 
 /** What the api answers about an execution: exactly the contract's ExecutionResponse fields. */
@@ -90,24 +92,25 @@ export interface ReplayWorkflowInput {
   carried?: CarriedState;
 }
 
-/** What a workflow run carries over to the next (continue-as-new) or reloads on resume. */
-export interface CarriedState {
+/** Where a replay stands: what a workflow run carries over to the next, or loads from Postgres. */
+export interface ReplayState {
   summary: ExecutionSummary;
   /** The execution whose storage is read, once resolved (the parent, or a `lineage` ancestor). */
   sourceExecutionId: string | null;
   cursor: string | null;
   listed: number;
   published: number;
+  // (the two below are absent in states carried by runs recorded before pausing and pacing existed)
+  /** Paused by an operator: nothing is published until a resume. */
+  paused?: boolean;
+  /** The replay's own rate limit; null: none (its route's may still hold). */
+  maxMessagesPerSecond?: number | null;
 }
 
+/** Carried across continue-as-new. */
+export type CarriedState = ReplayState;
 /** What the first step returns: the record as created (or found, for a retried start). */
-export interface StartedReplay {
-  summary: ExecutionSummary;
-  sourceExecutionId: string | null;
-  cursor: string | null;
-  listed: number;
-  published: number;
-}
+export type StartedReplay = ReplayState;
 
 export interface PublishPagesInput {
   executionId: string;
@@ -128,6 +131,8 @@ export interface PublishPagesResult {
   sourceExecutionId: string;
   /** The last page was published and the record marked `completed` in the same transaction. */
   finished: boolean;
+  /** The replay was paused: the activity stopped before its next page. */
+  paused: boolean;
   /** The record as it stands when finished. */
   summary: ExecutionSummary | null;
 }
@@ -156,6 +161,9 @@ export interface ReplayProgress {
   cursor: string | null;
   last_error: string | null;
   source_execution_id: string | null;
+  paused: boolean;
+  /** The replay's own rate limit; null: none. */
+  max_messages_per_second: number | null;
 }
 
 /** The replay fields every child of a bulk replay shares (the contract's request, without a tag). */
@@ -166,6 +174,8 @@ export interface BulkReplayFields {
   from_path?: string | null;
   metadata?: Record<string, unknown> | null;
   config_id?: string | null;
+  /** Each child's own rate limit (the request's field, which every child replay takes). */
+  max_messages_per_second?: number | null;
 }
 
 /** Which executions a bulk replay replays, when they are not listed one by one. */
@@ -222,6 +232,8 @@ export interface BulkCarriedState {
   summary: BulkReplaySummary;
   /** The first position no earlier run has looked at. */
   nextPosition: number;
+  /** Paused by an operator (absent in states carried before pausing existed). */
+  paused?: boolean;
 }
 
 /** A child replay ready to start, at its position in the bulk replay. */

@@ -8,6 +8,12 @@ export const progressQuery = defineQuery<ReplayProgress>('progress');
 
 /** Goes on after an interruption (a step's retry budget was spent). */
 export const resumeSignal = defineSignal('resume');
+/** Stops publishing until a `resume`; the record stays `running`, with `paused` set. */
+export const pauseSignal = defineSignal('pause');
+/** Sets (a number) or lifts (null) the replay's own rate limit; answers the limit now in force. */
+export const setRateUpdate = defineUpdate<number | null, [maxMessagesPerSecond: number | null]>('setRate');
+/** The same as a signal, for tools that only send signals (the Temporal UI's "Signal"). */
+export const setRateSignal = defineSignal<[maxMessagesPerSecond: number | null]>('setRate');
 /** Stops publishing; record and routes become `cancelled`. */
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
 

@@ -8,6 +8,7 @@ import {
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -24,7 +25,15 @@ import {
   type ReplayWorkflowInput,
   type StartedReplay,
 } from './contract.ts';
-import { cancelSignal, executionCreatedUpdate, progressQuery, resumeSignal } from './definitions.ts';
+import {
+  cancelSignal,
+  executionCreatedUpdate,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  setRateSignal,
+  setRateUpdate,
+} from './definitions.ts';
 import { describe, isNonRetryable, refusalOf } from './failures.ts';
 import { searchAttributes } from './search-attributes.ts';
 
@@ -60,12 +69,12 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   // Status changes must land eventually, whatever the outage: retried without limit.
   const statusActivities = proxyLocalActivities<ReplayActivities>({ startToCloseTimeout: '30s', retry });
   // The long work, on its own task queue: it never delays the first workflow task of a new replay.
-  const publishActivities = proxyActivities<ReplayActivities>({
+  const publishOptions = {
     taskQueue: settings.publishTaskQueue,
     startToCloseTimeout: `${settings.activityTimeoutSeconds}s`,
     heartbeatTimeout: `${settings.heartbeatTimeoutSeconds}s`,
     retry: { ...retry, maximumAttempts: settings.stepMaxAttempts },
-  });
+  } as const;
 
   let summary: ExecutionSummary | undefined = input.carried?.summary;
   let rejection: ApplicationFailure | undefined;
@@ -77,6 +86,13 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   let step = 'starting';
   let lastError: string | null = null;
   let resumeGeneration = 0;
+  let paused = input.carried?.paused ?? false;
+  let maxRate = input.carried
+    ? (input.carried.maxMessagesPerSecond ?? null)
+    : (execution.max_messages_per_second ?? null);
+  // an operator's pause, resume and rate reach Postgres one after another, in the order asked
+  let controls: Promise<unknown> = Promise.resolve();
+  const control = (apply: () => Promise<unknown>) => (controls = controls.then(apply, apply));
 
   const mainScope = new CancellationScope();
 
@@ -94,11 +110,61 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     cursor,
     last_error: lastError,
     source_execution_id: sourceExecutionId,
+    paused,
+    max_messages_per_second: maxRate,
   }));
+  // resumes an interrupted step, and a paused replay
   setHandler(resumeSignal, () => {
     resumeGeneration += 1;
+    if (!paused) return;
+    paused = false;
+    showDetails();
+    void control(async () => {
+      await statusActivities.setReplayPaused({ executionId, paused: false });
+      if (!paused) showStatus(summary?.status ?? 'running');
+    });
+  });
+  setHandler(pauseSignal, () => {
+    if (paused || !summary || isFinished(summary.status)) return;
+    paused = true;
+    showDetails();
+    void control(async () => {
+      // the publishing activity's next page will not commit: it returns, and the loop waits
+      await statusActivities.setReplayPaused({ executionId, paused: true });
+      if (paused) showStatus('paused');
+    });
+  });
+  const setRate = async (rate: number | null): Promise<number | null> => {
+    maxRate = rate;
+    showDetails();
+    await control(() => statusActivities.setReplayRate({ executionId, maxMessagesPerSecond: rate }));
+    return maxRate;
+  };
+  setHandler(setRateUpdate, setRate, {
+    validator: (rate) => {
+      if (rate !== null && !(typeof rate === 'number' && rate > 0 && rate <= 1_000_000))
+        throw new Error('max_messages_per_second must be a number above 0 and at most 1000000, or null');
+    },
+  });
+  setHandler(setRateSignal, (rate) => {
+    if (rate === null || (typeof rate === 'number' && rate > 0 && rate <= 1_000_000)) void setRate(rate);
   });
   setHandler(cancelSignal, () => mainScope.cancel());
+
+  /** The Temporal UI's "current details": where the replay is, and how it is paced, in Markdown. */
+  function showDetails(): void {
+    const pace = maxRate === null ? 'no replay limit' : `at most ${maxRate} msgs/s`;
+    setCurrentDetails(
+      [
+        `**${paused ? 'paused' : status}**: ${published.toLocaleString('en')} messages published, ${listed.toLocaleString('en')} keys listed`,
+        `pace: ${pace} (the route's limit holds too); step: \`${step}\``,
+        cursor === null ? '' : `cursor: \`${cursor}\``,
+        lastError ? `last error: ${lastError}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  }
 
   function adopt(state: StartedReplay | CarriedState): void {
     summary = state.summary;
@@ -107,6 +173,9 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     listed = state.listed;
     published = state.published;
     status = state.summary.status;
+    paused = state.paused ?? paused;
+    maxRate = state.maxMessagesPerSecond === undefined ? maxRate : state.maxMessagesPerSecond;
+    showDetails();
   }
 
   function showStatus(next: ExecutionStatus | 'paused'): void {
@@ -118,6 +187,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     status = summary.status;
     lastError = error ?? lastError;
     showStatus(summary.status);
+    showDetails();
   }
 
   /** Runs one step; when its retry budget is spent the execution is `interrupted` until resumed. */
@@ -156,8 +226,20 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
 
     let pagesThisRun = 0;
     for (;;) {
+      // an operator's pause or rate has reached Postgres before the next step reads it
+      await controls;
+      if (paused) {
+        step = 'paused';
+        showDetails();
+        await condition(() => !paused);
+        continue;
+      }
+      const after = cursor;
       const result = await runStep('publishPages', () =>
-        publishActivities.publishPages({
+        proxyActivities<ReplayActivities>({
+          ...publishOptions,
+          summary: `list and publish pages after ${after === null ? 'the start' : `\`${after}\``}`,
+        }).publishPages({
           executionId,
           firstPageSize: Math.min(FIRST_PAGE_SIZE, settings.pageSize),
           pageSize: settings.pageSize,
@@ -166,12 +248,17 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
         }),
       );
       ({ cursor, listed, published, sourceExecutionId } = result);
+      showDetails();
       if (result.finished) {
         summary = result.summary ?? summary;
         status = summary!.status;
         showStatus(status);
+        showDetails();
         return;
       }
+      // paused in Postgres but not here (resumed meanwhile): this workflow's word is the one that holds
+      if (result.paused && !paused)
+        void control(() => statusActivities.setReplayPaused({ executionId, paused: false }));
       pagesThisRun += result.pages;
       const info = workflowInfo();
       if (
@@ -179,10 +266,19 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
         info.historySize > MAX_RUN_HISTORY_BYTES ||
         info.continueAsNewSuggested
       ) {
+        await controls;
         await condition(allHandlersFinished);
         await continueAsNew<typeof replayExecution>({
           ...input,
-          carried: { summary: summary!, sourceExecutionId, cursor, listed, published },
+          carried: {
+            summary: summary!,
+            sourceExecutionId,
+            cursor,
+            listed,
+            published,
+            paused,
+            maxMessagesPerSecond: maxRate,
+          },
         });
       }
     }

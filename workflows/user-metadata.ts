@@ -87,8 +87,7 @@ export function replayUserMetadata(
   description: ReplayDescription,
   settings: ReplaySettings,
 ): UserMetadata {
-  const requested = (description.request as { max_messages_per_second?: number | null })
-    .max_messages_per_second;
+  const requested = replay.max_messages_per_second;
   const parent =
     description.parent_ref === replay.parent_execution_id
       ? code(replay.parent_execution_id)
@@ -135,7 +134,7 @@ export function bulkReplayUserMetadata(bulk: NewBulkReplay, settings: ReplaySett
   const replay: BulkReplayFields = bulk.replay;
   const scope = [replay.replay_source, replay.from_path].filter(Boolean).join(', ');
   const summary = `bulk replay of ${parentsOf(bulk)}: ${replay.from_stage} -> ${replay.to_route} (${scope}), ${bulk.max_concurrent} at once`;
-  const requested = (replay as { max_messages_per_second?: number | null }).max_messages_per_second;
+  const requested = replay.max_messages_per_second;
   const details = [
     `### Bulk replay ${code(bulk.id)}`,
     table([

@@ -101,6 +101,24 @@ const action = (name: 'cancel' | 'resume', summary: string, description: string)
     },
   });
 
+const pauseRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/bulk-replays/{bulk_replay_id}/pause',
+  tags: ['bulk replays'],
+  operationId: operationIds.pauseBulkReplay,
+  summary: 'Pause a bulk replay',
+  description:
+    'Its running children are paused (each like a replay pause) and no new child starts until `POST .../resume`. Answers once the workflow has the request. 409 once it has finished.',
+  request: { params: BulkReplayIdParamSchema },
+  responses: {
+    202: { description: 'Accepted', content: json(BulkReplayResponseSchema) },
+    404: errorResponses[404],
+    409: { ...errorResponses[409], description: 'The bulk replay has finished, or has no running workflow' },
+    422: errorResponses[422],
+    503: errorResponses[503],
+  },
+});
+
 const cancelRoute = action(
   'cancel',
   'Cancel a bulk replay',
@@ -109,7 +127,7 @@ const cancelRoute = action(
 const resumeRoute = action(
   'resume',
   'Resume a bulk replay',
-  'An interrupted bulk replay goes on, and so does every running child that is interrupted. A bulk replay whose workflow was closed outside the service gets a new run that takes up its parents. 409 once it has finished.',
+  'An interrupted or paused bulk replay goes on, and so does every running child that is interrupted or paused. A bulk replay whose workflow was closed outside the service gets a new run that takes up its parents. 409 once it has finished.',
 );
 
 export function bulkReplayRoutes(deps: ApiDependencies) {
@@ -134,6 +152,10 @@ export function bulkReplayRoutes(deps: ApiDependencies) {
     const page = await service.items(c.req.valid('param').bulk_replay_id, c.req.valid('query'));
     return c.json(page, 200);
   });
+
+  app.openapi(pauseRoute, async (c) =>
+    c.json(await service.pause(c.req.valid('param').bulk_replay_id, call(c)), 202),
+  );
 
   app.openapi(cancelRoute, async (c) => {
     const settled = await service.cancel(c.req.valid('param').bulk_replay_id, call(c));

@@ -4,6 +4,7 @@ import {
   findExecutionByIdOrTag,
   getExecution,
   setExecutionStatus,
+  setReplayPaused,
   setRoutesStatus,
   type ExecutionRecord,
 } from '../../adapters/executions.ts';
@@ -51,7 +52,7 @@ const lifecycleRoute = (action: 'resume' | 'cancel', description: string) =>
 
 const resumeRoute = lifecycleRoute(
   'resume',
-  'An `interrupted` replay goes on from its cursor: its waiting workflow is signalled, or, when the workflow was closed outside the service, a new run starts from the cursor kept in Postgres. 409 unless the execution is `interrupted`.',
+  'An `interrupted` or paused replay goes on from its cursor: its waiting workflow is signalled, or, when the workflow was closed outside the service, a new run starts from the cursor kept in Postgres. 409 unless the execution is `interrupted` or paused.',
 );
 const cancelRoute = lifecycleRoute(
   'cancel',
@@ -128,17 +129,20 @@ export function lifecycleRoutes(deps: ApiDependencies) {
 
   app.openapi(resumeRoute, async (c) => {
     const record = await find(c.req.valid('param').execution_id);
-    if (record.status !== 'interrupted' || !record.workflow_id) {
+    const resumable = record.status === 'interrupted' || (record.status === 'running' && record.paused);
+    if (!resumable || !record.workflow_id) {
       throw new ApiError(
         409,
         'EXECUTION_NOT_INTERRUPTED',
-        `Execution ${record.id} is ${record.status}; only an interrupted replay can be resumed`,
+        `Execution ${record.id} is ${record.status}${record.paused ? ' and paused' : ''}; only an interrupted or paused replay can be resumed`,
       );
     }
     const workflowId = record.workflow_id;
     if (await control.isOpen(workflowId)) {
       await control.signal(workflowId, (handle) => handle.signal(resumeSignal));
     } else {
+      // the new run loads `paused` from the record: a resume unpauses it first
+      if (record.paused) await setReplayPaused(deps.pool, record.id, false);
       const input = resumeInput(record, deps);
       const userMetadata = await resumedUserMetadata(input);
       await deps.temporal.connection.withDeadline(deadline(), () =>
@@ -153,7 +157,7 @@ export function lifecycleRoutes(deps: ApiDependencies) {
       );
     }
     c.get('logger').info({ execution_id: record.id, workflow_id: workflowId }, 'replay resumed');
-    const settled = await settle(record.id, (item) => item.status !== 'interrupted');
+    const settled = await settle(record.id, (item) => item.status !== 'interrupted' && !item.paused);
     return c.json(toExecutionResponse(settled.record), settled.applied ? 200 : 202);
   });
 

@@ -21,7 +21,7 @@ export async function ceilingProbe(activityTaskQueue: string): Promise<void> {
     startToCloseTimeout: '30s',
     taskQueue: activityTaskQueue,
   });
-  let started: string | undefined;
+  let started: string | undefined = undefined;
   setHandler(ceilingStartedUpdate, async () => {
     await condition(() => started !== undefined);
     return started!;

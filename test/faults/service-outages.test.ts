@@ -1,5 +1,5 @@
 /**
- * Durability when a service goes away mid-replay (DESIGN.md sections 5 and 8), on private services:
+ * Durability when a service goes away mid-replay (docs/design.md sections 6 and 9), on private services:
  * Postgres restarted, the Temporal server (file-backed) restarted, S3 down past a step's retry budget.
  *
  * One in-process worker serves every test and is expected to survive every outage, and it does:

@@ -1,9 +1,9 @@
 /**
- * Durability under worker crashes: the only worker, a real `npm run worker` process, is killed with
- * SIGKILL at several points of a 20,000-object replay and started again each time. With the default
- * settings, the publishing step lost with it is retried once its heartbeat stops (heartbeat timeout,
- * not the step's whole start-to-close bound); a page whose transaction had committed before the kill
- * is not published again (cursor compare-and-set).
+ * Durability under worker crashes (docs/design.md section 9): the only worker, a real `npm run worker`
+ * process, is killed with SIGKILL at several points of a 20,000-object replay and started again each
+ * time. With the default settings, the publishing step lost with it is retried once its heartbeat
+ * stops (heartbeat timeout, not the step's whole start-to-close bound); a page whose transaction had
+ * committed before the kill is not published again (cursor compare-and-set).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPrivateStack, type PrivateStack } from '../support/private-stack.ts';

@@ -1,4 +1,4 @@
-/** The contract's `ExecutionResponse` fields (seed/replay-execution-api.txt), restated on purpose: tests compare the api against the contract, not against its own schema. */
+/** The contract's `ExecutionResponse` fields (docs/contract.md), restated on purpose: tests compare the api against the contract, not against its own schema. */
 export const CONTRACT_RESPONSE_KEYS = [
   'completed_at',
   'config_id',

@@ -1,16 +1,9 @@
 import { getExecution, type ExecutionRecord } from '../../adapters/executions.ts';
 import { stageFolder } from '../../adapters/storage-paths.ts';
+import { EXAMPLE_PIPELINE } from '../../api/schemas.ts';
 import type { TestStack } from './test-stack.ts';
 
-export const DOCUMENTS_PIPELINE = {
-  name: 'documents',
-  stages: ['markdown', 'markdown_segmented', 'embeddings'],
-  routes: [
-    { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: 'markdown_segmented' },
-    { name: 'embedding_generator', input_stage: 'markdown_segmented', output_stage: 'embeddings' },
-  ],
-  entry_route: 'markdown_segmenter',
-};
+export const DOCUMENTS_PIPELINE = EXAMPLE_PIPELINE;
 
 export async function requestJson(
   stack: TestStack,

@@ -162,6 +162,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       LOG_LEVEL: 'warn',
       REPLAY_PAGE_SIZE: '100',
       REPLAY_STEP_MAX_ATTEMPTS: '10',
+      RECONCILER_SCHEDULE: 'false',
       ...options.env,
     };
     const config = parseConfig(env);

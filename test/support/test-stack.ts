@@ -67,8 +67,12 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     API_KEYS: apiKeyLine(`test-${suffix}`, apiKey),
     RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_READ_PER_MINUTE: '1000000',
+    // tests start many replays at once on purpose (idempotent joins); overload has its own test
+    API_MAX_STARTS_IN_FLIGHT: '1000',
     // shared machines are slow: a dependency call of the api gives up after 10 s, not 3
     DEPENDENCY_TIMEOUT_MS: '10000',
+    // the workers of a test make no reconciler schedule, unless the test is about it
+    RECONCILER_SCHEDULE: 'false',
     ...overrides,
   });
   await runMigrations({

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, requiredVariables } from '../../adapters/config.ts';
+import { ConfigError, configSchema, parseConfig, requiredVariables } from '../../adapters/config.ts';
 
 const minimal = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', S3_BUCKET: 'outputs' };
 
@@ -19,9 +20,27 @@ describe('configuration from the environment', () => {
     [{ ...minimal, REPLAY_PAGE_SIZE: '20000' }, 'REPLAY_PAGE_SIZE'],
     [{ ...minimal, S3_PREFIX: '/abs/' }, 'S3_PREFIX'],
     [{ ...minimal, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ ...minimal, WORKER_METRICS_PORT: 'nine' }, 'WORKER_METRICS_PORT must be a port number'],
+    [{ ...minimal, WORKER_METRICS_PORT: '70000' }, 'WORKER_METRICS_PORT must be a port number'],
+    [{ ...minimal, RECONCILER_SCHEDULE: 'yes' }, 'RECONCILER_SCHEDULE'],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('holds the worker-only settings: metrics port, timeouts, the reconciler schedule', () => {
+    const config = parseConfig({ ...minimal, WORKER_METRICS_PORT: '0' });
+    expect(config.WORKER_METRICS_PORT).toBe(0);
+    expect(parseConfig(minimal).WORKER_METRICS_PORT).toBeUndefined();
+    expect([config.WORKER_DATABASE_TIMEOUT_MS, config.WORKER_S3_TIMEOUT_MS]).toEqual([60_000, 30_000]);
+    expect(config.RECONCILER_SCHEDULE).toBe(true);
+  });
+
+  it('is listed in the README, every variable', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## The api'));
+    const listed = new Set([...table.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]));
+    expect(Object.keys(configSchema.shape).filter((name) => !listed.has(name))).toEqual([]);
   });
 
   it('makes a process exit with code 2 and one line', () => {

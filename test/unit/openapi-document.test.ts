@@ -43,6 +43,11 @@ const VALID: Record<string, { path: string; body?: unknown }> = {
   [operationIds.getReplayPreview]: { path: `/api/v1/replay-previews/${UUID}` },
   [operationIds.resumeExecution]: { path: `/api/v1/executions/${UUID}/resume` },
   [operationIds.cancelExecution]: { path: `/api/v1/executions/${UUID}/cancel` },
+  [operationIds.pauseExecution]: { path: `/api/v1/executions/${UUID}/pause` },
+  [operationIds.changeExecution]: {
+    path: `/api/v1/executions/${UUID}`,
+    body: { max_messages_per_second: 100 },
+  },
   [operationIds.createBulkReplay]: {
     path: '/api/v1/bulk-replays',
     body: {
@@ -53,6 +58,7 @@ const VALID: Record<string, { path: string; body?: unknown }> = {
   [operationIds.getBulkReplay]: { path: `/api/v1/bulk-replays/${UUID}` },
   [operationIds.listBulkReplayItems]: { path: `/api/v1/bulk-replays/${UUID}/items` },
   [operationIds.cancelBulkReplay]: { path: `/api/v1/bulk-replays/${UUID}/cancel` },
+  [operationIds.pauseBulkReplay]: { path: `/api/v1/bulk-replays/${UUID}/pause` },
   [operationIds.resumeBulkReplay]: { path: `/api/v1/bulk-replays/${UUID}/resume` },
   [operationIds.healthz]: { path: '/healthz' },
   [operationIds.readyz]: { path: '/readyz' },

@@ -83,6 +83,7 @@ describe('prepareReplay', () => {
         from_path: 'docs/2024/',
         tag: 't',
         metadata: {},
+        max_messages_per_second: null,
       });
     }
   });
