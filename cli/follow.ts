@@ -81,7 +81,10 @@ export async function followReplay(
   const meter = new RateMeter();
   const progressBar = output.json
     ? undefined
-    : bar(output, '{state} |{bar}| {value}/{total} published | listed {listed} | {rate} msg/s | ETA {eta}');
+    : bar(
+        output,
+        '{state} |{bar}| {value}/{total} published | listed {listed} | {rate} msg/s | ETA {remaining}',
+      );
   let started = false;
   try {
     for (;;) {
@@ -110,7 +113,7 @@ export async function followReplay(
           },
         });
       } else {
-        const payload = { state, listed, rate: Math.round(rate), eta: formatDuration(eta) };
+        const payload = { state, listed, rate: Math.round(rate), remaining: formatDuration(eta) };
         if (!started) progressBar!.start(Math.max(end, 1), published, payload);
         started = true;
         progressBar!.setTotal(Math.max(end, published, 1));
@@ -137,7 +140,7 @@ export async function followBulkReplay(
     ? undefined
     : bar(
         output,
-        '{state} |{bar}| {value}/{total} children finished | started {started} | failed {failed} | cancelled {cancelled} | ETA {eta}',
+        '{state} |{bar}| {value}/{total} children finished | started {started} | failed {failed} | cancelled {cancelled} | ETA {remaining}',
       );
   let started = false;
   try {
@@ -164,7 +167,7 @@ export async function followBulkReplay(
           started: bulk.started,
           failed: bulk.failed,
           cancelled: bulk.cancelled,
-          eta: formatDuration(eta),
+          remaining: formatDuration(eta),
         };
         if (!started) progressBar!.start(Math.max(bulk.total, 1), done, payload);
         started = true;

@@ -197,6 +197,7 @@ const readme = {
   scheduleTrigger: `temporal schedule trigger ${AT} ${SCHEDULE}`,
   schedulePause: `temporal schedule toggle ${AT} ${SCHEDULE} --pause --reason "maintenance"`,
   scheduleUnpause: `temporal schedule toggle ${AT} ${SCHEDULE} --unpause --reason "maintenance over"`,
+  listWithoutReconciler: `temporal workflow list ${AT} --query "WorkflowType != 'reconcileReplays'"`,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -567,6 +568,26 @@ describe('the reconciler schedule', () => {
     expect(await run(readme.scheduleDescribe, values)).toContain('maintenance');
     await run(readme.scheduleUnpause, values);
     expect((await runJson(readme.scheduleDescribe, values)).schedule.state.paused ?? false).toBe(false);
+  });
+
+  it('its runs are left out of the list by the saved query', async () => {
+    // the trigger above ran it at least once
+    await eventually(async () => {
+      const runs = JSON.parse(
+        await cli('workflow', 'list', '--query', "WorkflowType = 'reconcileReplays'", '-o', 'json'),
+      );
+      expect(runs.length).toBeGreaterThan(0);
+      const listed = await runJson<(ListedExecution & { type?: { name: string } })[]>(
+        readme.listWithoutReconciler,
+      );
+      expect(workflowIds(listed)).toContain(replayWorkflowId(replayA));
+      expect(
+        workflowIds(listed).filter((id) =>
+          runs.some((item: ListedExecution) => item.execution.workflowId === id),
+        ),
+      ).toEqual([]);
+    });
+    expect(await run(readme.listWithoutReconciler)).toContain(replayWorkflowId(replayA));
   });
 });
 
