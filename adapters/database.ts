@@ -40,6 +40,12 @@ export async function withTransaction<T>(
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // a checked-out client whose connection dies (Postgres restarted mid-transaction) also emits
+  // 'error', which the pool no longer listens to: without a listener it would crash the process.
+  // The query in flight rejects as well, and that is the error the caller gets.
+  let broken: Error | undefined;
+  const onError = (error: Error) => (broken = error);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -49,7 +55,9 @@ export async function withTransaction<T>(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
-    client.release();
+    client.off('error', onError);
+    // a broken connection is destroyed rather than handed to the next caller
+    client.release(broken);
   }
 }
 

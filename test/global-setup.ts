@@ -20,7 +20,8 @@ import type { TestStackInfo } from './support/stack-info.ts';
 const TEST_BUCKET = 'replay-test';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export default async function setup(project: TestProject) {
+/** `project`: only its provide() is used, so scripts/record-histories.ts can start the same services. */
+export default async function setup(project: Pick<TestProject, 'provide'>) {
   const workDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-test-'));
   // readable by the `postgres` system user that embedded Postgres runs as when we are root
   await chmod(workDir, 0o755);

@@ -19,10 +19,13 @@ export function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Why a workflow's first step refused its start: the activity's own failure, or one made of the error. */
+/**
+ * Why a workflow's first step refused its start: the activity's own refusal (a non-retryable failure:
+ * a taken tag, a missing config), or, when its attempts ran out on anything else (a database that
+ * stays down: an ApplicationFailure of type `Error`), RecordNotCreated with the error's message.
+ */
 export function refusalOf(error: unknown): ApplicationFailure {
-  return (
-    applicationFailureOf(error) ??
-    ApplicationFailure.nonRetryable(describe(error), failureTypes.recordNotCreated)
-  );
+  const failure = applicationFailureOf(error);
+  if (failure?.nonRetryable) return failure;
+  return ApplicationFailure.nonRetryable(describe(error), failureTypes.recordNotCreated);
 }

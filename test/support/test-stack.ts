@@ -13,7 +13,7 @@ import { apiKeyLine, generateApiKey, type ApiAuthOptions } from '../../api/auth.
 import type { ApiLimits } from '../../api/limits.ts';
 import { createApiServer } from '../../api/server.ts';
 import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
-import './stack-info.ts';
+import type { TestStackInfo } from './stack-info.ts';
 
 export interface TestStack {
   config: AppConfig;
@@ -35,14 +35,18 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-/**
- * This file's slice of the shared services: its own schema, queue schema, bucket prefix and task
- * queue, migrated with the real migrations; plus the api app and (on demand) a real worker.
- */
 let runtimeInstalled = false;
 
-export async function createTestStack(overrides: Partial<Record<string, string>> = {}): Promise<TestStack> {
-  const stack = inject('stack');
+/**
+ * This file's slice of the shared services: its own schema, queue schema, bucket prefix and task
+ * queue, migrated with the real migrations; plus the api app and (on demand) a real worker. Outside
+ * vitest (scripts/record-histories.ts) the caller passes the services the global setup started.
+ */
+export async function createTestStack(
+  overrides: Partial<Record<string, string>> = {},
+  services?: TestStackInfo,
+): Promise<TestStack> {
+  const stack = services ?? inject('stack');
   if (!runtimeInstalled) {
     // the SDK's own logs only when something is wrong
     Runtime.install({ logger: new DefaultLogger('WARN') });
