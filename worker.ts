@@ -106,7 +106,11 @@ export async function createReplayWorker(
         taskQueue: publishTaskQueueOf(config),
         ...(options.identity ? { identity: `${options.identity}-publish` } : {}),
         buildId,
-        activities: { publishPages: activities.publishPages, planPartitions: activities.planPartitions },
+        activities: {
+          publishPages: activities.publishPages,
+          planPartitions: activities.planPartitions,
+          countReplayPreview: activities.countReplayPreview,
+        },
         interceptors: { activity: activityInterceptors },
         maxConcurrentActivityTaskExecutions: config.WORKER_PUBLISH_CONCURRENCY,
       }),

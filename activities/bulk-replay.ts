@@ -79,7 +79,11 @@ export function createBulkReplayActivities({ pool, logger }: ReplayActivityDepen
       const children: PreparedChildren['children'] = [];
       for (const item of items) {
         try {
-          const { execution } = await prepareReplay(lookups, item.parent_ref, bulk.request.replay);
+          const { parent, execution, config, route } = await prepareReplay(
+            lookups,
+            item.parent_ref,
+            bulk.request.replay,
+          );
           const id = await assignChildExecution(
             pool,
             bulk.id,
@@ -89,6 +93,11 @@ export function createBulkReplayActivities({ pool, logger }: ReplayActivityDepen
           children.push({
             position: item.position,
             replay: { id, ...execution, workflow_id: replayWorkflowId(id) },
+            described: {
+              parent_ref: parent.tag ?? parent.id,
+              config: { id: config.id, name: config.name },
+              route,
+            },
           });
         } catch (error) {
           if (!(error instanceof ReplayRequestRefused)) throw error;

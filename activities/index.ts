@@ -2,6 +2,7 @@ import { createBulkReplayActivities } from './bulk-replay.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
 import { createPartitionActivities } from './plan-partitions.ts';
 import { createPublishActivities } from './publish-pages.ts';
+import { createPreviewActivities } from './replay-preview.ts';
 import { createStatusActivities } from './replay-status.ts';
 import { createStartActivities } from './start-replay.ts';
 
@@ -17,6 +18,7 @@ export function createReplayActivities(deps: ReplayActivityDependencies) {
     ...createStatusActivities(deps),
     ...createBulkReplayActivities(deps),
     ...createPartitionActivities(deps),
+    ...createPreviewActivities(deps),
   };
 }
 

@@ -8,7 +8,7 @@ import {
   setPartitionStatus,
   type PartitionRange,
 } from '../adapters/replay-partitions.ts';
-import { stageFolder } from '../adapters/storage-paths.ts';
+import { replayListing } from '../adapters/storage-paths.ts';
 import {
   failureTypes,
   type ExecutionSummary,
@@ -98,8 +98,12 @@ export function createPartitionActivities({ pool, objectStore, logger }: ReplayA
           failureTypes.executionNotFound,
         );
       }
-      const folder = stageFolder(objectStore.prefix, record.source_execution_id, record.from_stage);
-      const listPrefix = folder + (record.from_path ?? '');
+      const { listPrefix } = replayListing(
+        objectStore.prefix,
+        record.source_execution_id,
+        record.from_stage,
+        record.from_path,
+      );
       const boundaries = await splitKeys(listPrefix, record.replay_cursor, input.maxPartitions - 1);
       if (boundaries.length === 0) return 1;
       const edges = [record.replay_cursor, ...boundaries];

@@ -15,7 +15,8 @@ import { replayMessageId } from '../adapters/ids.ts';
 import { messagesPublished, publishBatchDuration, replaysFinished } from '../adapters/metrics.ts';
 import type { StoredObject } from '../adapters/object-store.ts';
 import type { OutgoingMessage } from '../adapters/route-queue.ts';
-import { selectsKey, stageFolder } from '../adapters/storage-paths.ts';
+import { replayListing, type ReplayListing } from '../adapters/storage-paths.ts';
+import { resolveReplaySource } from '../services/replay-source.ts';
 import { failureTypes, type PublishPagesInput, type PublishPagesResult } from '../workflows/contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 import { compareKeys } from './key-order.ts';
@@ -98,17 +99,16 @@ export function createPublishActivities({
    * parent when none did). Remembered on the record, so it is walked once per replay.
    */
   async function resolveSource(record: ReplayRecord): Promise<string> {
-    let candidate: string | null = record.parent_execution_id;
-    let source = record.parent_execution_id!;
-    const visited = new Set<string>();
-    while (candidate && !visited.has(candidate)) {
-      visited.add(candidate);
-      if (await objectStore.hasAnyObject(stageFolder(objectStore.prefix, candidate, record.from_stage))) {
-        source = candidate;
-        break;
-      }
-      candidate = (await getExecution(pool, candidate))?.parent_execution_id ?? null;
-    }
+    const source = await resolveReplaySource(
+      {
+        prefix: objectStore.prefix,
+        hasAnyObject: (keyPrefix) => objectStore.hasAnyObject(keyPrefix),
+        parentOf: async (id) => (await getExecution(pool, id))?.parent_execution_id ?? null,
+      },
+      'lineage',
+      record.parent_execution_id!,
+      record.from_stage,
+    );
     await setSourceExecution(pool, record.id, source);
     activityLogger(logger, record.id).info({ source_execution_id: source }, 'replay source resolved');
     return source;
@@ -120,12 +120,12 @@ export function createPublishActivities({
     return (config && findRoute(config, record.to_route)?.max_messages_per_second) ?? null;
   }
 
-  /** One page after a key: several S3 listings past 1,000 keys, keeping what from_path selects. */
-  /** One page after a key, up to `endAt` (a partition's last key) when given. */
+  /**
+   * One page after a key: several S3 listings past 1,000 keys, keeping what from_path selects, up
+   * to `endAt` (a partition's last key) when given.
+   */
   async function listPage(
-    listPrefix: string,
-    folderLength: number,
-    fromPath: string,
+    listing: ReplayListing,
     startAfter: string | null,
     maxKeys: number,
     endAt: string | null,
@@ -135,7 +135,7 @@ export function createPublishActivities({
     let isTruncated = true;
     let listed = 0;
     while (isTruncated && listed < maxKeys) {
-      const page = await objectStore.listPage(listPrefix, lastKey, Math.min(1000, maxKeys - listed));
+      const page = await objectStore.listPage(listing.listPrefix, lastKey, Math.min(1000, maxKeys - listed));
       for (const object of page.objects) {
         if (endAt !== null && compareKeys(object.key, endAt) > 0) {
           // past the partition's range: the next partition's keys
@@ -143,7 +143,7 @@ export function createPublishActivities({
         }
         listed += 1;
         lastKey = object.key;
-        if (selectsKey(fromPath, object.key.slice(folderLength))) objects.push(object);
+        if (listing.selects(object.key)) objects.push(object);
       }
       isTruncated = page.isTruncated;
     }
@@ -311,10 +311,14 @@ export function createPublishActivities({
 
       const sourceExecutionId = record.source_execution_id ?? (await resolveSource(record));
       record = { ...record, source_execution_id: sourceExecutionId };
-      const folder = stageFolder(objectStore.prefix, sourceExecutionId, record.from_stage);
-      const fromPath = record.from_path ?? '';
+      const listing = replayListing(
+        objectStore.prefix,
+        sourceExecutionId,
+        record.from_stage,
+        record.from_path,
+      );
       const list = (startAfter: string | null, maxKeys: number) =>
-        listPage(folder + fromPath, folder.length, fromPath, startAfter, maxKeys, scope.endAt);
+        listPage(listing, startAfter, maxKeys, scope.endAt);
       const routeLimit = await routeLimitOf(record);
       const sliceEnds = Date.now() + input.sliceSeconds * 1000;
 

@@ -151,6 +151,10 @@ export const configSchema = z.object({
   BULK_REPLAY_WINDOW_SIZE: positiveInt.max(1000).default(50),
   /** Children one run of a bulk replay's workflow starts before it continues as new (bounds its history). */
   BULK_REPLAY_CHILDREN_PER_RUN: positiveInt.max(2000).default(500),
+  /** api only: keys a replay preview lists within its request (also bounded by half of DEPENDENCY_TIMEOUT_MS) before it continues as a preview job. */
+  PREVIEW_INLINE_MAX_KEYS: positiveInt.default(100_000),
+  /** api only: the publish rate (messages/s) a preview's estimate assumes for a replay no limit slows down. */
+  PREVIEW_PUBLISH_RATE: positiveInt.default(10_000),
   /** How often the reconciler looks for replays whose workflow closed outside the service. */
   RECONCILE_INTERVAL_SECONDS: positiveInt.default(60),
   /** Worker only: creates the reconciler's Schedule, or brings its interval up to date; `false` leaves it alone. */

@@ -100,3 +100,28 @@ export function selectsKey(fromPath: string, relativeKey: string): boolean {
   if (fromPath === '' || fromPath.endsWith('/')) return relativeKey.startsWith(fromPath);
   return relativeKey === fromPath || relativeKey.startsWith(`${fromPath}/`);
 }
+
+/** What a replay lists and keeps: one definition for the replay itself and for its preview. */
+export interface ReplayListing {
+  /** The stage folder of the execution that is read. */
+  folder: string;
+  /** The S3 prefix listed: the stage folder and from_path. */
+  listPrefix: string;
+  /** Whether a listed key (a full key under listPrefix) is one the replay publishes. */
+  selects(key: string): boolean;
+}
+
+export function replayListing(
+  prefix: string,
+  sourceExecutionId: string,
+  stage: string,
+  fromPath: string | null,
+): ReplayListing {
+  const folder = stageFolder(prefix, sourceExecutionId, stage);
+  const path = fromPath ?? '';
+  return {
+    folder,
+    listPrefix: folder + path,
+    selects: (key) => selectsKey(path, key.slice(folder.length)),
+  };
+}

@@ -33,6 +33,7 @@ import { configRoutes } from './routes/configs.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
+import { replayPreviewRoutes } from './routes/replay-preview.ts';
 import { replayRoutes } from './routes/replay.ts';
 import { replayControlRoutes } from './routes/replay-controls.ts';
 
@@ -130,6 +131,7 @@ export function createApp(given: ApiDependencies) {
   app.route('/', configRoutes(deps));
   app.route('/', executionRoutes(deps));
   app.route('/', replayRoutes(deps));
+  app.route('/', replayPreviewRoutes(deps));
   app.route('/', lifecycleRoutes(deps));
   app.route('/', replayControlRoutes(deps));
   app.route('/', bulkReplayRoutes(deps));

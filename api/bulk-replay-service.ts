@@ -32,6 +32,7 @@ import {
   resumeSignal,
 } from '../workflows/definitions.ts';
 import { searchAttributes } from '../workflows/search-attributes.ts';
+import { bulkReplayUserMetadata } from '../workflows/user-metadata.ts';
 import type { BulkReplayRequest } from './bulk-replay-schemas.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { ApiError, RequestValidationError } from './errors.ts';
@@ -161,6 +162,7 @@ export function createBulkReplayService(
               { key: searchAttributes.ToRoute, value: body.replay.to_route },
             ],
             memo: { correlation_id: call.correlationId },
+            userMetadata: bulkReplayUserMetadata(bulk, settings.bulk.replay),
             timeoutMs: settings.dependencyTimeoutMs,
             idempotent: key !== undefined,
             refusals: {
@@ -263,6 +265,7 @@ export function createBulkReplayService(
               { key: searchAttributes.ReplayStatus, value: 'running' },
             ],
             memo: { resumed_by: call.correlationId },
+            ...bulkReplayUserMetadata(bulk, settings.bulk.replay),
           }),
         );
       }

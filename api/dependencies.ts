@@ -21,6 +21,15 @@ export interface ApiSettings {
   dependencyTimeoutMs: number;
   /** Workflow starts waited on at once (api/start-admission.ts). */
   maxStartsInFlight: number;
+  /** Replay previews (api/replay-preview-service.ts). */
+  preview: PreviewSettings;
+}
+
+export interface PreviewSettings {
+  /** Keys listed within the request (and at most half the dependency timeout) before a preview job takes over. */
+  inlineMaxKeys: number;
+  /** Messages/s a replay publishes when no limit slows it down: the estimate's rate then. */
+  publishRate: number;
 }
 
 /** Everything the api needs, built by createApiServer (api/server.ts) or by a test. */
@@ -55,6 +64,7 @@ export function apiSettingsFromConfig(config: AppConfig, overrides: Partial<ApiS
     },
     dependencyTimeoutMs: config.DEPENDENCY_TIMEOUT_MS,
     maxStartsInFlight: config.API_MAX_STARTS_IN_FLIGHT,
+    preview: { inlineMaxKeys: config.PREVIEW_INLINE_MAX_KEYS, publishRate: config.PREVIEW_PUBLISH_RATE },
     ...overrides,
   };
 }

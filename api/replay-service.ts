@@ -11,6 +11,7 @@ import type { Logger } from '../adapters/logger.ts';
 import { prepareReplay, replayRequestLookups, type ReplayRequest } from '../services/replay-request.ts';
 import { executionCreatedUpdate, REPLAY_WORKFLOW_TYPE, replayWorkflowId } from '../workflows/definitions.ts';
 import { replaySearchAttributes } from '../workflows/search-attributes.ts';
+import { replayUserMetadata } from '../workflows/user-metadata.ts';
 import type { ApiDependencies } from './dependencies.ts';
 import { ApiError } from './errors.ts';
 import { claimIdempotencyKey, findIdempotentExecution, requestHash } from './idempotency.ts';
@@ -47,7 +48,7 @@ export function createReplayService(
     body: ReplayRequest,
     call: ReplayCall,
   ): Promise<ExecutionSummary> {
-    const { parent, execution } = await prepareReplay(lookups, parentRef, body);
+    const { parent, execution, config, route } = await prepareReplay(lookups, parentRef, body);
     const { idempotencyKey } = call;
 
     // Idempotency-Key: a retry of a request that created its execution gets that execution back.
@@ -81,6 +82,16 @@ export function createReplayService(
         update: executionCreatedUpdate,
         searchAttributes: replaySearchAttributes(replay),
         memo: { request: { ...body, execution_id: parentRef }, correlation_id: call.correlationId },
+        userMetadata: replayUserMetadata(
+          replay,
+          {
+            parent_ref: parent.tag ?? parent.id,
+            request: body,
+            config: { id: config.id, name: config.name },
+            route,
+          },
+          settings.replay,
+        ),
         timeoutMs: settings.dependencyTimeoutMs,
         idempotent: idempotencyKey !== undefined,
         refusals: {

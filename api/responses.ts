@@ -36,6 +36,8 @@ export const operationIds = {
   cancelBulkReplay: 'cancel_bulk_replay_api_v1_bulk_replays__bulk_replay_id__cancel_post',
   pauseBulkReplay: 'pause_bulk_replay_api_v1_bulk_replays__bulk_replay_id__pause_post',
   resumeBulkReplay: 'resume_bulk_replay_api_v1_bulk_replays__bulk_replay_id__resume_post',
+  previewReplay: 'preview_replay_api_v1_executions__execution_id__replay_preview_post',
+  getReplayPreview: 'get_replay_preview_api_v1_replay_previews__preview_id__get',
   healthz: 'healthz_healthz_get',
   readyz: 'readyz_readyz_get',
 } as const;
@@ -77,4 +79,12 @@ export const bulkReplayLinks = {
   CancelBulkReplay: { operationId: operationIds.cancelBulkReplay, parameters: bulkReplayId },
   PauseBulkReplay: { operationId: operationIds.pauseBulkReplay, parameters: bulkReplayId },
   ResumeBulkReplay: { operationId: operationIds.resumeBulkReplay, parameters: bulkReplayId },
+};
+
+/** From a preview that continues as a job to its status. */
+export const previewLinks = {
+  GetReplayPreview: {
+    operationId: operationIds.getReplayPreview,
+    parameters: { preview_id: '$response.body#/id' },
+  },
 };

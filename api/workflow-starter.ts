@@ -6,6 +6,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
+import type { UserMetadata } from '../workflows/user-metadata.ts';
 import { withTimeout } from './dependency-errors.ts';
 import { ApiError } from './errors.ts';
 
@@ -40,6 +41,8 @@ export interface UpdateWithStartOptions<Result> {
   update: UpdateDefinition<Result, []>;
   searchAttributes: SearchAttributePair[];
   memo: Record<string, unknown>;
+  /** The static summary and details the Temporal UI shows. */
+  userMetadata: UserMetadata;
   timeoutMs: number;
   /** With an Idempotency-Key a slow start goes on (the retry finds it); without, it is cancelled. */
   idempotent: boolean;
@@ -67,6 +70,7 @@ export async function startWithUpdate<Result>(
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     typedSearchAttributes: options.searchAttributes,
     memo: options.memo,
+    ...options.userMetadata,
   });
   // Temporal unreachable: nothing can have started, which is worth knowing apart from a slow start
   try {

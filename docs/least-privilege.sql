@@ -45,7 +45,8 @@ REVOKE ALL ON SCHEMA :"queue_schema" FROM PUBLIC;
 
 -- the service's tables (adapters/migrations): configs are written once, executions and their routes
 -- updated (status, progress, cursor; SELECT ... FOR UPDATE needs UPDATE too), Idempotency-Keys
--- released when a replay could not start. No
+-- released when a replay could not start, replay previews counted (and deleted when their job could
+-- not start). No
 -- DELETE on the records, no TRUNCATE, no DDL. A migration that adds a table adds its grant here
 -- (test/security.test.ts runs a replay as app_role and fails otherwise).
 GRANT USAGE ON SCHEMA :"app_schema" TO :"app_role";
@@ -57,6 +58,7 @@ GRANT SELECT, INSERT, UPDATE ON :"app_schema".bulk_replay_items TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON :"app_schema".rate_buckets TO :"app_role";
 GRANT SELECT, INSERT, UPDATE ON :"app_schema".replay_partitions TO :"app_role";
 GRANT SELECT, INSERT, DELETE ON :"app_schema".idempotency_keys TO :"app_role";
+GRANT SELECT, INSERT, UPDATE, DELETE ON :"app_schema".replay_previews TO :"app_role";
 -- (schema_migrations stays the owner's)
 
 -- the route queue (pg-boss): jobs are inserted by the api (init messages) and the worker (replay

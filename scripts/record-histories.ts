@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { reconcileClosedReplays } from '../activities/index.ts';
-import { replayWorkflowId, bulkReplayWorkflowId } from '../workflows/definitions.ts';
+import { replayWorkflowId, bulkReplayWorkflowId, previewWorkflowId } from '../workflows/definitions.ts';
 import setup from '../test/global-setup.ts';
 import {
   HISTORIES_DIR,
@@ -60,6 +60,8 @@ const stackSettings = {
   bucketLater: { REPLAY_PAGE_SIZE: '2', S3_BUCKET: 'created-later', REPLAY_STEP_MAX_ATTEMPTS: '1' },
   /** Its bucket never exists; one attempt a step: interrupted at once. */
   noBucket: { S3_BUCKET: 'never-created', REPLAY_STEP_MAX_ATTEMPTS: '1' },
+  /** A preview lists 2 keys within its request, then continues as a preview job. */
+  previewJob: { PREVIEW_INLINE_MAX_KEYS: '2' },
   /** Its bucket never exists; ten attempts a step (1 s, 2 s, 4 s... apart). */
   noBucketRetrying: { S3_BUCKET: 'never-created', REPLAY_STEP_MAX_ATTEMPTS: '10' },
 } satisfies Record<string, Record<string, string>>;
@@ -209,6 +211,22 @@ const scenarios: Scenario[] = [
         ...(await runsOf(stack, bulkReplayWorkflowId(bulkId), 'bulk-bad-parent')),
         ...(await runsOf(stack, replayWorkflowId(childId), 'bulk-bad-parent-child')),
       ];
+    },
+  },
+  {
+    name: 'preview-job',
+    description: 'a replay preview of 5 objects that continues as a preview job (2 keys within the request)',
+    stack: 'previewJob',
+    async run(stack) {
+      const parent = await parentWithOutputs(stack, 5);
+      const started = await requestJson(stack, 'POST', `/api/v1/executions/${parent}/replay/preview`, REPLAY);
+      await expectStatus(started, 202);
+      const previewId = started.body.id as string;
+      await waitFor(async () => {
+        const preview = await requestJson(stack, 'GET', `/api/v1/replay-previews/${previewId}`);
+        return preview.body.status === 'completed' ? preview.body : undefined;
+      });
+      return runsOf(stack, previewWorkflowId(previewId), 'preview-job');
     },
   },
 ];

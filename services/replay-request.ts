@@ -6,7 +6,12 @@
  */
 import type { Queryable } from '../adapters/database.ts';
 import { findExecutionByIdOrTag, type ExecutionRecord } from '../adapters/executions.ts';
-import { findRoute, getPipelineConfig, type PipelineConfig } from '../adapters/pipeline-configs.ts';
+import {
+  findRoute,
+  getPipelineConfig,
+  type PipelineConfig,
+  type RouteDefinition,
+} from '../adapters/pipeline-configs.ts';
 import { normaliseFromPath } from '../adapters/storage-paths.ts';
 import type { ReplaySource } from '../workflows/contract.ts';
 
@@ -71,6 +76,9 @@ export interface ReplayExecutionFields {
 export interface PreparedReplay {
   parent: ExecutionRecord;
   execution: ReplayExecutionFields;
+  /** The target config (the parent's, or the request's config_id) and its route the replay feeds. */
+  config: PipelineConfig;
+  route: RouteDefinition;
 }
 
 /** The reads the checks need; replayRequestLookups(db) gives them from Postgres. */
@@ -154,6 +162,8 @@ export async function prepareReplay(
 
   return {
     parent,
+    config: targetConfig,
+    route,
     execution: {
       config_id: targetConfig.id,
       parent_execution_id: parent.id,

@@ -124,6 +124,19 @@ describe('a list of parents', () => {
         .map((item) => `replay-${item.execution_id}`)
         .sort(),
     );
+
+    // the Temporal UI tells the story: the bulk replay's and each child's static summary and details
+    const bulk = await stack.temporal.workflow.getHandle(`bulk-replay-${response.body.id}`).describe();
+    expect(await bulk.staticSummary()).toBe(
+      `bulk replay of 4 listed executions: ${STAGE} -> ${ROUTE} (storage), 2 at once`,
+    );
+    expect(await bulk.staticDetails()).toContain('| children at once | 2 |');
+    const child = await stack.temporal.workflow.getHandle(`replay-${items[0].execution_id}`).describe();
+    expect(await child.staticSummary()).toBe(`replay of bulk-first: ${STAGE} -> ${ROUTE} (storage)`);
+    const details = await child.staticDetails();
+    expect(details).toContain(`| bulk replay | \`${response.body.id}\` |`);
+    expect(details).toContain('"reason": "bulk test"');
+    expect(details).toContain('| config | `documents`');
   });
 
   it('runs at most max_concurrent children at once', async () => {

@@ -1,29 +1,26 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../scripts/stack/free-port.ts';
+import {
+  DEV_PORT_VARIABLES,
+  devStackPlace,
+  disposeDev,
+  readStackJson as readDevStackJson,
+  startDev,
+  stopDev,
+  type DevPorts,
+  type DevProcess,
+} from './support/dev-process.ts';
 
 /**
  * `npm run dev` end to end: its own stack on free ports and a fresh data dir (not the suite's shared
  * services), a clean stop on SIGINT, and a second start on the same data dir that still has the data.
  */
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const PORT_VARIABLES = [
-  'DEV_API_PORT',
-  'DEV_TEMPORAL_PORT',
-  'DEV_TEMPORAL_UI_PORT',
-  'DEV_POSTGRES_PORT',
-  'DEV_S3_PORT',
-] as const;
 
 const STACK_KEYS = [
   'api_url',
@@ -45,56 +42,14 @@ const CONFIG = {
   entry_route: 'r',
 };
 
-interface DevProcess {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  output(): string;
-}
-
 let dataDir: string;
-let ports: Record<(typeof PORT_VARIABLES)[number], number>;
+let ports: DevPorts;
 let dev: DevProcess | undefined;
 
-function startDev(): DevProcess {
-  const env: NodeJS.ProcessEnv = { ...process.env, DEV_DATA_DIR: dataDir };
-  for (const variable of PORT_VARIABLES) env[variable] = String(ports[variable]);
-  // the embedded Postgres and S3, whatever the environment running the tests points at
-  delete env.DATABASE_URL;
-  delete env.S3_ENDPOINT;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
-    cwd: root,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
-
-async function readStackJson(process: DevProcess, timeoutMs = 120_000): Promise<any> {
-  const file = path.join(dataDir, 'stack.json');
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(file)) {
-    if (process.child.exitCode !== null)
-      throw new Error(`dev exited with ${process.child.exitCode}:\n${process.output()}`);
-    if (Date.now() > deadline) throw new Error(`no stack.json after ${timeoutMs} ms:\n${process.output()}`);
-    await sleep(250);
-  }
-  return JSON.parse(await readFile(file, 'utf8'));
-}
+const readStackJson = (process: DevProcess) => readDevStackJson(process, dataDir);
 
 function workerLog(): Promise<string> {
   return readFile(path.join(dataDir, 'logs', 'worker.log'), 'utf8').catch(() => '');
-}
-
-async function stopDev(process: DevProcess): Promise<number | null> {
-  process.child.kill('SIGINT');
-  const code = await Promise.race([process.exited, sleep(60_000).then(() => 'timeout' as const)]);
-  if (code === 'timeout') throw new Error(`dev did not exit within 60 s of SIGINT:\n${process.output()}`);
-  return code;
 }
 
 function acceptsConnections(port: number): Promise<boolean> {
@@ -112,32 +67,13 @@ describe('npm run dev', { timeout: 300_000 }, () => {
   let configId: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-dev-'));
-    // embedded Postgres runs as the `postgres` system user when we are root: it must reach <data>/pg
-    await chmod(dataDir, 0o755);
-    const [api, temporal, ui, postgres, s3] = await Promise.all(PORT_VARIABLES.map(() => freePort()));
-    ports = {
-      DEV_API_PORT: api!,
-      DEV_TEMPORAL_PORT: temporal!,
-      DEV_TEMPORAL_UI_PORT: ui!,
-      DEV_POSTGRES_PORT: postgres!,
-      DEV_S3_PORT: s3!,
-    };
+    ({ dataDir, ports } = await devStackPlace());
   });
 
-  afterAll(async () => {
-    if (dev && dev.child.exitCode === null && dev.child.signalCode === null) {
-      // a graceful stop first: the services run in process groups of their own, which a kill of dev's misses
-      dev.child.kill('SIGINT');
-      await Promise.race([dev.exited, sleep(30_000)]);
-      if (dev.child.exitCode === null && dev.child.signalCode === null)
-        process.kill(-dev.child.pid!, 'SIGKILL');
-    }
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => disposeDev(dev, dataDir), 60_000);
 
   it('starts the whole stack and describes it in stack.json and stack.env', async () => {
-    dev = startDev();
+    dev = startDev(dataDir, ports);
     const stack = await readStackJson(dev);
     expect(Object.keys(stack).sort()).toEqual([...STACK_KEYS].sort());
     expect(Object.keys(stack.s3).sort()).toEqual([...S3_KEYS].sort());
@@ -216,14 +152,14 @@ describe('npm run dev', { timeout: 300_000 }, () => {
 
   it('stops everything on SIGINT and exits 0', async () => {
     expect(await stopDev(dev!)).toBe(0);
-    for (const variable of PORT_VARIABLES) {
+    for (const variable of DEV_PORT_VARIABLES) {
       expect(await acceptsConnections(ports[variable]), `${variable} ${ports[variable]}`).toBe(false);
     }
   });
 
   it('keeps the data of the first run in a second run on the same data dir', async () => {
     await rm(path.join(dataDir, 'stack.json'), { force: true });
-    dev = startDev();
+    dev = startDev(dataDir, ports);
     const stack = await readStackJson(dev);
     // the local key is kept in the data dir: the same key works after a restart
     const response = await fetch(`${stack.api_url}/api/v1/configs/${configId}`, {

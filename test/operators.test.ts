@@ -197,6 +197,7 @@ const readme = {
   scheduleTrigger: `temporal schedule trigger ${AT} ${SCHEDULE}`,
   schedulePause: `temporal schedule toggle ${AT} ${SCHEDULE} --pause --reason "maintenance"`,
   scheduleUnpause: `temporal schedule toggle ${AT} ${SCHEDULE} --unpause --reason "maintenance over"`,
+  listWithoutReconciler: `temporal workflow list ${AT} --query "WorkflowType != 'reconcileReplays'"`,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -302,11 +303,13 @@ describe('search attributes', () => {
     const namespace = `ops-setup-${suffix}`;
     await cli('operator', 'namespace', 'create', '--namespace', namespace);
     const first = await run(readme.setup, {}, { namespace });
-    expect(first).toContain(`namespace ${namespace}: 10 added, 0 already there`);
+    expect(first).toContain(`namespace ${namespace}: ${searchAttributeNames.length} added, 0 already there`);
     const again = await run(readme.setup, {}, { namespace });
-    expect(again).toContain(`namespace ${namespace}: 0 added, 10 already there`);
+    expect(again).toContain(`namespace ${namespace}: 0 added, ${searchAttributeNames.length} already there`);
     // the test server's own namespace has them from its start
-    expect(await run(readme.setup)).toContain('namespace default: 0 added, 10 already there');
+    expect(await run(readme.setup)).toContain(
+      `namespace default: 0 added, ${searchAttributeNames.length} already there`,
+    );
 
     const listed = await runJson(readme.attributesList, {}, { namespace });
     expect(listed.customAttributes).toEqual(
@@ -351,6 +354,20 @@ describe('finding replays', () => {
     const described = await runJson(readme.describe, { 'execution id': replayA });
     expect(described.workflowExecutionInfo.status).toBe('WORKFLOW_EXECUTION_STATUS_COMPLETED');
     expect(described.workflowExecutionInfo.memo.fields.correlation_id).toBe(correlationId);
+    // the static summary and details the Temporal UI shows (its User Metadata)
+    const { summary, details } = described.executionConfig.userMetadata;
+    expect(summary).toBe(
+      `replay of ${parentId}: markdown_segmented -> embedding_generator (storage) [${tag}]`,
+    );
+    expect(details).toContain(`### Replay of \`${parentId}\``);
+    expect(details).toContain('| from stage -> to route | `markdown_segmented` -> `embedding_generator` |');
+    expect(details).toContain('| config | `documents`');
+    for (const heading of ['#### Request', '#### Route (from the target config)', '#### Limits'])
+      expect(details).toContain(heading);
+    expect(details).toContain('"output_stage": "embeddings"');
+    expect(details).toContain('| page size | 10 keys |');
+    expect(text).toContain(`StaticSummary  "${summary}"`);
+    expect(text).toContain('StaticDetails  "### Replay of');
 
     await eventually(async () => {
       const byId = await runJson<ListedExecution[]>(readme.listByExecutionId, { 'execution id': replayA });
@@ -390,6 +407,10 @@ describe('finding replays', () => {
     const described = await run(readme.describe, { 'execution id': replayB });
     expect(described).toContain('RootExecutionId');
     expect(described).toContain(replayA);
+    // its parent by tag
+    expect(described).toContain(
+      `StaticSummary  "replay of ${tag}: markdown_segmented -> embedding_generator (lineage)"`,
+    );
   });
 });
 
@@ -547,6 +568,26 @@ describe('the reconciler schedule', () => {
     expect(await run(readme.scheduleDescribe, values)).toContain('maintenance');
     await run(readme.scheduleUnpause, values);
     expect((await runJson(readme.scheduleDescribe, values)).schedule.state.paused ?? false).toBe(false);
+  });
+
+  it('its runs are left out of the list by the saved query', async () => {
+    // the trigger above ran it at least once
+    await eventually(async () => {
+      const runs = JSON.parse(
+        await cli('workflow', 'list', '--query', "WorkflowType = 'reconcileReplays'", '-o', 'json'),
+      );
+      expect(runs.length).toBeGreaterThan(0);
+      const listed = await runJson<(ListedExecution & { type?: { name: string } })[]>(
+        readme.listWithoutReconciler,
+      );
+      expect(workflowIds(listed)).toContain(replayWorkflowId(replayA));
+      expect(
+        workflowIds(listed).filter((id) =>
+          runs.some((item: ListedExecution) => item.execution.workflowId === id),
+        ),
+      ).toEqual([]);
+    });
+    expect(await run(readme.listWithoutReconciler)).toContain(replayWorkflowId(replayA));
   });
 });
 

@@ -38,6 +38,7 @@ import {
 import type { replayExecution } from './replay-execution.ts';
 import { describe, isNonRetryable, refusalOf } from './failures.ts';
 import { replaySearchAttributes, searchAttributes } from './search-attributes.ts';
+import { replayUserMetadata } from './user-metadata.ts';
 
 /**
  * Replays many parents, each as an ordinary replay (its own record, workflow `replay-<id>` and
@@ -172,6 +173,14 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
           args: [{ execution: child.replay, settings: settings.replay }],
           typedSearchAttributes: replaySearchAttributes(child.replay, bulk.id),
           memo: { bulk_replay_id: bulk.id, position: child.position },
+          // what the UI shows of the child: the bulk replay's request, its parent, config and route
+          ...(child.described
+            ? replayUserMetadata(
+                child.replay,
+                { ...child.described, request: bulk.replay, bulk_replay_id: bulk.id },
+                settings.replay,
+              )
+            : {}),
           // each child is an ordinary replay: it outlives a bulk replay closed outside the service
           parentClosePolicy: ParentClosePolicy.ABANDON,
           cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -187,6 +187,8 @@ export interface BulkReplayFields {
   from_path?: string | null;
   metadata?: Record<string, unknown> | null;
   config_id?: string | null;
+  /** Each child's own rate limit (the request's field, which every child replay takes). */
+  max_messages_per_second?: number | null;
 }
 
 /** Which executions a bulk replay replays, when they are not listed one by one. */
@@ -251,6 +253,24 @@ export interface BulkCarriedState {
 export interface PreparedChild {
   position: number;
   replay: NewReplay;
+  /** What its static details in the Temporal UI tell (workflows/user-metadata.ts). */
+  described?: ChildDescription;
+}
+
+/** The route a replay publishes to, as its target config defines it. */
+export interface RouteDescription {
+  name: string;
+  input_stage: string;
+  output_stage: string | null;
+  max_messages_per_second?: number | null;
+}
+
+/** What a bulk replay's child tells in the UI beyond its NewReplay and the bulk replay's request. */
+export interface ChildDescription {
+  /** The parent as the bulk replay named it, or its tag. */
+  parent_ref: string;
+  config: { id: string; name: string };
+  route: RouteDescription;
 }
 
 export interface PrepareChildrenInput {
@@ -307,5 +327,30 @@ export interface SetPartitionStatusInput {
   executionId: string;
   partition: number;
   status: 'running' | 'interrupted';
+  error: string | null;
+}
+
+/** A replay preview that continues as a job (api/replay-preview-service.ts): its row holds the plan. */
+export interface PreviewWorkflowInput {
+  previewId: string;
+  /** The replay settings: the preview counts on the publish task queue, in slices, with the same retries. */
+  settings: ReplaySettings;
+}
+
+export interface CountPreviewInput {
+  previewId: string;
+  sliceSeconds: number;
+}
+
+export interface CountPreviewResult {
+  /** The listing is finished and the preview `completed` (or the preview is no longer running). */
+  done: boolean;
+  count: number;
+  listed: number;
+}
+
+export interface PreviewOutcome {
+  preview_id: string;
+  status: 'completed' | 'failed';
   error: string | null;
 }

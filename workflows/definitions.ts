@@ -38,3 +38,9 @@ export const BULK_REPLAY_WORKFLOW_TYPE = 'bulkReplay';
 export function bulkReplayWorkflowId(bulkReplayId: string): string {
   return `bulk-replay-${bulkReplayId}`;
 }
+
+export const PREVIEW_WORKFLOW_TYPE = 'previewReplay';
+
+export function previewWorkflowId(previewId: string): string {
+  return `replay-preview-${previewId}`;
+}

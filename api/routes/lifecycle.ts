@@ -8,7 +8,9 @@ import {
   setRoutesStatus,
   type ExecutionRecord,
 } from '../../adapters/executions.ts';
+import { findRoute, getPipelineConfig } from '../../adapters/pipeline-configs.ts';
 import { cancelSignal, REPLAY_WORKFLOW_TYPE, resumeSignal } from '../../workflows/definitions.ts';
+import { replayUserMetadata } from '../../workflows/user-metadata.ts';
 import type { ReplayWorkflowInput } from '../../workflows/contract.ts';
 import type { replayExecution } from '../../workflows/replay-execution.ts';
 import type { AppEnv } from '../context.ts';
@@ -89,6 +91,36 @@ export function lifecycleRoutes(deps: ApiDependencies) {
     return record;
   }
 
+  /** The UI's summary and details of a new run for a closed replay, as its first run had them. */
+  async function resumedUserMetadata(input: ReplayWorkflowInput) {
+    const { execution } = input;
+    const [parent, config] = await Promise.all([
+      getExecution(deps.pool, execution.parent_execution_id),
+      getPipelineConfig(deps.pool, execution.config_id),
+    ]);
+    const route = config && findRoute(config, execution.to_route);
+    if (!config || !route) return {};
+    return replayUserMetadata(
+      execution,
+      {
+        parent_ref: parent?.tag ?? execution.parent_execution_id,
+        // the request as the record keeps it; this run was started by a resume
+        request: {
+          replay_source: execution.replay_source,
+          from_stage: execution.from_stage,
+          to_route: execution.to_route,
+          from_path: execution.from_path,
+          tag: execution.tag,
+          metadata: execution.metadata,
+          config_id: execution.config_id,
+        },
+        config: { id: config.id, name: config.name },
+        route,
+      },
+      input.settings,
+    );
+  }
+
   /** Waits (bounded) until the workflow has applied the action to the record. */
   async function settle(id: string, done: (record: ExecutionRecord) => boolean) {
     const settled = await control.settle(() => getExecution(deps.pool, id), done);
@@ -111,13 +143,16 @@ export function lifecycleRoutes(deps: ApiDependencies) {
     } else {
       // the new run loads `paused` from the record: a resume unpauses it first
       if (record.paused) await setReplayPaused(deps.pool, record.id, false);
+      const input = resumeInput(record, deps);
+      const userMetadata = await resumedUserMetadata(input);
       await deps.temporal.connection.withDeadline(deadline(), () =>
         deps.temporal.workflow.start<typeof replayExecution>(REPLAY_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: deps.settings.taskQueue,
-          args: [resumeInput(record, deps)],
+          args: [input],
           workflowIdConflictPolicy: 'FAIL',
           memo: { resumed_by: c.get('correlationId') },
+          ...userMetadata,
         }),
       );
     }

@@ -1,10 +1,9 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { ReplayRequestRefused } from '../../services/replay-request.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { ApiError, RequestValidationError } from '../errors.ts';
 import { toExecutionResponse } from '../execution-views.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../idempotency.ts';
+import { answeringRefusals } from '../replay-refusals.ts';
 import { createReplayService } from '../replay-service.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionReplayRequestSchema, ExecutionResponseSchema } from '../schemas.ts';
@@ -49,31 +48,20 @@ For cross-pipeline replay, provide config_id in the request body to use a differ
   },
 });
 
-/** A refusal of the request's checks, answered as the contract says: ErrorResponse, or FastAPI's 422. */
-function httpErrorOf(refusal: ReplayRequestRefused): ApiError | RequestValidationError {
-  if (refusal.validation) {
-    const { loc, type } = refusal.validation;
-    return new RequestValidationError([{ loc, msg: refusal.detail, type, input: null }]);
-  }
-  return new ApiError(refusal.status, refusal.errorCode, refusal.detail);
-}
-
 export function replayRoutes(deps: ApiDependencies) {
   const app = new OpenAPIHono<AppEnv>();
   const service = createReplayService(deps);
 
   app.openapi(replayRoute, async (c) => {
     const { execution_id: parentRef } = c.req.valid('param');
-    try {
-      const record = await service.replay(parentRef, c.req.valid('json'), {
+    const record = await answeringRefusals(() =>
+      service.replay(parentRef, c.req.valid('json'), {
         idempotencyKey: c.req.valid('header')['idempotency-key'],
         correlationId: c.get('correlationId'),
         logger: c.get('logger'),
-      });
-      return c.json(toExecutionResponse(record), 200);
-    } catch (error) {
-      throw error instanceof ReplayRequestRefused ? httpErrorOf(error) : error;
-    }
+      }),
+    );
+    return c.json(toExecutionResponse(record), 200);
   });
 
   return app;

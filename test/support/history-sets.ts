@@ -17,6 +17,7 @@ export const SCENARIOS = [
   'cancelled-interrupted',
   'terminated-resumed',
   'bulk-bad-parent',
+  'preview-job',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

@@ -36,6 +36,11 @@ const VALID: Record<string, { path: string; body?: unknown }> = {
     path: `/api/v1/executions/${UUID}/replay`,
     body: { replay_source: 'storage', from_stage: 'markdown_segmented', to_route: 'embedding_generator' },
   },
+  [operationIds.previewReplay]: {
+    path: `/api/v1/executions/${UUID}/replay/preview`,
+    body: { replay_source: 'storage', from_stage: 'markdown_segmented', to_route: 'embedding_generator' },
+  },
+  [operationIds.getReplayPreview]: { path: `/api/v1/replay-previews/${UUID}` },
   [operationIds.resumeExecution]: { path: `/api/v1/executions/${UUID}/resume` },
   [operationIds.cancelExecution]: { path: `/api/v1/executions/${UUID}/cancel` },
   [operationIds.pauseExecution]: { path: `/api/v1/executions/${UUID}/pause` },

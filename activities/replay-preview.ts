@@ -1,0 +1,64 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { failReplayPreview, getReplayPreview, saveReplayPreviewTally } from '../adapters/replay-previews.ts';
+import { replayListing } from '../adapters/storage-paths.ts';
+import { continueTally } from '../services/replay-preview.ts';
+import { failureTypes, type CountPreviewInput, type CountPreviewResult } from '../workflows/contract.ts';
+import type { ReplayActivityDependencies } from './dependencies.ts';
+
+/** How often a counting preview stores its counts (GET shows them) besides the end of a slice. */
+const SAVE_EVERY_MS = 1000;
+
+export function createPreviewActivities({ pool, objectStore, logger }: ReplayActivityDependencies) {
+  return {
+    /**
+     * Counts a preview for up to `sliceSeconds` from the cursor stored with it, storing the counts
+     * (with their cursor) every second and at the end: a retried attempt goes on from the last
+     * stored cursor, and counts each object once. Heartbeats after every listing call.
+     */
+    async countReplayPreview(input: CountPreviewInput): Promise<CountPreviewResult> {
+      const context = Context.current();
+      const preview = await getReplayPreview(pool, input.previewId);
+      if (!preview) {
+        throw ApplicationFailure.nonRetryable(
+          `replay preview ${input.previewId} not found`,
+          failureTypes.executionNotFound,
+        );
+      }
+      const { plan } = preview;
+      if (preview.status !== 'running') {
+        return { done: true, count: preview.tally.count, listed: preview.tally.listed };
+      }
+      const listing = replayListing(
+        objectStore.prefix,
+        plan.source_execution_id,
+        plan.from_stage,
+        plan.from_path,
+      );
+      const sliceEnds = Date.now() + input.sliceSeconds * 1000;
+      let savedAt = Date.now();
+      const tally = await continueTally(objectStore, listing, preview.tally, {
+        shouldStop: () => Date.now() >= sliceEnds || context.cancellationSignal.aborted,
+        onPage: async (counted) => {
+          context.heartbeat({ listed: counted.listed, count: counted.count });
+          if (!counted.done && Date.now() - savedAt >= SAVE_EVERY_MS) {
+            await saveReplayPreviewTally(pool, preview.id, counted);
+            savedAt = Date.now();
+          }
+        },
+      });
+      await saveReplayPreviewTally(pool, preview.id, tally);
+      if (tally.done) {
+        logger.info(
+          { preview_id: preview.id, count: tally.count, bytes: tally.bytes, listed: tally.listed },
+          'replay preview counted',
+        );
+      }
+      return { done: tally.done, count: tally.count, listed: tally.listed };
+    },
+
+    /** A preview whose counting spent its retries: failed, with the reason, for GET to show. */
+    async failReplayPreview(input: { previewId: string; error: string }): Promise<void> {
+      await failReplayPreview(pool, input.previewId, input.error);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { ReplayActivities } from '../activities/index.ts';
+import type { PreviewOutcome, PreviewWorkflowInput } from './contract.ts';
+import { describe } from './failures.ts';
+
+/**
+ * A replay preview too large to count within its request: a heartbeating activity on the publish
+ * task queue lists from the cursor stored with the preview, a slice at a time, storing the counts
+ * as it goes (GET /api/v1/replay-previews/{id} reads them). A step that spends its retries fails
+ * the preview; asking again starts a new one.
+ */
+export async function previewReplay(input: PreviewWorkflowInput): Promise<PreviewOutcome> {
+  const { previewId, settings } = input;
+  const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
+  const { countReplayPreview } = proxyActivities<ReplayActivities>({
+    taskQueue: settings.publishTaskQueue,
+    startToCloseTimeout: `${settings.activityTimeoutSeconds}s`,
+    heartbeatTimeout: `${settings.heartbeatTimeoutSeconds}s`,
+    retry: { ...retry, maximumAttempts: settings.stepMaxAttempts },
+    summary: 'count the objects the replay would publish',
+  });
+  const { failReplayPreview } = proxyLocalActivities<ReplayActivities>({ startToCloseTimeout: '30s', retry });
+
+  try {
+    for (;;) {
+      const result = await countReplayPreview({ previewId, sliceSeconds: settings.sliceSeconds });
+      if (result.done) return { preview_id: previewId, status: 'completed', error: null };
+    }
+  } catch (error) {
+    const message = describe(error);
+    await failReplayPreview({ previewId, error: message });
+    return { preview_id: previewId, status: 'failed', error: message };
+  }
+}
