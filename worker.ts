@@ -1,5 +1,5 @@
 /**
- * The worker process: wires Postgres, S3 and the route queue into the activities and polls the task
+ * The worker process: wires Postgres, S3 and the route transport (ROUTE_TRANSPORT) into the activities and polls the task
  * queue for replayExecution workflows. `npm run worker`, configured only by environment variables.
  */
 import type { Server } from 'node:http';
@@ -23,7 +23,7 @@ import {
   startMetricsServer,
 } from './adapters/metrics.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from './adapters/object-store.ts';
-import { RouteQueue } from './adapters/route-queue.ts';
+import { createRouteTransport } from './adapters/route-transport.ts';
 import { initTracing, temporalWorkerTracing } from './adapters/tracing.ts';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -63,8 +63,8 @@ export async function createReplayWorker(
     applicationName: 'execution-replay-worker',
   });
   const objectStore = new ObjectStore({ ...objectStoreOptionsFromConfig(config), requestTimeoutMs: 30_000 });
-  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
-  await routeQueue.start();
+  const routeTransport = createRouteTransport(config, pool, logger);
+  await routeTransport.start();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   // the reconciler's activity describes workflows, which needs a client
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -77,7 +77,7 @@ export async function createReplayWorker(
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     activities: {
-      ...createReplayActivities({ pool, objectStore, routeQueue, logger }),
+      ...createReplayActivities({ pool, objectStore, routeTransport, logger }),
       ...createReconcileActivities({ pool, temporal, logger }),
     },
     interceptors: {
@@ -107,7 +107,7 @@ export async function createReplayWorker(
         );
         await worker.run();
       } finally {
-        await routeQueue.stop().catch(() => {});
+        await routeTransport.close().catch(() => {});
         await pool.end().catch(() => {});
         objectStore.close();
         await connection.close().catch(() => {});

@@ -25,13 +25,14 @@ import {
 } from '../adapters/metrics.ts';
 import type { ObjectStore, StoredObject } from '../adapters/object-store.ts';
 import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
-import type { OutgoingMessage, RouteQueue } from '../adapters/route-queue.ts';
+import type { OutgoingMessage } from '../adapters/route-queue.ts';
+import type { RouteTransport } from '../adapters/route-transport.ts';
 import { selectsKey, stageFolder } from '../adapters/storage-paths.ts';
 
 export interface ReplayActivityDependencies {
   pool: pg.Pool;
   objectStore: ObjectStore;
-  routeQueue: RouteQueue;
+  routeTransport: RouteTransport;
   logger: Logger;
 }
 
@@ -105,7 +106,7 @@ export interface PublishBatchResult {
 export function createReplayActivities({
   pool,
   objectStore,
-  routeQueue,
+  routeTransport,
   logger,
 }: ReplayActivityDependencies) {
   const log = (executionId: string) => {
@@ -178,7 +179,7 @@ export function createReplayActivities({
         );
       }
       const routes = config.routes.map((route) => route.name);
-      for (const route of routes) await routeQueue.ensureQueue(route);
+      for (const route of routes) await routeTransport.ensureRoute(route);
       await markRoutesStarted(pool, input.executionId, routes);
       log(input.executionId).info({ routes }, 'routes started');
       return routes;
@@ -285,7 +286,7 @@ export function createReplayActivities({
             },
           };
         });
-        await routeQueue.insert(messages, client);
+        await routeTransport.publish(messages, client);
         return { published: messages.length, alreadyApplied: false };
       });
       publishBatchDuration.observe((performance.now() - started) / 1000);

@@ -3,7 +3,7 @@ import type { AppConfig } from '../adapters/config.ts';
 import type pg from 'pg';
 import type { Logger } from '../adapters/logger.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import type { RouteQueue } from '../adapters/route-queue.ts';
+import type { RouteTransport } from '../adapters/route-transport.ts';
 import type { ApiAuthOptions, AuthenticatedKey } from './auth.ts';
 import type { ApiLimits } from './limits.ts';
 
@@ -12,7 +12,8 @@ export interface ApiDependencies {
   pool: pg.Pool;
   temporal: Client;
   objectStore: ObjectStore;
-  routeQueue: RouteQueue;
+  /** Where POST /api/v1/executions sends a normal execution's init message (ROUTE_TRANSPORT). */
+  routeTransport: RouteTransport;
   logger: Logger;
   /**
    * Bearer keys (api/auth.ts). api/main.ts always passes them (from API_KEYS, API_KEYS_FILE,

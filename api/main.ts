@@ -6,7 +6,7 @@ import { createPool } from '../adapters/database.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { enableProcessMetrics } from '../adapters/metrics.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
-import { RouteQueue } from '../adapters/route-queue.ts';
+import { createRouteTransport } from '../adapters/route-transport.ts';
 import { initTracing, temporalClientInterceptors } from '../adapters/tracing.ts';
 import { createApp } from './app.ts';
 import { apiSettingsFromConfig } from './context.ts';
@@ -42,13 +42,15 @@ const temporal = new Client({
   interceptors: { workflow: temporalClientInterceptors() },
 });
 const objectStore = new ObjectStore({ ...objectStoreOptionsFromConfig(config), requestTimeoutMs: timeoutMs });
-const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
+// a normal execution's init message goes to its entry route on the configured transport
+const routeTransport = createRouteTransport(config, pool, logger);
+await routeTransport.start();
 
 const app = createApp({
   pool,
   temporal,
   objectStore,
-  routeQueue,
+  routeTransport,
   logger,
   auth,
   limits: limitsFromConfig(config),
@@ -74,7 +76,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'api stopping');
   server.close();
-  await Promise.allSettled([pool.end(), connection.close(), tracing?.shutdown()]);
+  await Promise.allSettled([routeTransport.close(), pool.end(), connection.close(), tracing?.shutdown()]);
   objectStore.close();
   process.exit(0);
 }

@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createPool } from '../adapters/database.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
-import { RouteQueue } from '../adapters/route-queue.ts';
+import { createLogger } from '../adapters/logger.ts';
+import { createRouteTransport } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-latency.ts';
 import { startBenchStack } from './bench-stack.ts';
@@ -74,8 +75,8 @@ const pool = createPool({
   poolMax: 4,
   applicationName: 'bench',
 });
-const routeQueue = new RouteQueue(pool, stack.config.PGBOSS_SCHEMA);
-await routeQueue.start();
+const routeTransport = createRouteTransport(stack.config, pool, createLogger('warn', { process: 'bench' }));
+await routeTransport.start();
 const store = new ObjectStore({ ...objectStoreOptionsFromConfig(stack.config), requestTimeoutMs: 120_000 });
 const connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
 const temporal = new Client({ connection });
@@ -108,7 +109,7 @@ try {
     const baseline = await runBaseline({
       store,
       pool,
-      routeQueue,
+      routeTransport,
       folder,
       parentId: parent.id,
       configId: config.id,
@@ -162,7 +163,7 @@ try {
     }
   }
 } finally {
-  await routeQueue.stop().catch(() => {});
+  await routeTransport.close().catch(() => {});
   await pool.end().catch(() => {});
   store.close();
   await connection.close().catch(() => {});

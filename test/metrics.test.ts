@@ -71,7 +71,7 @@ beforeAll(async () => {
     pool: base.pool,
     temporal,
     objectStore: base.objectStore,
-    routeQueue: base.routeQueue,
+    routeTransport: base.routeTransport,
     logger: apiLogs.logger,
     settings: {
       taskQueue: base.config.TEMPORAL_TASK_QUEUE,

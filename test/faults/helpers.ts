@@ -100,7 +100,7 @@ export async function expectPublishedExactlyOnce(
   executionId: string,
   sourceKeys: string[],
 ): Promise<void> {
-  const messages = await stack.routeQueue.messagesOf(stack.pool, ROUTE, executionId);
+  const messages = await stack.routeReader.messagesOf(ROUTE, executionId);
   const published = messages.map((message) => message.data.object.key);
   const seen = new Set<string>();
   const twice = published.filter((key) => seen.has(key) || !seen.add(key));

@@ -8,19 +8,28 @@ import { createPool } from '../../adapters/database.ts';
 import { createLogger, type Logger } from '../../adapters/logger.ts';
 import { runMigrations } from '../../adapters/migrate.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
-import { RouteQueue } from '../../adapters/route-queue.ts';
+import {
+  createRouteReader,
+  createRouteTransport,
+  type RouteReader,
+  type RouteTransport,
+} from '../../adapters/route-transport.ts';
 import { createApp, type App } from '../../api/app.ts';
 import { apiSettingsFromConfig } from '../../api/context.ts';
 import { apiKeyLine, generateApiKey, loadApiAuth, type ApiAuthOptions } from '../../api/auth.ts';
 import { limitsFromConfig, type ApiLimits } from '../../api/limits.ts';
 import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
 import './stack-info.ts';
+import { transportEnv, type TestTransport } from './transports.ts';
 
 export interface TestStack {
   config: AppConfig;
   pool: pg.Pool;
   objectStore: ObjectStore;
-  routeQueue: RouteQueue;
+  /** The api's route transport (ROUTE_TRANSPORT); the worker builds its own. */
+  routeTransport: RouteTransport;
+  /** Reads the routes back (every transport). */
+  routeReader: RouteReader;
   temporal: Client;
   logger: Logger;
   app: App;
@@ -42,7 +51,10 @@ export interface TestStack {
  */
 let runtimeInstalled = false;
 
-export async function createTestStack(overrides: Partial<Record<string, string>> = {}): Promise<TestStack> {
+export async function createTestStack(
+  overrides: Partial<Record<string, string>> = {},
+  options: { transport?: TestTransport } = {},
+): Promise<TestStack> {
   const stack = inject('stack');
   if (!runtimeInstalled) {
     // the SDK's own logs only when something is wrong
@@ -68,6 +80,7 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     API_KEYS: apiKeyLine(`test-${suffix}`, apiKey),
     RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_READ_PER_MINUTE: '1000000',
+    ...transportEnv(options.transport ?? 'pgboss', stack, `t-${suffix}`),
     ...overrides,
   });
   await runMigrations({
@@ -85,8 +98,9 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     applicationName: 'test',
   });
   const objectStore = new ObjectStore(objectStoreOptionsFromConfig(config));
-  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
-  await routeQueue.start();
+  const routeTransport = createRouteTransport(config, pool, logger);
+  await routeTransport.start();
+  const routeReader = createRouteReader(config, pool, logger);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const auth = loadApiAuth(config);
@@ -95,7 +109,7 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     pool,
     temporal,
     objectStore,
-    routeQueue,
+    routeTransport,
     logger,
     auth,
     limits,
@@ -107,7 +121,8 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
     config,
     pool,
     objectStore,
-    routeQueue,
+    routeTransport,
+    routeReader,
     temporal,
     logger,
     app,
@@ -131,7 +146,8 @@ export async function createTestStack(overrides: Partial<Record<string, string>>
         if (handle.worker.getState() === 'RUNNING') handle.shutdown();
         await running.catch(() => {});
       }
-      await routeQueue.stop().catch(() => {});
+      await routeReader.close().catch(() => {});
+      await routeTransport.close().catch(() => {});
       await pool.end();
       objectStore.close();
       await connection.close();
