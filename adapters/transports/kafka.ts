@@ -299,21 +299,43 @@ export class KafkaRouteReader implements RouteReader {
       await admin.close();
     }
     if (!exists) return [];
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const tail = await this.#tailOf(topic);
+      const ends = (await tail.consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
+      const behind = () => ends.some((end, partition) => (tail.next.get(partition) ?? 0n) < end);
+      // a tail that stops moving (its connection died with a broker restart) is read again anew
+      let progress = tail.messages.length;
+      let progressAt = Date.now();
+      while (behind() && Date.now() - progressAt < 10_000) {
+        if (Date.now() > deadline)
+          throw new Error(`reading Kafka topic '${topic}' did not reach its end offsets`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        if (tail.messages.length !== progress) {
+          progress = tail.messages.length;
+          progressAt = Date.now();
+        }
+      }
+      if (!behind())
+        return tail.messages.filter(
+          (message) => message.data.execution_id === executionId,
+        ) as PublishedMessage<T>[];
+      this.#logger.warn({ topic }, 'Kafka reader stalled; reading the topic again');
+      this.#tails.delete(topic);
+      await tail.stream.close().catch(() => {});
+      await tail.consumer.close().catch(() => {});
+      this.#consumers.delete(tail.consumer);
+    }
+  }
+
+  #tailOf(topic: string): Promise<TopicTail> {
     let tail = this.#tails.get(topic);
     if (!tail) {
       tail = this.#tail(topic);
       tail.catch(() => this.#tails.delete(topic));
       this.#tails.set(topic, tail);
     }
-    const { consumer, messages, next } = await tail;
-    const ends = (await consumer.listOffsets({ topics: [topic] })).get(topic) ?? [];
-    const deadline = Date.now() + 60_000;
-    while (ends.some((end, partition) => (next.get(partition) ?? 0n) < end)) {
-      if (Date.now() > deadline)
-        throw new Error(`reading Kafka topic '${topic}' did not reach its end offsets`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return messages.filter((message) => message.data.execution_id === executionId) as PublishedMessage<T>[];
+    return tail;
   }
 
   async #tail(topic: string): Promise<TopicTail> {
