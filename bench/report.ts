@@ -9,6 +9,17 @@ interface Results {
   store: string;
   runs: object[];
   api_latency: object[];
+  /** `npm run bench -- --transport kafka|sqs`: the same measurement into a broker, by transport. */
+  transports?: Record<string, TransportResults>;
+}
+
+export interface TransportResults {
+  machine: string;
+  date: string;
+  commit: string;
+  store: string;
+  broker: string;
+  runs: object[];
 }
 
 /** Rewrites the generated tables at the top of RESULTS.md and keeps the hand-written notes below them. */
@@ -39,6 +50,28 @@ export async function writeResultsMarkdown(results: Results, file: string): Prom
         `| ${row.concurrency} | ${row.requests} | ${row.p50_ms} | ${row.p95_ms} | ${row.p99_ms} | ${row.non_2xx} | ${row.first_task_queued_p50_ms ?? ''} / ${row.first_task_queued_p99_ms ?? ''} | ${row.first_task_run_p50_ms ?? ''} |`,
     ),
     '',
+    ...transportLines(results.transports ?? {}),
   ];
   await writeFile(file, `${lines.join('\n')}\n${notes}`);
+}
+
+/** The broker transports' rows: replay into the broker against a plain produce loop into it. */
+function transportLines(transports: Record<string, TransportResults>): string[] {
+  const kinds = Object.keys(transports).sort();
+  if (kinds.length === 0) return [];
+  return [
+    '## Route transports',
+    '',
+    'Replay into a broker (`npm run bench -- --transport kafka|sqs`) against a plain produce loop into the same broker, same topic or queue, same client, in the same run.',
+    '',
+    '| transport | broker | date | commit | objects | replay s | replay msgs/s | produce loop s | produce loop msgs/s | ratio | publish / list / gap ms per page |',
+    '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...kinds.flatMap((kind) =>
+      (transports[kind]!.runs as Record<string, number>[]).map(
+        (run) =>
+          `| ${kind} | ${transports[kind]!.broker} | ${transports[kind]!.date.slice(0, 10)} | \`${transports[kind]!.commit}\` | ${run.objects} | ${run.replay_seconds} | ${run.replay_msgs_per_s} | ${run.baseline_seconds} | ${run.baseline_msgs_per_s} | ${run.ratio} | ${run.publish_ms_mean ?? ''} / ${run.list_ms_mean ?? ''} / ${run.page_gap_ms_mean ?? ''} |`,
+      ),
+    ),
+    '',
+  ];
 }

@@ -8,9 +8,12 @@
  *   npm run bench -- --objects 20000 --out /tmp/one.json
  *   npm run bench -- --large             # adds 1,000,000
  *   npm run bench -- --store s3rver      # the embedded dev store instead of versitygw
+ *   npm run bench -- --transport kafka   # replay into Kafka (or sqs: ElasticMQ) against a plain
+ *                                        # produce loop into it; 100,000 objects unless --objects;
+ *                                        # written to the `transports` part of results.json
  */
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,9 +25,17 @@ import { createRouteTransport } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-latency.ts';
 import { startBenchStack } from './bench-stack.ts';
-import { measureListing, runBaseline, runReplay, seedOnDisk, seedThroughS3, STAGE } from './measure.ts';
+import {
+  measureListing,
+  ROUTE,
+  runBaseline,
+  runReplay,
+  seedOnDisk,
+  seedThroughS3,
+  STAGE,
+} from './measure.ts';
 import { findVersityGw } from './versitygw-binary.ts';
-import { writeResultsMarkdown } from './report.ts';
+import { writeResultsMarkdown, type TransportResults } from './report.ts';
 
 // the AWS SDK's notice that its 2027 releases need Node 22 is noise in the report
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -37,12 +48,21 @@ const { values } = parseArgs({
     store: { type: 'string', default: 'versitygw' },
     'skip-latency': { type: 'boolean', default: false },
     'page-size': { type: 'string' },
+    transport: { type: 'string', default: 'pgboss' },
   },
 });
 
-const sizes = (values.objects?.flatMap((item) => item.split(',')).map(Number) ?? [10_000, 100_000]).concat(
+const transport = values.transport as 'pgboss' | 'kafka' | 'sqs';
+if (!['pgboss', 'kafka', 'sqs'].includes(transport)) {
+  process.stderr.write('--transport must be pgboss, kafka or sqs\n');
+  process.exit(2);
+}
+const defaultSizes = transport === 'pgboss' ? [10_000, 100_000] : [100_000];
+const sizes = (values.objects?.flatMap((item) => item.split(',')).map(Number) ?? defaultSizes).concat(
   values.large ? [1_000_000] : [],
 );
+// the api's latency does not depend on the transport: measured with the default one
+if (transport !== 'pgboss') values['skip-latency'] = true;
 const out = values.out ?? path.join(import.meta.dirname, 'results.json');
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -67,7 +87,7 @@ async function api(apiUrl: string, route: string, body: unknown) {
 const versitygw = values.store === 'versitygw' ? await findVersityGw(log) : undefined;
 if (values.store === 'versitygw' && !versitygw)
   log('versitygw unavailable: falling back to s3rver (slow past ~20,000 keys)');
-const stack = await startBenchStack({ versitygw, log, pageSize: values['page-size'] });
+const stack = await startBenchStack({ versitygw, log, pageSize: values['page-size'], transport });
 log(`stack ready in ${stack.workDir} (store: ${stack.store})`);
 const pool = createPool({
   url: stack.config.DATABASE_URL,
@@ -106,6 +126,7 @@ try {
     log(`${objects}: S3 PUT rate ${seedRate.toFixed(0)} objects/s; listing`);
     const listing = await measureListing(store, folder);
     log(`${objects}: listing ${listing.keysPerSecond.toFixed(0)} keys/s; baseline`);
+    await routeTransport.ensureRoute(ROUTE);
     const baseline = await runBaseline({
       store,
       pool,
@@ -170,17 +191,39 @@ try {
   await stack.close();
 }
 
-const results = {
-  machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
-  date: new Date().toISOString(),
-  commit: commit(),
-  store: stack.store,
-  runs,
-  api_latency: latency,
-};
+const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+// a run of one transport keeps the other figures of the file; the default run keeps the transports'
+const previous = JSON.parse(await readFile(out, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+const transports = (previous.transports ?? {}) as Record<string, TransportResults>;
+let results;
+if (transport === 'pgboss') {
+  results = {
+    machine,
+    date: new Date().toISOString(),
+    commit: commit(),
+    store: stack.store,
+    runs,
+    api_latency: latency,
+    ...(Object.keys(transports).length > 0 ? { transports } : {}),
+  };
+} else {
+  transports[transport] = {
+    machine,
+    date: new Date().toISOString(),
+    commit: commit(),
+    store: stack.store,
+    broker: stack.broker,
+    runs,
+  };
+  results = { ...previous, transports };
+}
 await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
 log(`wrote ${out}`);
-if (!values.out) await writeResultsMarkdown(results, path.join(import.meta.dirname, 'RESULTS.md'));
+if (!values.out)
+  await writeResultsMarkdown(
+    results as Parameters<typeof writeResultsMarkdown>[0],
+    path.join(import.meta.dirname, 'RESULTS.md'),
+  );
 
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;

@@ -35,6 +35,7 @@ const STACK_KEYS = [
   'task_queue',
   'database_url',
   's3',
+  'transport',
 ];
 const S3_KEYS = ['endpoint', 'bucket', 'region', 'access_key_id', 'secret_access_key', 'prefix'];
 
@@ -55,13 +56,16 @@ let dataDir: string;
 let ports: Record<(typeof PORT_VARIABLES)[number], number>;
 let dev: DevProcess | undefined;
 
-function startDev(): DevProcess {
+let kafkaPorts: { DEV_KAFKA_PORT: number; DEV_KAFKA_CONTROLLER_PORT: number };
+
+function startDev(args: string[] = []): DevProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, DEV_DATA_DIR: dataDir };
   for (const variable of PORT_VARIABLES) env[variable] = String(ports[variable]);
+  for (const [variable, port] of Object.entries(kafkaPorts)) env[variable] = String(port);
   // the embedded Postgres and S3, whatever the environment running the tests points at
   delete env.DATABASE_URL;
   delete env.S3_ENDPOINT;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts', ...args], {
     cwd: root,
     env,
     detached: true,
@@ -119,6 +123,7 @@ describe('npm run dev', { timeout: 300_000 }, () => {
       DEV_POSTGRES_PORT: postgres!,
       DEV_S3_PORT: s3!,
     };
+    kafkaPorts = { DEV_KAFKA_PORT: await freePort(), DEV_KAFKA_CONTROLLER_PORT: await freePort() };
   });
 
   afterAll(async () => {
@@ -137,6 +142,7 @@ describe('npm run dev', { timeout: 300_000 }, () => {
     const stack = await readStackJson(dev);
     expect(Object.keys(stack).sort()).toEqual([...STACK_KEYS].sort());
     expect(Object.keys(stack.s3).sort()).toEqual([...S3_KEYS].sort());
+    expect(stack.transport).toEqual({ kind: 'pgboss', database_url: stack.database_url, schema: 'pgboss' });
 
     const ready = await fetch(`${stack.api_url}/readyz`);
     expect(ready.status).toBe(200);
@@ -187,5 +193,25 @@ describe('npm run dev', { timeout: 300_000 }, () => {
     expect(response.status).toBe(200);
     expect(((await response.json()) as any).id).toBe(configId);
     expect(await stopDev(dev)).toBe(0);
+  });
+
+  it('runs the routes on a Kafka broker with --transport kafka and names it in stack.json and stack.env', async () => {
+    await rm(path.join(dataDir, 'stack.json'), { force: true });
+    dev = startDev(['--transport', 'kafka']);
+    const stack = await readStackJson(dev);
+    const brokers = `127.0.0.1:${kafkaPorts.DEV_KAFKA_PORT}`;
+    expect(stack.transport).toEqual({ kind: 'kafka', brokers });
+    const stackEnv = await readFile(path.join(dataDir, 'stack.env'), 'utf8');
+    expect(stackEnv).toMatch(/^ROUTE_TRANSPORT=kafka$/m);
+    expect(stackEnv).toContain(`KAFKA_BROKERS=${brokers}\n`);
+    // a normal execution's init message goes to the entry route's topic through the api
+    const created = await fetch(`${stack.api_url}/api/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.api_key}` },
+      body: JSON.stringify({ config_id: configId }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    expect(await stopDev(dev)).toBe(0);
+    expect(await acceptsConnections(kafkaPorts.DEV_KAFKA_PORT)).toBe(false);
   });
 });
