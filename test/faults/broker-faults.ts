@@ -13,7 +13,7 @@ import { startPrivateStack, type PrivateStack } from '../support/private-stack.t
 import type { TestTransport } from '../support/transports.ts';
 import { expectDeliveredAtLeastOnce, seedParent, startReplay, waitForRecord } from './helpers.ts';
 
-const OBJECTS = 2000;
+const OBJECTS = 1200;
 
 export function brokerFaultSuite(transport: Exclude<TestTransport, 'pgboss'>): void {
   describe(transport, () => {
