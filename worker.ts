@@ -1,5 +1,5 @@
 /**
- * The worker process: wires Postgres, S3 and the route queue into the activities and polls the task
+ * The worker process: wires Postgres, S3 and the route transport (ROUTE_TRANSPORT) into the activities and polls the task
  * queue for replayExecution workflows. `npm run worker`, configured only by environment variables.
  */
 import type { Server } from 'node:http';
@@ -18,7 +18,7 @@ import {
 } from './adapters/metrics.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from './adapters/object-store.ts';
 import { ensureReconcilerSchedule } from './adapters/reconciler-schedule.ts';
-import { RouteQueue } from './adapters/route-queue.ts';
+import { createRouteTransport } from './adapters/route-transport.ts';
 import { initTracing, temporalWorkerTracing } from './adapters/tracing.ts';
 import {
   bundleWorkflows,
@@ -75,8 +75,8 @@ export async function createReplayWorker(
     ...objectStoreOptionsFromConfig(config),
     requestTimeoutMs: config.WORKER_S3_TIMEOUT_MS,
   });
-  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA, { logger });
-  await routeQueue.start();
+  const routeTransport = createRouteTransport(config, pool, logger);
+  await routeTransport.start();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   // the reconciler's activity describes workflows, which needs a client
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -86,7 +86,7 @@ export async function createReplayWorker(
     logger.info({ schedule, every_seconds: config.RECONCILE_INTERVAL_SECONDS }, 'reconciler schedule');
   }
   const activities = {
-    ...createReplayActivities({ pool, objectStore, routeQueue, logger }),
+    ...createReplayActivities({ pool, objectStore, routeTransport, logger }),
     ...createReconcileActivities({ pool, temporal, logger }),
   };
   const activityInterceptors = [
@@ -167,7 +167,7 @@ export async function createReplayWorker(
           ),
         );
       } finally {
-        await routeQueue.stop().catch(() => {});
+        await routeTransport.close().catch(() => {});
         await pool.end().catch(() => {});
         objectStore.close();
         await connection.close().catch(() => {});

@@ -2,13 +2,13 @@ import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import type { Logger } from '../adapters/logger.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import type { RouteQueue } from '../adapters/route-queue.ts';
+import type { RouteTransport } from '../adapters/route-transport.ts';
 
 /** What the replay activities are built from (worker.ts wires the real ones). */
 export interface ReplayActivityDependencies {
   pool: pg.Pool;
   objectStore: ObjectStore;
-  routeQueue: RouteQueue;
+  routeTransport: RouteTransport;
   logger: Logger;
 }
 

@@ -91,7 +91,7 @@ function isReplay(record: ExecutionRecord): record is ReplayRecord {
 export function createPublishActivities({
   pool,
   objectStore,
-  routeQueue,
+  routeTransport,
   logger,
 }: ReplayActivityDependencies) {
   /**
@@ -363,7 +363,8 @@ export function createPublishActivities({
             );
           }
           const sequence = scope.sequenceBase + commit.publishedBefore;
-          await routeQueue.insert(messagesOf(record, page.objects, sequence), client);
+          // pg-boss: in this transaction (exactly once); a broker: acknowledged before it commits
+          await routeTransport.publish(messagesOf(record, page.objects, sequence), client);
           return true;
         });
         if (!committed) return result(false, true);

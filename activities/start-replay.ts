@@ -3,6 +3,7 @@ import { isUniqueViolation, withTransaction } from '../adapters/database.ts';
 import { insertReplayWithRoutes, replayStateOf, setExecutionStatus } from '../adapters/executions.ts';
 import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import { listPartitions, resumePartitions } from '../adapters/replay-partitions.ts';
+import { RouteMissingError } from '../adapters/route-transport.ts';
 import { failureTypes, type NewReplay, type StartedReplay } from '../workflows/contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 
@@ -10,7 +11,7 @@ import { activityLogger, type ReplayActivityDependencies } from './dependencies.
  * The first step of a replay, run as a local activity inside its first workflow task: everything
  * the api's answer needs, and nothing that lists or publishes.
  */
-export function createStartActivities({ pool, routeQueue, logger }: ReplayActivityDependencies) {
+export function createStartActivities({ pool, routeTransport, logger }: ReplayActivityDependencies) {
   // queues this process has made sure of: a route's queue is created once, not per replay
   const readyRoutes = new Set<string>();
 
@@ -25,7 +26,14 @@ export function createStartActivities({ pool, routeQueue, logger }: ReplayActivi
     const routes = config.routes.map((route) => route.name);
     for (const route of routes) {
       if (readyRoutes.has(route)) continue;
-      await routeQueue.ensureQueue(route);
+      try {
+        await routeTransport.ensureRoute(route);
+      } catch (error) {
+        // the deployment keeps the service from creating it: no point retrying, the request is refused
+        if (error instanceof RouteMissingError)
+          throw ApplicationFailure.nonRetryable(error.message, failureTypes.routeMissing);
+        throw error;
+      }
       readyRoutes.add(route);
     }
     return routes;

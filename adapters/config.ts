@@ -60,7 +60,10 @@ export function apiKeysFromList(list: string): (ApiKeyEntry | { error: string })
     .map(parseApiKeyEntry);
 }
 
-export const configSchema = z.object({
+/** The route transports (adapters/transports/). */
+export const routeTransportKinds = ['pgboss', 'kafka', 'sqs'] as const;
+
+const configFields = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('execution-replay'),
@@ -172,6 +175,63 @@ export const configSchema = z.object({
   WORKER_S3_TIMEOUT_MS: positiveInt.default(30_000),
   /** Worker only: a workflow bundle built beforehand (`npm run dev` and the bench make one), so a restarted worker polls at once. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+
+  /** Where the routes are (adapters/route-transport.ts): pg-boss queues in this Postgres, Kafka topics or SQS queues. */
+  ROUTE_TRANSPORT: z.enum(routeTransportKinds).default('pgboss'),
+  /** A route's queue or topic name: `{route}` is replaced by the route's name, e.g. `replay.{route}`. */
+  ROUTE_NAME_TEMPLATE: z
+    .string()
+    .min(1)
+    .refine((template) => template.includes('{route}'), 'must contain {route}')
+    .default('{route}'),
+  /** Kafka bootstrap brokers, `host:port` comma-separated (required with ROUTE_TRANSPORT=kafka). */
+  KAFKA_BROKERS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'must be host:port entries'))
+        .min(1, 'must name at least one host:port'),
+    )
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('execution-replay'),
+  /** Whether startRoutes creates a missing topic (else it fails naming it). */
+  KAFKA_CREATE_TOPICS: booleanFromEnv.default(true),
+  /** Partitions of a topic the service creates; unset: the broker's `num.partitions`. */
+  KAFKA_TOPIC_PARTITIONS: positiveInt.max(10_000).optional(),
+  /** Replicas of a topic the service creates; unset: the broker's `default.replication.factor`. */
+  KAFKA_TOPIC_REPLICATION: positiveInt.max(32).optional(),
+  /** SQS-compatible endpoint (e.g. ElasticMQ); unset: AWS's endpoint of SQS_REGION. */
+  SQS_ENDPOINT: z.url().optional(),
+  SQS_REGION: z.string().min(1).default('us-east-1'),
+  SQS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  SQS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** FIFO queues (`<name>.fifo`): the message id is the deduplication id. */
+  SQS_FIFO: booleanFromEnv.default(false),
+  /** Whether startRoutes creates a missing queue (else it fails naming it). */
+  SQS_CREATE_QUEUES: booleanFromEnv.default(true),
+  /** SendMessageBatch calls (10 messages each) in flight per publish. */
+  SQS_SEND_CONCURRENCY: positiveInt.max(256).default(16),
+});
+
+export const configSchema = configFields.superRefine((config, context) => {
+  if (config.ROUTE_TRANSPORT === 'kafka' && !config.KAFKA_BROKERS)
+    context.addIssue({
+      code: 'custom',
+      path: ['KAFKA_BROKERS'],
+      message: 'is required when ROUTE_TRANSPORT is kafka',
+    });
+  if (config.REPLAY_SLICE_SECONDS >= config.REPLAY_ACTIVITY_TIMEOUT_SECONDS)
+    context.addIssue({
+      code: 'custom',
+      path: ['REPLAY_SLICE_SECONDS'],
+      message: 'must be below REPLAY_ACTIVITY_TIMEOUT_SECONDS',
+    });
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -192,14 +252,7 @@ export class ConfigError extends Error {}
 export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = configSchema.safeParse(cleaned);
-  if (result.success) {
-    const config = result.data;
-    if (config.REPLAY_SLICE_SECONDS >= config.REPLAY_ACTIVITY_TIMEOUT_SECONDS)
-      throw new ConfigError(
-        'configuration error: REPLAY_SLICE_SECONDS must be below REPLAY_ACTIVITY_TIMEOUT_SECONDS',
-      );
-    return config;
-  }
+  if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0]);
   const message =
@@ -208,7 +261,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
 }
 
 /** Secrets that may come from a file instead (`<NAME>_FILE`, e.g. a container secret), not from the environment. */
-export const fileVariables = ['DATABASE_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+export const fileVariables = [
+  'DATABASE_URL',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'SQS_ACCESS_KEY_ID',
+  'SQS_SECRET_ACCESS_KEY',
+] as const;
 
 /** The environment with each `<NAME>_FILE` of fileVariables read into `<NAME>` (one trailing newline dropped). */
 export function withFileVariables(

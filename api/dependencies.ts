@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { publishTaskQueueOf, type AppConfig } from '../adapters/config.ts';
 import type { Logger } from '../adapters/logger.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import type { RouteQueue } from '../adapters/route-queue.ts';
+import type { RouteTransport } from '../adapters/route-transport.ts';
 import type { ApiAuthOptions } from './auth.ts';
 import type { BulkReplaySettings, ReplaySettings } from '../workflows/contract.ts';
 import type { ApiLimits } from './limits.ts';
@@ -37,7 +37,8 @@ export interface ApiDependencies {
   pool: pg.Pool;
   temporal: Client;
   objectStore: ObjectStore;
-  routeQueue: RouteQueue;
+  /** Where POST /api/v1/executions sends a normal execution's init message (ROUTE_TRANSPORT). */
+  routeTransport: RouteTransport;
   logger: Logger;
   /**
    * Bearer keys (api/auth.ts). createApiServer always passes them (from API_KEYS, API_KEYS_FILE,

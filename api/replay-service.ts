@@ -97,6 +97,7 @@ export function createReplayService(
         refusals: {
           [failureTypes.tagTaken]: (message) => new ApiError(409, 'TAG_CONFLICT', message),
           [failureTypes.configNotFound]: (message) => new ApiError(404, 'CONFIG_NOT_FOUND', message),
+          [failureTypes.routeMissing]: (message) => new ApiError(503, 'ROUTE_UNAVAILABLE', message),
         },
       });
     } catch (error) {

@@ -11,7 +11,7 @@ import type { AppConfig } from '../adapters/config.ts';
 import { createPool } from '../adapters/database.ts';
 import { createLogger, type Logger } from '../adapters/logger.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
-import { RouteQueue } from '../adapters/route-queue.ts';
+import { createRouteTransport } from '../adapters/route-transport.ts';
 import { temporalClientInterceptors } from '../adapters/tracing.ts';
 import { createApp, type App } from './app.ts';
 import { loadApiAuth, type ApiAuthOptions } from './auth.ts';
@@ -30,6 +30,8 @@ export interface ApiServer {
   app: App;
   /** What the app was built with: the tests read and write through the same pool and clients. */
   dependencies: ApiDependencies & { auth: ApiAuthOptions; limits: ApiLimits };
+  /** Connects the route transport (listen does it first); for apps called with app.request(). */
+  start(): Promise<void>;
   /** Serves the app on API_HOST:API_PORT (port 0: any free port); resolves once it listens. */
   listen(): Promise<AddressInfo>;
   /** Stops listening and closes the pool and the clients. */
@@ -60,12 +62,15 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
     ...objectStoreOptionsFromConfig(config),
     requestTimeoutMs: timeoutMs,
   });
-  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA, { logger });
+  // a normal execution's init message goes to its entry route on the configured transport
+  const routeTransport = createRouteTransport(config, pool, logger);
+  let transportStarted: Promise<void> | undefined;
+  const start = () => (transportStarted ??= routeTransport.start());
   const dependencies = {
     pool,
     temporal,
     objectStore,
-    routeQueue,
+    routeTransport,
     logger,
     auth,
     limits: limitsFromConfig(config),
@@ -77,7 +82,9 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
   return {
     app,
     dependencies,
-    listen() {
+    start,
+    async listen() {
+      await start();
       return new Promise((resolve, reject) => {
         server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) =>
           resolve(info),
@@ -87,7 +94,11 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
     },
     async close() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      await Promise.allSettled([pool.end(), connection.close()]);
+      await Promise.allSettled([
+        transportStarted?.then(() => routeTransport.close()),
+        pool.end(),
+        connection.close(),
+      ]);
       objectStore.close();
     },
   };

@@ -12,7 +12,10 @@ import { runMigrations } from '../adapters/migrate.ts';
 import { writeWorkflowBundle } from '../adapters/workflow-bundle.ts';
 import { apiKeyLine, generateApiKey } from '../api/auth.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
+import { startElasticMq, ELASTICMQ_CREDENTIALS } from '../scripts/stack/elasticmq.ts';
 import { startEmbeddedPostgres } from '../scripts/stack/embedded-postgres.ts';
+import { startKafkaBroker } from '../scripts/stack/kafka-broker.ts';
+import { ELASTICMQ, KAFKA } from '../scripts/stack/broker-jars.ts';
 import { freePort, waitForPort } from '../scripts/stack/free-port.ts';
 import { startManagedProcess, type ManagedProcess } from '../scripts/stack/managed-process.ts';
 import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
@@ -29,6 +32,8 @@ export interface BenchStack {
   /** Bearer key the bench's requests send. */
   apiKey: string;
   store: 's3rver' | 'versitygw';
+  /** The route transport's broker (`pg-boss` for the default transport). */
+  broker: string;
   /** For versitygw: the folder holding the bucket's objects (objects can be seeded there directly). */
   bucketDir?: string;
   /** The worker process now (restartWorker replaces it). */
@@ -71,6 +76,7 @@ async function startVersityGw(binary: string, workDir: string) {
 export async function startBenchStack(options: {
   versitygw?: string;
   pageSize?: string;
+  transport?: 'pgboss' | 'kafka' | 'sqs';
   log: (line: string) => void;
 }): Promise<BenchStack> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-bench-'));
@@ -105,6 +111,38 @@ export async function startBenchStack(options: {
   }
   stops.push(s3.stop);
 
+  // the broker of the route transport, on this machine like the rest
+  let transportEnv: Record<string, string> = {};
+  let broker = 'pg-boss';
+  if (options.transport === 'kafka') {
+    const kafka = await startKafkaBroker({
+      port: await freePort(),
+      controllerPort: await freePort(),
+      dataDir: path.join(workDir, 'kafka'),
+      logFile: path.join(workDir, 'kafka.log'),
+      log: options.log,
+    });
+    stops.push(kafka.stop);
+    transportEnv = { ROUTE_TRANSPORT: 'kafka', KAFKA_BROKERS: kafka.brokers };
+    broker = `Kafka ${KAFKA.version} (KRaft, 1 node, 3 partitions)`;
+  } else if (options.transport === 'sqs') {
+    const sqs = await startElasticMq({
+      port: await freePort(),
+      dataDir: path.join(workDir, 'elasticmq'),
+      logFile: path.join(workDir, 'elasticmq.log'),
+      log: options.log,
+    });
+    stops.push(sqs.stop);
+    transportEnv = {
+      ROUTE_TRANSPORT: 'sqs',
+      SQS_ENDPOINT: sqs.endpoint,
+      SQS_REGION: ELASTICMQ_CREDENTIALS.region,
+      SQS_ACCESS_KEY_ID: ELASTICMQ_CREDENTIALS.accessKeyId,
+      SQS_SECRET_ACCESS_KEY: ELASTICMQ_CREDENTIALS.secretAccessKey,
+    };
+    broker = `ElasticMQ ${ELASTICMQ.version} (standard queue, H2 persistence)`;
+  }
+
   const apiPort = await freePort();
   const apiKey = generateApiKey();
   const env: Record<string, string> = {
@@ -125,6 +163,7 @@ export async function startBenchStack(options: {
     // the latency runs send thousands of POSTs with one key: no rate limit
     RATE_LIMIT_PER_MINUTE: '0',
     ...(options.pageSize ? { REPLAY_PAGE_SIZE: options.pageSize } : {}),
+    ...transportEnv,
   };
   const config = parseConfig(env);
   await runMigrations({
@@ -160,6 +199,7 @@ export async function startBenchStack(options: {
     apiUrl: `http://127.0.0.1:${apiPort}`,
     apiKey,
     store: options.versitygw ? 'versitygw' : 's3rver',
+    broker,
     bucketDir: options.versitygw ? path.join(workDir, 'versitygw', env.S3_BUCKET!) : undefined,
     get worker() {
       return workers[0]!;

@@ -6,7 +6,8 @@ import type pg from 'pg';
 import { withTransaction } from '../adapters/database.ts';
 import { newExecutionId, replayMessageId } from '../adapters/ids.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
-import type { OutgoingMessage, RouteQueue } from '../adapters/route-queue.ts';
+import type { OutgoingMessage } from '../adapters/route-queue.ts';
+import type { RouteTransport } from '../adapters/route-transport.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import { profileHistories, type HistoryProfile } from './history-profile.ts';
 
@@ -77,13 +78,14 @@ export async function measureListing(
 }
 
 /**
- * The baseline: what a script with no workflow would do. List a page, insert its messages (same
- * body, same deterministic ids, same queue) in one transaction, repeat.
+ * The baseline: what a script with no workflow would do. List a page, publish its messages (same
+ * body, same deterministic ids, same queue or topic, same client) and, for pg-boss, in one
+ * transaction; repeat.
  */
 export async function runBaseline(options: {
   store: ObjectStore;
   pool: pg.Pool;
-  routeQueue: RouteQueue;
+  routeTransport: RouteTransport;
   folder: string;
   parentId: string;
   configId: string;
@@ -115,7 +117,9 @@ export async function runBaseline(options: {
         },
       };
     });
-    await withTransaction(options.pool, (client) => options.routeQueue.insert(messages, client));
+    if (options.routeTransport.kind === 'pgboss')
+      await withTransaction(options.pool, (client) => options.routeTransport.publish(messages, client));
+    else await options.routeTransport.publish(messages, options.pool);
     cursor = page.lastKey;
     if (!page.isTruncated) break;
   }

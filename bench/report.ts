@@ -173,6 +173,50 @@ export async function writeResultsMarkdown(results: Record<string, any>, file: s
     '',
     ...(results.throughput ? throughputLines(results.throughput) : []),
     ...(results.capacity ? capacityLines(results.capacity) : []),
+    ...transportLines(results.transports ?? {}),
   ];
   await writeFile(file, `${lines.join('\n')}\n${notes}`);
+}
+
+/** The broker transports' rows: replay into the broker against a plain produce loop into it. */
+function transportLines(transports: Record<string, Section>): string[] {
+  const kinds = Object.keys(transports).sort();
+  if (kinds.length === 0) return [];
+  return [
+    '## Route transports',
+    '',
+    'Replay into a broker (`npm run bench -- --transport kafka|sqs`) against a plain produce loop into the same broker, same topic or queue, same client, in the same run.',
+    '',
+    ...table(
+      [
+        'transport',
+        'broker',
+        'date',
+        'commit',
+        'objects',
+        'replay s',
+        'replay msgs/s',
+        'produce loop s',
+        'produce loop msgs/s',
+        'ratio',
+        'slice / gap ms',
+      ],
+      kinds.flatMap((kind) =>
+        (transports[kind]!.runs as Row[]).map((run) => [
+          kind,
+          transports[kind]!.broker,
+          String(transports[kind]!.date).slice(0, 10),
+          `\`${transports[kind]!.commit}\``,
+          run.objects,
+          run.replay_seconds,
+          run.replay_msgs_per_s,
+          run.baseline_seconds,
+          run.baseline_msgs_per_s,
+          run.ratio,
+          `${run.slice_ms_mean ?? ''} / ${run.slice_gap_ms_mean ?? ''}`,
+        ]),
+      ),
+    ),
+    '',
+  ];
 }

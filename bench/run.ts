@@ -14,6 +14,10 @@
  *   npm run bench -- --suite throughput --large     # adds 1,000,000
  *   npm run bench -- --suite capacity --start-rates 5,10,20,40 --step-seconds 15
  *   npm run bench -- --store s3rver                 # the embedded dev store instead of versitygw
+ *   npm run bench -- --transport kafka              # the throughput suite into Kafka (or sqs:
+ *                                                   # ElasticMQ) against a plain produce loop into
+ *                                                   # it; 100,000 objects unless --objects; written
+ *                                                   # to the `transports` part of results.json
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -24,12 +28,21 @@ import { Client, Connection } from '@temporalio/client';
 import type pg from 'pg';
 import { createPool } from '../adapters/database.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
-import { RouteQueue } from '../adapters/route-queue.ts';
+import { createLogger } from '../adapters/logger.ts';
+import { createRouteTransport, type RouteTransport } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-latency.ts';
 import { startBenchStack, type BenchStack } from './bench-stack.ts';
 import { runCapacity } from './capacity.ts';
-import { measureListing, runBaseline, runReplay, seedOnDisk, seedThroughS3, STAGE } from './measure.ts';
+import {
+  measureListing,
+  ROUTE,
+  runBaseline,
+  runReplay,
+  seedOnDisk,
+  seedThroughS3,
+  STAGE,
+} from './measure.ts';
 import { findVersityGw } from './versitygw-binary.ts';
 import { writeResultsMarkdown } from './report.ts';
 
@@ -53,12 +66,16 @@ const { values } = parseArgs({
     'bulk-parents': { type: 'string', default: '1000' },
     'bulk-max-concurrent': { type: 'string', default: '10' },
     'cost-sizes': { type: 'string', default: '10,1000,100000' },
+    transport: { type: 'string', default: 'pgboss' },
   },
 });
+const transport = values.transport as 'pgboss' | 'kafka' | 'sqs';
+if (!['pgboss', 'kafka', 'sqs'].includes(transport)) throw new Error('--transport is pgboss, kafka or sqs');
 const numbers = (list: string) => list.split(',').filter(Boolean).map(Number);
 const suites = new Set(values.suite.split(','));
 
-const sizes = (values.objects?.flatMap((item) => item.split(',')).map(Number) ?? [10_000, 100_000]).concat(
+const defaultSizes = transport === 'pgboss' ? [10_000, 100_000] : [100_000];
+const sizes = (values.objects?.flatMap((item) => item.split(',')).map(Number) ?? defaultSizes).concat(
   values.large ? [1_000_000] : [],
 );
 const out = values.out ?? path.join(import.meta.dirname, 'results.json');
@@ -75,7 +92,7 @@ function commit(): string {
 interface Stacked {
   stack: BenchStack;
   pool: pg.Pool;
-  routeQueue: RouteQueue;
+  routeTransport: RouteTransport;
   store: ObjectStore;
   temporal: Client;
   configId: string;
@@ -98,7 +115,7 @@ if (values.store === 'versitygw' && !versitygw)
 
 /** A fresh stack for one suite: measurements of one suite never see another's data. */
 async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> {
-  const stack = await startBenchStack({ versitygw, log, pageSize: values['page-size'] });
+  const stack = await startBenchStack({ versitygw, log, pageSize: values['page-size'], transport });
   log(`stack ready in ${stack.workDir} (store: ${stack.store})`);
   const pool = createPool({
     url: stack.config.DATABASE_URL,
@@ -106,7 +123,7 @@ async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> 
     poolMax: 4,
     applicationName: 'bench',
   });
-  const routeQueue = new RouteQueue(pool, stack.config.PGBOSS_SCHEMA);
+  const routeTransport = createRouteTransport(stack.config, pool, createLogger('warn', { process: 'bench' }));
   const store = new ObjectStore({ ...objectStoreOptionsFromConfig(stack.config), requestTimeoutMs: 120_000 });
   const connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection });
@@ -120,11 +137,11 @@ async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> 
     return (await response.json()) as { id: string };
   };
   try {
-    await routeQueue.start();
+    await routeTransport.start();
     const configId = (await post('/api/v1/configs', PIPELINE)).id;
-    return await work({ stack, pool, routeQueue, store, temporal, configId, post });
+    return await work({ stack, pool, routeTransport, store, temporal, configId, post });
   } finally {
-    await routeQueue.stop().catch(() => {});
+    await routeTransport.close().catch(() => {});
     await pool.end().catch(() => {});
     store.close();
     await connection.close().catch(() => {});
@@ -132,7 +149,7 @@ async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> 
   }
 }
 
-async function throughputSuite({ stack, pool, routeQueue, store, temporal, configId, post }: Stacked) {
+async function throughputSuite({ stack, pool, routeTransport, store, temporal, configId, post }: Stacked) {
   const runs = [];
   const latency: LatencyRow[] = [];
   for (const objects of sizes) {
@@ -147,7 +164,15 @@ async function throughputSuite({ stack, pool, routeQueue, store, temporal, confi
     log(`${objects}: S3 PUT rate ${seedRate.toFixed(0)} objects/s; listing`);
     const listing = await measureListing(store, folder);
     log(`${objects}: listing ${listing.keysPerSecond.toFixed(0)} keys/s; baseline`);
-    const baseline = await runBaseline({ store, pool, routeQueue, folder, parentId: parent.id, configId });
+    await routeTransport.ensureRoute(ROUTE);
+    const baseline = await runBaseline({
+      store,
+      pool,
+      routeTransport,
+      folder,
+      parentId: parent.id,
+      configId,
+    });
     log(`${objects}: baseline ${(baseline.messages / baseline.seconds).toFixed(0)} msgs/s; replay`);
     const replay = await runReplay({
       apiUrl: stack.apiUrl,
@@ -182,7 +207,8 @@ async function throughputSuite({ stack, pool, routeQueue, store, temporal, confi
     runs.push(row);
   }
 
-  if (!values['skip-latency']) {
+  // the api's latency does not depend on the transport: measured with the default one
+  if (!values['skip-latency'] && transport === 'pgboss') {
     const parent = await post('/api/v1/executions', { config_id: configId });
     await seedThroughS3(store, stageFolder(stack.config.S3_PREFIX, parent.id, STAGE), 0, 10);
     for (const [concurrency, requests] of [
@@ -209,8 +235,20 @@ if (results.runs) {
 }
 results.machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 const stamp = () => ({ date: new Date().toISOString(), commit: commit() });
-if (suites.has('throughput')) results.throughput = { ...stamp(), ...(await withStack(throughputSuite)) };
-if (suites.has('capacity')) {
+if (transport !== 'pgboss') {
+  // a run of one broker transport: its rows, beside the others'
+  const transports = (results.transports ?? {}) as Record<string, unknown>;
+  transports[transport] = {
+    ...stamp(),
+    ...(await withStack(async (stacked) => ({
+      ...(await throughputSuite(stacked)),
+      broker: stacked.stack.broker,
+    }))),
+  };
+  results.transports = transports;
+} else if (suites.has('throughput'))
+  results.throughput = { ...stamp(), ...(await withStack(throughputSuite)) };
+if (suites.has('capacity') && transport === 'pgboss') {
   results.capacity = {
     ...stamp(),
     ...(await withStack((stacked) =>

@@ -3,17 +3,24 @@
  * Temporal dev server, Postgres and S3 (embedded ones unless DATABASE_URL / S3_ENDPOINT are set), applies
  * the migrations, runs the api and the worker as child processes and writes how to reach all of it to
  * <data>/stack.json and <data>/stack.env. State lives in the data dir, so a restart keeps it.
+ *
+ *   npm run dev                        # routes on pg-boss, in the embedded Postgres
+ *   npm run dev -- --transport kafka   # routes on Kafka topics: starts a KRaft broker too
+ *   npm run dev -- --transport sqs     # routes on SQS queues: starts ElasticMQ too (SQS_FIFO=true: FIFO)
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { runMigrations } from '../adapters/migrate.ts';
 import { writeWorkflowBundle } from '../adapters/workflow-bundle.ts';
 import { ObjectStore } from '../adapters/object-store.ts';
 import { apiKeyLine, generateApiKey } from '../api/auth.ts';
+import { ELASTICMQ_CREDENTIALS, startElasticMq } from './stack/elasticmq.ts';
 import { startEmbeddedPostgres } from './stack/embedded-postgres.ts';
+import { startKafkaBroker } from './stack/kafka-broker.ts';
 import { startManagedProcess, type ManagedProcess } from './stack/managed-process.ts';
 import { startS3Server } from './stack/s3-server.ts';
 import { startTemporalDevServer, type TemporalDevServer } from './stack/temporal-dev-server.ts';
@@ -36,7 +43,14 @@ const PORT_DEFAULTS = {
   DEV_TEMPORAL_UI_PORT: 8233,
   DEV_POSTGRES_PORT: 5433,
   DEV_S3_PORT: 4568,
+  DEV_KAFKA_PORT: 9092,
+  DEV_KAFKA_CONTROLLER_PORT: 9093,
+  DEV_SQS_PORT: 9324,
 };
+
+const TRANSPORTS = ['pgboss', 'kafka', 'sqs'] as const;
+type Transport = (typeof TRANSPORTS)[number];
+const transport = transportFromArgs();
 type PortVariable = keyof typeof PORT_DEFAULTS;
 
 const ports = Object.fromEntries(
@@ -67,6 +81,19 @@ interface S3Settings {
   forcePathStyle: string;
 }
 
+/** Where the routes are: the transport's kind and how to reach it. */
+type TransportJson =
+  | { kind: 'pgboss'; database_url: string; schema: string }
+  | { kind: 'kafka'; brokers: string }
+  | {
+      kind: 'sqs';
+      endpoint: string;
+      region: string;
+      access_key_id: string;
+      secret_access_key: string;
+      fifo: boolean;
+    };
+
 /** <data>/stack.json: where each part of the running stack is. */
 interface StackJson {
   api_url: string;
@@ -86,6 +113,7 @@ interface StackJson {
     secret_access_key: string | null;
     prefix: string;
   };
+  transport: TransportJson;
 }
 
 const infra: Service[] = [];
@@ -93,6 +121,18 @@ const apps: Service[] = [];
 let stopping = false;
 let startup: Promise<void> = Promise.resolve();
 let finishing: Promise<void> | undefined;
+
+function transportFromArgs(): Transport {
+  const usage = 'usage: npm run dev [-- --transport pgboss|kafka|sqs]';
+  try {
+    const { values } = parseArgs({ options: { transport: { type: 'string', default: 'pgboss' } } });
+    if ((TRANSPORTS as readonly string[]).includes(values.transport)) return values.transport as Transport;
+    process.stderr.write(`--transport must be pgboss, kafka or sqs\n${usage}\n`);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${usage}\n`);
+  }
+  process.exit(2);
+}
 
 function portFromEnv(variable: string, fallback: number): number {
   const raw = env[variable];
@@ -117,7 +157,9 @@ async function exitIfPortsTaken(): Promise<void> {
   const needed = (Object.keys(ports) as PortVariable[]).filter(
     (variable) =>
       !(variable === 'DEV_POSTGRES_PORT' && env.DATABASE_URL) &&
-      !(variable === 'DEV_S3_PORT' && env.S3_ENDPOINT),
+      !(variable === 'DEV_S3_PORT' && env.S3_ENDPOINT) &&
+      !(variable.startsWith('DEV_KAFKA_') && transport !== 'kafka') &&
+      !(variable === 'DEV_SQS_PORT' && transport !== 'sqs'),
   );
   const problems: string[] = [];
   for (const [index, variable] of needed.entries()) {
@@ -297,6 +339,53 @@ async function startS3(): Promise<S3Settings> {
   return s3;
 }
 
+/** The broker of the chosen transport (none for pg-boss: it lives in Postgres), with its data in the data dir. */
+async function startBroker(): Promise<{ json: TransportJson | undefined; env: Record<string, string> }> {
+  if (transport === 'kafka') {
+    const kafka = await startKafkaBroker({
+      port: ports.DEV_KAFKA_PORT,
+      controllerPort: ports.DEV_KAFKA_CONTROLLER_PORT,
+      dataDir: path.join(dataDir, 'kafka'),
+      logFile: logFile('kafka'),
+      log: say,
+    });
+    track(infra, managed(kafka.process, logFile('kafka')));
+    return {
+      json: { kind: 'kafka', brokers: kafka.brokers },
+      env: { ROUTE_TRANSPORT: 'kafka', KAFKA_BROKERS: kafka.brokers },
+    };
+  }
+  if (transport === 'sqs') {
+    const sqs = await startElasticMq({
+      port: ports.DEV_SQS_PORT,
+      dataDir: path.join(dataDir, 'elasticmq'),
+      logFile: logFile('elasticmq'),
+      log: say,
+    });
+    track(infra, managed(sqs.process, logFile('elasticmq')));
+    const fifo = env.SQS_FIFO === 'true' || env.SQS_FIFO === '1';
+    return {
+      json: {
+        kind: 'sqs',
+        endpoint: sqs.endpoint,
+        region: ELASTICMQ_CREDENTIALS.region,
+        access_key_id: ELASTICMQ_CREDENTIALS.accessKeyId,
+        secret_access_key: ELASTICMQ_CREDENTIALS.secretAccessKey,
+        fifo,
+      },
+      env: {
+        ROUTE_TRANSPORT: 'sqs',
+        SQS_ENDPOINT: sqs.endpoint,
+        SQS_REGION: ELASTICMQ_CREDENTIALS.region,
+        SQS_ACCESS_KEY_ID: ELASTICMQ_CREDENTIALS.accessKeyId,
+        SQS_SECRET_ACCESS_KEY: ELASTICMQ_CREDENTIALS.secretAccessKey,
+        SQS_FIFO: String(fifo),
+      },
+    };
+  }
+  return { json: undefined, env: { ROUTE_TRANSPORT: 'pgboss' } };
+}
+
 /** Every variable `npm run api` / `npm run worker` need to join this stack. */
 function stackEnv(
   temporal: TemporalDevServer,
@@ -374,10 +463,10 @@ async function start(): Promise<void> {
 
   // the workflow bundle, made once beside the services: a restarted worker polls again at once
   const bundle = writeWorkflowBundle(dataDir);
-  const starts = [startTemporal(temporalCli), startPostgres(), startS3(), bundle] as const;
+  const starts = [startTemporal(temporalCli), startPostgres(), startS3(), startBroker(), bundle] as const;
   // wait for all before failing on one, so that everything that did start is tracked and gets stopped
   await Promise.allSettled(starts);
-  const [temporal, databaseUrl, s3, { codePath: workflowBundlePath }] = await Promise.all(starts);
+  const [temporal, databaseUrl, s3, broker, { codePath: workflowBundlePath }] = await Promise.all(starts);
   abortIfStopping();
 
   await runMigrations({ databaseUrl, schema: 'public', queueSchema: 'pgboss' }).catch((error: Error) => {
@@ -386,7 +475,7 @@ async function start(): Promise<void> {
   abortIfStopping();
 
   const apiKey = await localApiKey();
-  const variables = stackEnv(temporal, databaseUrl, s3, apiKey);
+  const variables = { ...stackEnv(temporal, databaseUrl, s3, apiKey), ...broker.env };
   supervise('api', 'api/main.ts', { ...env, ...variables });
   supervise('worker', 'worker.ts', { ...env, ...variables, WORKFLOW_BUNDLE_PATH: workflowBundlePath });
   const apiUrl = `http://127.0.0.1:${ports.DEV_API_PORT}`;
@@ -415,6 +504,7 @@ async function start(): Promise<void> {
       secret_access_key: s3.secretAccessKey ?? null,
       prefix: s3.prefix,
     },
+    transport: broker.json ?? { kind: 'pgboss', database_url: databaseUrl, schema: 'pgboss' },
   };
   const envLines = Object.entries(variables).map(([name, value]) => `${name}=${value}\n`);
   await writeAtomically(stackEnvFile, envLines.join(''));
@@ -432,6 +522,12 @@ async function localApiKey(): Promise<string> {
   return key;
 }
 
+function transportSummary(json: TransportJson): string {
+  if (json.kind === 'kafka') return `Kafka topics at ${json.brokers}`;
+  if (json.kind === 'sqs') return `SQS ${json.fifo ? 'FIFO ' : ''}queues at ${json.endpoint} (ElasticMQ)`;
+  return `pg-boss queues in Postgres (schema ${json.schema})`;
+}
+
 function printSummary(stack: StackJson, seconds: number): void {
   const rows: [string, string][] = [
     ['api', stack.api_url],
@@ -441,6 +537,7 @@ function printSummary(stack: StackJson, seconds: number): void {
     ['Temporal', `${stack.temporal_address} (namespace ${stack.temporal_namespace})`],
     ['Postgres', stack.database_url],
     ['S3', `${stack.s3.endpoint} (bucket ${stack.s3.bucket})`],
+    ['routes', transportSummary(stack.transport)],
     ['data dir', dataDir],
     ['logs', logDir],
   ];

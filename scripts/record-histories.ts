@@ -322,7 +322,7 @@ async function main() {
   const stacks = new Map<string, TestStack>();
   async function stackOf(name: keyof typeof stackSettings): Promise<TestStack> {
     if (!stacks.has(name)) {
-      const stack = await createTestStack(stackSettings[name], services);
+      const stack = await createTestStack(stackSettings[name], { services });
       stacks.set(name, stack);
       await stack.startWorker('history-recorder');
     }

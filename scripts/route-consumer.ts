@@ -1,49 +1,64 @@
 /**
  * The reference route consumer, for route authors: how a route reads replay messages from its queue.
  *
- *   npm run route -- <route_name> [--once] [--batch-size N]
+ *   npm run route -- <route_name> [--once] [--json] [--batch-size N] [--group NAME]
  *
- * Configured by the same environment variables as the worker (DATABASE_URL, PGBOSS_SCHEMA, S3_*, ...).
- * Each message is a claim check on one stored object (docs/design.md section 5). For every message it:
+ * Configured by the same environment variables as the worker (DATABASE_URL, S3_*, ROUTE_TRANSPORT and
+ * the transport's settings): it reads the route's pg-boss queue, Kafka topic (consumer group --group,
+ * default `<KAFKA_CLIENT_ID>-route-<route>`) or SQS queue. With --once it stops when the route has
+ * nothing left; with --json its last line on stdout is `{"processed": N, "distinct_ids": N}`
+ * (processed - distinct_ids = duplicates it received). Each message is a claim check on one stored
+ * object (docs/design.md section 5). For every message it:
  *   1. drops it (completes it without work) when the execution's route was cancelled;
  *   2. reads the object from S3;
  *   3. writes one output object under the NEW execution's folder, in the route's output stage, at the
  *      same path relative to the stage folder as the source object.
  * The "work" is a stand-in (a JSON line with the input's length) where a real route would compute
- * embeddings, segment documents, and so on. Writing to a deterministic key makes a redelivered
- * message harmless: processing it again overwrites the same output.
+ * embeddings, segment documents, and so on. Writing to a deterministic key makes a redelivered or
+ * duplicated message harmless: processing it again overwrites the same output. That is this route's
+ * way of deduplicating by message id (README, "Delivery guarantees").
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import type PgBoss from 'pg-boss';
 import type pg from 'pg';
 import { loadConfigOrExit } from '../adapters/config.ts';
 import { createPool } from '../adapters/database.ts';
 import { createLogger, type Logger } from '../adapters/logger.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { findRoute, getPipelineConfig, type RouteDefinition } from '../adapters/pipeline-configs.ts';
-import { RouteQueue, type InitMessage, type ReplayMessage } from '../adapters/route-queue.ts';
+import type { ReplayMessage } from '../adapters/route-queue.ts';
+import {
+  createRouteReader,
+  type PublishedMessage,
+  type RouteMessage,
+  type RouteReader,
+  type RouteSubscription,
+} from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 
 export interface RouteConsumerOptions {
   pool: pg.Pool;
-  /** Started by the caller; built with `{ consume: true }` so pg-boss expires jobs of a crashed consumer. */
-  routeQueue: RouteQueue;
+  /** The route transport's reader (adapters/route-transport.ts), closed by the caller. */
+  routeReader: RouteReader;
   objectStore: ObjectStore;
   route: string;
   logger: Logger;
   /** Messages fetched (and handled concurrently) per batch; default 10. */
   batchSize?: number;
+  /** Kafka: the consumer group; default `<KAFKA_CLIENT_ID>-route-<route>`. */
+  group?: string;
 }
 
 export interface RouteConsumer {
-  /** Stops fetching, lets the batch in hand finish, and resolves once it is recorded. */
+  /** Stops fetching, lets the batch in hand finish, and resolves once it is acknowledged. */
   stop(): Promise<void>;
-  /** Messages handled and completed so far (including dropped and init messages). */
+  /** Messages handled and acknowledged so far (including dropped, init and duplicate deliveries). */
   processed(): number;
+  /** Distinct message ids among them. */
+  distinctIds(): number;
+  /** True when the route has nothing waiting for this consumer and nothing is in hand. */
+  idle(): Promise<boolean>;
 }
-
-type RouteMessage = ReplayMessage | InitMessage;
 type Outcome = 'written' | 'read' | 'dropped' | 'init';
 
 /** The output a reference route writes: obviously a stand-in for real work (embeddings, ...). */
@@ -70,19 +85,13 @@ export function pathInStage(prefix: string, stage: string, key: string): string 
 }
 
 export async function startRouteConsumer(options: RouteConsumerOptions): Promise<RouteConsumer> {
-  const { pool, routeQueue, objectStore, route, logger } = options;
-  const boss = routeQueue.boss;
+  const { pool, routeReader, objectStore, route, logger } = options;
   const batchSize = options.batchSize ?? 10;
   // a config's routes do not change once registered: one lookup per config id
   const routeDefinitions = new Map<string, Promise<RouteDefinition>>();
-  const inFlight = new Set<Promise<unknown>>();
   let processedCount = 0;
+  const seenIds = new Set<string>();
   let stopping: Promise<void> | undefined;
-  const worker: { id?: string } = {};
-
-  const onError = (error: unknown) =>
-    logger.error({ err: error, route }, 'route queue error (pg-boss retries on its own)');
-  boss.on('error', onError);
 
   function routeDefinition(configId: string): Promise<RouteDefinition> {
     let cached = routeDefinitions.get(configId);
@@ -151,94 +160,76 @@ export async function startRouteConsumer(options: RouteConsumerOptions): Promise
     return 'written';
   }
 
-  async function handleBatch(jobs: PgBoss.Job<RouteMessage>[]): Promise<void> {
+  async function handleBatch(batch: PublishedMessage[]): Promise<boolean[]> {
     const cancelled = new Map<string, Promise<boolean>>();
-    const results = await Promise.allSettled(jobs.map((job) => handle(job.data, cancelled)));
-    const done = jobs.filter((_, index) => results[index]!.status === 'fulfilled').map((job) => job.id);
-    // pg-boss 10 completes a batch without awaiting the update; completing here first means that
-    // processed() (and stop()) only count messages whose completion is written. pg-boss's own
-    // complete then finds them no longer active and changes nothing.
-    if (done.length > 0) await boss.complete(route, done);
-    processedCount += done.length;
+    const results = await Promise.allSettled(batch.map((message) => handle(message.data, cancelled)));
+    const done = results.map((result) => result.status === 'fulfilled');
+    batch.forEach((message, index) => {
+      if (done[index]) seenIds.add(message.id);
+    });
+    processedCount += done.filter(Boolean).length;
     const outcomes: Record<string, number> = {};
     for (const result of results) {
       const key = result.status === 'fulfilled' ? result.value : 'failed';
       outcomes[key] = (outcomes[key] ?? 0) + 1;
     }
-    logger.info({ route, batch: jobs.length, ...outcomes, processed: processedCount }, 'batch handled');
-    const failures = results.flatMap((result, index) =>
-      result.status === 'rejected' ? [{ job: jobs[index]!, reason: result.reason as unknown }] : [],
-    );
-    if (failures.length > 0) {
-      for (const { job, reason } of failures) {
-        logger.warn({ err: reason, route, message_id: job.id }, 'message failed; pg-boss will retry it');
-      }
-      // throwing fails the batch's jobs that are still active (only the failed ones): pg-boss retries them
-      throw new AggregateError(
-        failures.map((failure) => failure.reason),
-        `${failures.length} of ${jobs.length} messages failed`,
-      );
-    }
-    // pg-boss 10 sleeps a polling interval (2 s) after every fetch, even a full one. After a full,
-    // successful batch a notified worker fetches again at once, so a backlog drains at full speed; after
-    // a failure the pause stays, so retries are not spent in a tight loop.
-    if (jobs.length === batchSize && worker.id) boss.notifyWorker(worker.id);
+    logger.info({ route, batch: batch.length, ...outcomes, processed: processedCount }, 'batch handled');
+    results.forEach((result, index) => {
+      if (result.status === 'rejected')
+        logger.warn(
+          { err: result.reason, route, message_id: batch[index]!.id },
+          'message failed; it will be delivered again',
+        );
+    });
+    return done;
   }
 
-  await routeQueue.ensureQueue(route);
-  const workerId = await boss.work<RouteMessage>(route, { batchSize }, (jobs) => {
-    const running = handleBatch(jobs);
-    inFlight.add(running);
-    const untrack = () => inFlight.delete(running);
-    running.then(untrack, untrack);
-    return running;
-  });
-  worker.id = workerId;
-  logger.info({ route, batch_size: batchSize }, 'route consumer started');
-
-  async function drain(): Promise<void> {
-    await boss.offWork({ id: workerId });
-    // The worker ends after the batch in hand; a fetch already under way may still deliver one more
-    // batch, so wait until nothing has been in flight for a short quiet period.
-    for (let quietChecks = 0; quietChecks < 3;) {
-      if (inFlight.size > 0) {
-        quietChecks = 0;
-        await Promise.allSettled([...inFlight]);
-      } else {
-        quietChecks += 1;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    boss.off('error', onError);
-    logger.info({ route, processed: processedCount }, 'route consumer stopped');
-  }
+  const subscription: RouteSubscription = await routeReader.consume(
+    route,
+    { batchSize, ...(options.group ? { group: options.group } : {}) },
+    handleBatch,
+  );
+  logger.info({ route, transport: routeReader.kind, batch_size: batchSize }, 'route consumer started');
 
   return {
-    stop: () => (stopping ??= drain()),
+    stop: () =>
+      (stopping ??= subscription
+        .stop()
+        .then(() =>
+          logger.info(
+            { route, processed: processedCount, distinct_ids: seenIds.size },
+            'route consumer stopped',
+          ),
+        )),
     processed: () => processedCount,
+    distinctIds: () => seenIds.size,
+    idle: () => subscription.idle(),
   };
 }
 
-/** Resolves once the route's queue has had nothing waiting and nothing in hand for `quietMs`. */
-async function waitUntilQueueEmpty(routeQueue: RouteQueue, route: string, quietMs: number): Promise<void> {
-  let emptySince: number | undefined;
+/** Resolves once the consumer has been idle (nothing waiting, nothing in hand) for `quietMs`. */
+async function waitUntilIdle(consumer: RouteConsumer, quietMs: number): Promise<void> {
+  let idleSince: number | undefined;
   for (;;) {
-    // created or retry (states before `active`): messages no consumer holds yet
-    const waiting = await routeQueue.boss.getQueueSize(route, { before: 'active' });
-    if (waiting > 0) emptySince = undefined;
-    else emptySince ??= Date.now();
-    if (emptySince !== undefined && Date.now() - emptySince >= quietMs) return;
+    if (await consumer.idle()) idleSince ??= Date.now();
+    else idleSince = undefined;
+    if (idleSince !== undefined && Date.now() - idleSince >= quietMs) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
 async function main(): Promise<void> {
-  const usage = 'usage: npm run route -- <route_name> [--once] [--batch-size N]';
+  const usage = 'usage: npm run route -- <route_name> [--once] [--json] [--batch-size N] [--group NAME]';
   let parsed;
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { once: { type: 'boolean', default: false }, 'batch-size': { type: 'string' } },
+      options: {
+        once: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        'batch-size': { type: 'string' },
+        group: { type: 'string' },
+      },
     });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${usage}\n`);
@@ -261,7 +252,7 @@ async function main(): Promise<void> {
     applicationName: `route-consumer-${route}`.slice(0, 63),
   });
   const objectStore = new ObjectStore(objectStoreOptionsFromConfig(config));
-  const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA, { consume: true });
+  const routeReader = createRouteReader(config, pool, logger);
 
   let consumer: RouteConsumer | undefined;
   let closing: Promise<void> | undefined;
@@ -269,7 +260,7 @@ async function main(): Promise<void> {
     (closing ??= (async () => {
       logger.info({ reason }, 'stopping');
       await consumer?.stop();
-      await routeQueue.stop().catch((error: unknown) => logger.warn({ err: error }, 'route queue stop'));
+      await routeReader.close().catch((error: unknown) => logger.warn({ err: error }, 'route reader close'));
       await pool.end().catch(() => {});
       objectStore.close();
     })());
@@ -283,12 +274,22 @@ async function main(): Promise<void> {
   }
 
   try {
-    await routeQueue.start();
-    consumer = await startRouteConsumer({ pool, routeQueue, objectStore, route, logger, batchSize });
+    consumer = await startRouteConsumer({
+      pool,
+      routeReader,
+      objectStore,
+      route,
+      logger,
+      batchSize,
+      ...(parsed.values.group ? { group: parsed.values.group } : {}),
+    });
     if (parsed.values.once) {
-      await waitUntilQueueEmpty(routeQueue, route, 2000);
-      await close('queue empty (--once)');
-      logger.info({ processed: consumer.processed() }, 'done');
+      await waitUntilIdle(consumer, 2000);
+      await close('route empty (--once)');
+      const summary = { processed: consumer.processed(), distinct_ids: consumer.distinctIds() };
+      logger.info(summary, 'done');
+      // the last line on stdout, after every log line
+      if (parsed.values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       process.exit(0);
     }
   } catch (error) {

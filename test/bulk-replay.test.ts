@@ -105,7 +105,7 @@ describe('a list of parents', () => {
         status: 'completed',
         metadata: { reason: 'bulk test' },
       });
-      const messages = await stack.routeQueue.messagesOf(stack.pool, ROUTE, child.body.id);
+      const messages = await stack.routeReader.messagesOf(ROUTE, child.body.id);
       expect(messages.map((message) => message.data.object.key).sort()).toEqual(parent.keys);
       expect(messages.map((message) => message.id).sort()).toEqual(
         parent.keys.map((key) => replayMessageId(child.body.id, ROUTE, key)).sort(),

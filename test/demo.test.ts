@@ -47,7 +47,7 @@ describe('npm run demo', () => {
     expect(result.workflowId).toBe(`replay-${result.replay.id}`);
     expect(lines.at(-1)).toMatch(/replay completed: 50 messages published/);
 
-    const messages = await stack.routeQueue.messagesOf(stack.pool, 'embedding_generator', result.replay.id);
+    const messages = await stack.routeReader.messagesOf('embedding_generator', result.replay.id);
     expect(messages).toHaveLength(50);
     expect(messages.every((message) => message.data.metadata.reason === 'demo')).toBe(true);
   });

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../scripts/stack/free-port.ts';
 import {
   DEV_PORT_VARIABLES,
   devStackPlace,
@@ -23,6 +24,7 @@ import {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const STACK_KEYS = [
+  'transport',
   'api_url',
   'api_key',
   'temporal_address',
@@ -76,6 +78,7 @@ describe('npm run dev', { timeout: 300_000 }, () => {
     dev = startDev(dataDir, ports);
     const stack = await readStackJson(dev);
     expect(Object.keys(stack).sort()).toEqual([...STACK_KEYS].sort());
+    expect(stack.transport).toEqual({ kind: 'pgboss', database_url: stack.database_url, schema: 'pgboss' });
     expect(Object.keys(stack.s3).sort()).toEqual([...S3_KEYS].sort());
 
     const ready = await fetch(`${stack.api_url}/readyz`);
@@ -168,5 +171,31 @@ describe('npm run dev', { timeout: 300_000 }, () => {
     expect(response.status).toBe(200);
     expect(((await response.json()) as any).id).toBe(configId);
     expect(await stopDev(dev)).toBe(0);
+  });
+
+  it('runs the routes on a Kafka broker with --transport kafka and names it in stack.json and stack.env', async () => {
+    await rm(path.join(dataDir, 'stack.json'), { force: true });
+    const kafkaPorts = { DEV_KAFKA_PORT: await freePort(), DEV_KAFKA_CONTROLLER_PORT: await freePort() };
+    dev = startDev(
+      dataDir,
+      ports,
+      Object.fromEntries(Object.entries(kafkaPorts).map(([name, port]) => [name, String(port)])),
+      ['--transport', 'kafka'],
+    );
+    const stack = await readStackJson(dev);
+    const brokers = `127.0.0.1:${kafkaPorts.DEV_KAFKA_PORT}`;
+    expect(stack.transport).toEqual({ kind: 'kafka', brokers });
+    const stackEnv = await readFile(path.join(dataDir, 'stack.env'), 'utf8');
+    expect(stackEnv).toMatch(/^ROUTE_TRANSPORT=kafka$/m);
+    expect(stackEnv).toContain(`KAFKA_BROKERS=${brokers}\n`);
+    // a normal execution's init message goes to the entry route's topic through the api
+    const created = await fetch(`${stack.api_url}/api/v1/executions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.api_key}` },
+      body: JSON.stringify({ config_id: configId }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    expect(await stopDev(dev)).toBe(0);
+    expect(await acceptsConnections(kafkaPorts.DEV_KAFKA_PORT)).toBe(false);
   });
 });

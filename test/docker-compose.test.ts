@@ -11,6 +11,7 @@ type Environment = Record<string, string | number | boolean | null> | string[];
 
 interface ComposeService {
   image?: string;
+  profiles?: string[];
   build?: unknown;
   environment?: Environment;
   depends_on?: string[] | Record<string, unknown>;
@@ -109,6 +110,20 @@ describe('docker-compose.yml', () => {
     const api = compose.services.api!;
     expect(rawEnvironmentOf(api).API_KEYS).toMatch(/^\$\{API_KEYS:\?/);
     expect(parseConfig(environmentOf(api)).API_KEYS).toBeDefined();
+  });
+
+  it('has an optional kafka profile whose broker the app services reach with ROUTE_TRANSPORT=kafka', () => {
+    const kafka = compose.services.kafka!;
+    expect(kafka.profiles).toEqual(['kafka']);
+    // without the profile nothing depends on it: `docker compose up` runs on pg-boss
+    expect(services.filter(([, service]) => dependenciesOf(service).includes('kafka'))).toEqual([]);
+    for (const [, service] of appServices) {
+      const environment = environmentOf(service);
+      expect(environment.ROUTE_TRANSPORT).toBe('pgboss');
+      const config = parseConfig({ ...environment, ROUTE_TRANSPORT: 'kafka' });
+      expect(config.KAFKA_BROKERS).toEqual(['kafka:9092']);
+    }
+    expect(rawEnvironmentOf(kafka).KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://kafka:9092');
   });
 
   it('names only existing services in depends_on', () => {

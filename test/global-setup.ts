@@ -1,20 +1,24 @@
 /**
  * Starts the real services once for the whole run: the Temporal dev server (file-backed), an
- * embedded Postgres and the s3rver S3 store, each on a free port, unless TEST_TEMPORAL_ADDRESS,
- * TEST_DATABASE_URL or TEST_S3_ENDPOINT point at running ones. Each test file then gets its own
- * database schema, queue schema, bucket prefix and task queue (test/support/test-stack.ts).
+ * embedded Postgres, the s3rver S3 store, a Kafka broker and ElasticMQ (for the kafka and sqs route
+ * transports; their jars come from Maven Central once, scripts/stack/broker-jars.ts), each on a free
+ * port, unless TEST_TEMPORAL_ADDRESS, TEST_DATABASE_URL, TEST_S3_ENDPOINT, TEST_KAFKA_BROKERS or
+ * TEST_SQS_ENDPOINT point at running ones. Each test file then gets its own database schema, queue
+ * schema, bucket prefix, task queue and topic/queue names (test/support/test-stack.ts).
  */
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ObjectStore } from '../adapters/object-store.ts';
-import { writeWorkflowBundle } from '../adapters/workflow-bundle.ts';
+import { ELASTICMQ_CREDENTIALS, startElasticMq } from '../scripts/stack/elasticmq.ts';
 import { startEmbeddedPostgres } from '../scripts/stack/embedded-postgres.ts';
+import { startKafkaBroker } from '../scripts/stack/kafka-broker.ts';
 import { freePort } from '../scripts/stack/free-port.ts';
 import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
 import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
 import { findTemporalCli } from '../scripts/temporal-binary.ts';
+import { writeWorkflowBundle } from '../adapters/workflow-bundle.ts';
 import type { TestStackInfo } from './support/stack-info.ts';
 
 const TEST_BUCKET = 'replay-test';
@@ -65,14 +69,43 @@ export default async function setup(project: Pick<TestProject, 'provide'>) {
         stops.push(s3.stop);
         return s3.endpoint;
       })(),
+      (async () => {
+        if (process.env.TEST_KAFKA_BROKERS) return process.env.TEST_KAFKA_BROKERS;
+        const kafka = await startKafkaBroker({
+          port: await freePort(),
+          controllerPort: await freePort(),
+          dataDir: path.join(workDir, 'kafka'),
+          logFile: path.join(workDir, 'kafka.log'),
+          log,
+        });
+        stops.push(kafka.stop);
+        return kafka.brokers;
+      })(),
+      (async () => {
+        if (process.env.TEST_SQS_ENDPOINT) return process.env.TEST_SQS_ENDPOINT;
+        const sqs = await startElasticMq({
+          port: await freePort(),
+          dataDir: path.join(workDir, 'elasticmq'),
+          logFile: path.join(workDir, 'elasticmq.log'),
+          log,
+        });
+        stops.push(sqs.stop);
+        return sqs.endpoint;
+      })(),
       // the bundle the production build makes, once for every test worker
       (async () => (await writeWorkflowBundle(workDir)).codePath)(),
     ]);
     const failure = started.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
-    const [temporalAddress, databaseUrl, s3Endpoint, workflowBundlePath] = started.map(
-      (result) => (result as PromiseFulfilledResult<string>).value,
-    ) as [string, string, string, string];
+    const [temporalAddress, databaseUrl, s3Endpoint, kafkaBrokers, sqsEndpoint, workflowBundlePath] =
+      started.map((result) => (result as PromiseFulfilledResult<string>).value) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
 
     const s3 = {
       endpoint: s3Endpoint,
@@ -90,6 +123,8 @@ export default async function setup(project: Pick<TestProject, 'provide'>) {
       temporalCli,
       databaseUrl,
       s3,
+      kafka: { brokers: kafkaBrokers },
+      sqs: { endpoint: sqsEndpoint, ...ELASTICMQ_CREDENTIALS },
       workflowBundlePath,
       workDir,
     };

@@ -72,7 +72,7 @@ beforeAll(async () => {
     pool: base.pool,
     temporal,
     objectStore: base.objectStore,
-    routeQueue: base.routeQueue,
+    routeTransport: base.routeTransport,
     logger: apiLogs.logger,
     settings: apiSettingsFromConfig(base.config, { dependencyTimeoutMs: 10_000 }),
   });

@@ -41,7 +41,7 @@ describe('admission of starts', () => {
       pool: stack.pool,
       temporal: stack.temporal,
       objectStore: stack.objectStore,
-      routeQueue: stack.routeQueue,
+      routeTransport: stack.routeTransport,
       logger: stack.logger,
       settings: { ...apiSettingsFromConfig(stack.config), dependencyTimeoutMs: 3000, maxStartsInFlight: 1 },
     });

@@ -30,7 +30,7 @@ describe('replay end to end', () => {
     expect(Object.keys(response.body).sort()).toEqual(CONTRACT_RESPONSE_KEYS);
     const done = await waitForExecution(stack, response.body.id, (record) => record.status === 'completed');
     expect(done.published_count).toBe(25);
-    const messages = await stack.routeQueue.messagesOf(stack.pool, 'embedding_generator', response.body.id);
+    const messages = await stack.routeReader.messagesOf('embedding_generator', response.body.id);
     expect(messages.map((message) => message.data.object.key).sort()).toEqual(keys);
   });
 });

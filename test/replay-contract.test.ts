@@ -380,7 +380,7 @@ function appDependencies() {
     pool: stack.pool,
     temporal: stack.temporal,
     objectStore: stack.objectStore,
-    routeQueue: stack.routeQueue,
+    routeTransport: stack.routeTransport,
     logger: stack.logger,
     settings: settingsOf(),
   };

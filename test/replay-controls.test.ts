@@ -61,7 +61,7 @@ function paceOf(pages: [number, number][]): number {
 }
 
 async function expectExactlyOnce(executionId: string, keys: string[]) {
-  const messages = await stack.routeQueue.messagesOf(stack.pool, ROUTE, executionId);
+  const messages = await stack.routeReader.messagesOf(ROUTE, executionId);
   expect(messages.map((message) => message.data.object.key).sort()).toEqual(keys);
 }
 

@@ -46,7 +46,7 @@ async function startReplay(parentId: string, headers: Record<string, string> = {
 }
 
 async function publishedKeys(executionId: string): Promise<string[]> {
-  const messages = await stack.routeQueue.messagesOf(stack.pool, 'embedding_generator', executionId);
+  const messages = await stack.routeReader.messagesOf('embedding_generator', executionId);
   return messages.map((message) => message.data.object.key).sort();
 }
 

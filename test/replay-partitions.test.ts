@@ -56,7 +56,7 @@ async function replayOf(parentId: string, body: object = {}) {
 }
 
 async function expectExactlyOnce(executionId: string, keys: string[]) {
-  const messages = await stack.routeQueue.messagesOf(stack.pool, ROUTE, executionId);
+  const messages = await stack.routeReader.messagesOf(ROUTE, executionId);
   expect(messages.map((message) => message.data.object.key).sort()).toEqual(keys);
   expect(new Set(messages.map((message) => message.data.sequence)).size).toBe(keys.length);
 }

@@ -57,7 +57,7 @@ async function replay(parent: string, body: object = {}) {
     120_000,
   );
   expect(record.status, record.error ?? '').toBe('completed');
-  const messages = await stack.routeQueue.messagesOf(stack.pool, 'embedding_generator', record.id);
+  const messages = await stack.routeReader.messagesOf('embedding_generator', record.id);
   // in the order the replay published them (its listing's order: the store's)
   return messages
     .sort((a, b) => a.data.sequence - b.data.sequence)
@@ -249,7 +249,7 @@ describe('a large listing', () => {
       pool: stack.pool,
       temporal: stack.temporal,
       objectStore: stack.objectStore,
-      routeQueue: stack.routeQueue,
+      routeTransport: stack.routeTransport,
       logger: stack.logger,
       settings: { ...settings, preview: { ...settings.preview, inlineMaxKeys: 1000 } },
     });

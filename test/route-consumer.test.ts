@@ -1,6 +1,14 @@
+/**
+ * The reference route consumer (`npm run route`) on every route transport: in this process, and as
+ * the command with --once --json.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppConfig } from '../adapters/config.ts';
 import { createLogger } from '../adapters/logger.ts';
-import { RouteQueue } from '../adapters/route-queue.ts';
+import { createRouteReader, type RouteReader } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { startRouteConsumer, type RouteConsumer } from '../scripts/route-consumer.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
@@ -13,78 +21,90 @@ import {
 } from './support/fixtures.ts';
 
 const ROUTE = 'embedding_generator';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-let stack: TestStack;
-let consumerQueue: RouteQueue;
-beforeAll(async () => {
-  stack = await createTestStack();
-  await stack.startWorker();
-  // a consuming process's own pg-boss instance, with supervision, as `npm run route` builds it
-  consumerQueue = new RouteQueue(stack.pool, stack.config.PGBOSS_SCHEMA, { consume: true });
-  await consumerQueue.start();
-});
-afterAll(async () => {
-  await consumerQueue?.stop().catch(() => {});
-  await stack?.close();
-});
-
-/** A completed replay of `count` seeded markdown_segmented outputs to embedding_generator. */
-async function completedReplay(count: number): Promise<{ id: string; parentId: string; keys: string[] }> {
-  const config = await registerConfig(stack);
-  const parent = await createExecution(stack, config.id);
-  const keys = await seedOutputs(stack, parent.id, 'markdown_segmented', count);
-  const response = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, {
-    replay_source: 'storage',
-    from_stage: 'markdown_segmented',
-    to_route: ROUTE,
-  });
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  const done = await waitForExecution(stack, response.body.id, (record) => record.status === 'completed');
-  expect(done.published_count).toBe(count);
-  return { id: response.body.id, parentId: parent.id, keys };
+/** The environment that configures a process like this stack (the inverse of parseConfig). */
+function envOf(config: AppConfig): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : String(value)]),
+  );
 }
 
-/** Runs a consumer until it has handled `count` messages (at most 60 s), then stops it. */
-async function consume(count: number): Promise<RouteConsumer> {
-  const consumer = await startRouteConsumer({
-    pool: stack.pool,
-    routeQueue: consumerQueue,
-    objectStore: stack.objectStore,
-    route: ROUTE,
-    logger: createLogger(stack.config.LOG_LEVEL, { test: 'route-consumer' }),
-    batchSize: 25,
+describe.each(['pgboss', 'kafka', 'sqs'] as const)('reference route consumer on %s', (transport) => {
+  let stack: TestStack;
+  let consumerReader: RouteReader;
+  beforeAll(async () => {
+    stack = await createTestStack({}, { transport });
+    await stack.startWorker();
+    // a consuming process's own reader (for pg-boss: with supervision), as `npm run route` builds it
+    consumerReader = createRouteReader(stack.config, stack.pool, stack.logger);
   });
-  try {
-    const deadline = Date.now() + 60_000;
-    while (consumer.processed() < count && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  afterAll(async () => {
+    await consumerReader?.close().catch(() => {});
+    await stack?.close();
+  });
+
+  /** A completed replay of `count` seeded markdown_segmented outputs to embedding_generator. */
+  async function completedReplay(count: number): Promise<{ id: string; parentId: string; keys: string[] }> {
+    const config = await registerConfig(stack);
+    const parent = await createExecution(stack, config.id);
+    const keys = await seedOutputs(stack, parent.id, 'markdown_segmented', count);
+    const response = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, {
+      replay_source: 'storage',
+      from_stage: 'markdown_segmented',
+      to_route: ROUTE,
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    const done = await waitForExecution(stack, response.body.id, (record) => record.status === 'completed');
+    expect(done.published_count).toBe(count);
+    return { id: response.body.id, parentId: parent.id, keys };
+  }
+
+  /** Runs a consumer until it has handled `count` messages (at most 60 s), then stops it. */
+  async function consume(count: number): Promise<RouteConsumer> {
+    const consumer = await startRouteConsumer({
+      pool: stack.pool,
+      routeReader: consumerReader,
+      objectStore: stack.objectStore,
+      route: ROUTE,
+      logger: createLogger(stack.config.LOG_LEVEL, { test: 'route-consumer' }),
+      batchSize: 25,
+    });
+    try {
+      const deadline = Date.now() + 60_000;
+      while (consumer.processed() < count && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await consumer.stop();
     }
-  } finally {
-    await consumer.stop();
+    expect(consumer.processed()).toBe(count);
+    return consumer;
   }
-  expect(consumer.processed()).toBe(count);
-  return consumer;
-}
 
-async function listAll(keyPrefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let startAfter: string | null = null;
-  for (;;) {
-    const page = await stack.objectStore.listPage(keyPrefix, startAfter, 1000);
-    keys.push(...page.objects.map((object) => object.key));
-    if (!page.isTruncated) return keys;
-    startAfter = page.lastKey;
+  async function listAll(keyPrefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let startAfter: string | null = null;
+    for (;;) {
+      const page = await stack.objectStore.listPage(keyPrefix, startAfter, 1000);
+      keys.push(...page.objects.map((object) => object.key));
+      if (!page.isTruncated) return keys;
+      startAfter = page.lastKey;
+    }
   }
-}
 
-describe('reference route consumer', () => {
   it('handles every replay message once and writes one output per source object', async () => {
     const replay = await completedReplay(120);
-    await consume(120);
+    const consumer = await consume(120);
+    expect(consumer.distinctIds()).toBe(120);
 
-    const messages = await stack.routeQueue.messagesOf(stack.pool, ROUTE, replay.id);
-    expect(messages).toHaveLength(120);
-    expect(messages.filter((message) => message.state !== 'completed')).toEqual([]);
+    if (transport === 'pgboss') {
+      const messages = await stack.routeReader.messagesOf(ROUTE, replay.id);
+      expect(messages).toHaveLength(120);
+      expect(messages.filter((message) => message.state !== 'completed')).toEqual([]);
+    }
 
     // same path relative to the stage folder, under the new execution's embeddings/ folder
     const sourceFolder = stageFolder(stack.objectStore.prefix, replay.parentId, 'markdown_segmented');
@@ -114,9 +134,32 @@ describe('reference route consumer', () => {
 
     await consume(30);
 
-    const messages = await stack.routeQueue.messagesOf(stack.pool, ROUTE, replay.id);
-    expect(messages).toHaveLength(30);
-    expect(messages.filter((message) => message.state !== 'completed')).toEqual([]);
+    if (transport === 'pgboss') {
+      const messages = await stack.routeReader.messagesOf(ROUTE, replay.id);
+      expect(messages).toHaveLength(30);
+      expect(messages.filter((message) => message.state !== 'completed')).toEqual([]);
+    }
     expect(await listAll(stageFolder(stack.objectStore.prefix, replay.id, 'embeddings'))).toEqual([]);
+  });
+
+  it('`npm run route -- <route> --once --json` drains the route and ends with its counts', async () => {
+    const replay = await completedReplay(45);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/route-consumer.ts', ROUTE, '--once', '--json', '--batch-size', '20'],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...envOf(stack.config),
+        },
+        timeout: 90_000,
+      },
+    );
+    const lines = stdout.trim().split('\n');
+    expect(JSON.parse(lines.at(-1)!)).toEqual({ processed: 45, distinct_ids: 45 });
+    const outputs = await listAll(stageFolder(stack.objectStore.prefix, replay.id, 'embeddings'));
+    expect(outputs).toHaveLength(45);
   });
 });

@@ -17,7 +17,7 @@ import { ConfigError, parseConfig, type AppConfig } from '../adapters/config.ts'
 import { createPool } from '../adapters/database.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { runMigrations } from '../adapters/migrate.ts';
-import { RouteQueue } from '../adapters/route-queue.ts';
+import { PgBossRouteReader, PgBossTransport } from '../adapters/transports/pgboss.ts';
 import { createApp, type App } from '../api/app.ts';
 import {
   apiKeyLine,
@@ -664,9 +664,10 @@ describe('docs/least-privilege.sql', () => {
         applicationName: 'least-privilege-test',
       });
       cleanups.push(() => pool.end());
-      const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
-      await routeQueue.start();
-      cleanups.push(() => routeQueue.stop());
+      const routeTransport = new PgBossTransport(pool, config.PGBOSS_SCHEMA, '{route}');
+      await routeTransport.start();
+      cleanups.push(() => routeTransport.close());
+      const routeReader = new PgBossRouteReader(pool, config.PGBOSS_SCHEMA, '{route}', stack.logger);
       const worker = await createReplayWorker(config, {
         logger: stack.logger,
         identity: `least-privilege-${suffix}`,
@@ -681,13 +682,13 @@ describe('docs/least-privilege.sql', () => {
         pool,
         temporal: stack.temporal,
         objectStore: stack.objectStore,
-        routeQueue,
+        routeTransport,
         logger: stack.logger,
         auth: stack.auth,
         limits: stack.limits,
         settings: apiSettingsFromConfig(config, { dependencyTimeoutMs: 10_000 }),
       });
-      const local: TestStack = { ...stack, app, pool, routeQueue, config };
+      const local: TestStack = { ...stack, app, pool, routeTransport, routeReader, config };
 
       const config_id = (await registerConfig(local)).id;
       const parent = await createExecution(local, config_id, { tag: `lp-parent-${suffix}` });
@@ -702,7 +703,7 @@ describe('docs/least-privilege.sql', () => {
       expect(started.status, JSON.stringify(started.body)).toBe(200);
       const done = await waitForExecution(local, started.body.id, (record) => record.status !== 'running');
       expect(done.status, done.error ?? '').toBe('completed');
-      expect(await routeQueue.messagesOf(pool, 'embedding_generator', started.body.id)).toHaveLength(5);
+      expect(await routeReader.messagesOf('embedding_generator', started.body.id)).toHaveLength(5);
       const cancelled = await requestJson(local, 'POST', `/api/v1/executions/${parent.id}/cancel`);
       expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
 
@@ -751,7 +752,7 @@ function appWith(
     pool: stack.pool,
     temporal: stack.temporal,
     objectStore: stack.objectStore,
-    routeQueue: stack.routeQueue,
+    routeTransport: stack.routeTransport,
     logger,
     auth,
     limits,

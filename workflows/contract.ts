@@ -23,6 +23,8 @@ export const failureTypes = {
   tagTaken: 'TagTaken',
   /** The target pipeline config is gone (404). */
   configNotFound: 'ConfigNotFound',
+  /** A route's topic or queue does not exist and the service may not create it (503, naming it). */
+  routeMissing: 'RouteMissing',
   executionNotFound: 'ExecutionNotFound',
   /** A step found its execution finished (cancelled, completed, failed): nothing more to publish. */
   notRunning: 'ExecutionNotRunning',

@@ -10,6 +10,7 @@ import { newExecutionId, replayMessageId } from '../../adapters/ids.ts';
 import { getPipelineConfig } from '../../adapters/pipeline-configs.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
+import { withTimeout } from '../dependency-errors.ts';
 import { ApiError } from '../errors.ts';
 import { toExecutionDetail, toExecutionResponse } from '../execution-views.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
@@ -83,7 +84,10 @@ export function executionRoutes(deps: ApiDependencies) {
     const config = await getPipelineConfig(deps.pool, body.config_id);
     if (!config) throw new ApiError(404, 'CONFIG_NOT_FOUND', `Pipeline config ${body.config_id} not found`);
     const routes = config.routes.map((route) => route.name);
-    for (const route of routes) await deps.routeQueue.ensureQueue(route);
+    const transport = `the route transport (${deps.routeTransport.kind})`;
+    const timeoutMs = deps.settings.dependencyTimeoutMs;
+    for (const route of routes)
+      await withTimeout(transport, timeoutMs, deps.routeTransport.ensureRoute(route));
     const id = newExecutionId();
     const metadata = body.metadata ?? {};
     try {
@@ -103,22 +107,27 @@ export function executionRoutes(deps: ApiDependencies) {
         });
         await markRoutesStarted(client, id, routes);
         const messageId = replayMessageId(id, config.entry_route, '');
-        await deps.routeQueue.insert(
-          [
-            {
-              id: messageId,
-              route: config.entry_route,
-              body: {
-                message_id: messageId,
-                execution_id: id,
-                config_id: config.id,
+        // pg-boss: in this transaction; a broker: acknowledged before it commits
+        await withTimeout(
+          transport,
+          timeoutMs,
+          deps.routeTransport.publish(
+            [
+              {
+                id: messageId,
                 route: config.entry_route,
-                init: true,
-                metadata,
+                body: {
+                  message_id: messageId,
+                  execution_id: id,
+                  config_id: config.id,
+                  route: config.entry_route,
+                  init: true,
+                  metadata,
+                },
               },
-            },
-          ],
-          client,
+            ],
+            client,
+          ),
         );
         return created;
       });

@@ -102,7 +102,7 @@ export async function expectPublishedExactlyOnce(
   executionId: string,
   sourceKeys: string[],
 ): Promise<void> {
-  const messages = await stack.routeQueue.messagesOf(stack.pool, ROUTE, executionId);
+  const messages = await stack.routeReader.messagesOf(ROUTE, executionId);
   const published = messages.map((message) => message.data.object.key);
   const seen = new Set<string>();
   const twice = published.filter((key) => seen.has(key) || !seen.add(key));
@@ -154,4 +154,38 @@ export async function retriedActivities(
 
 function temporalEnumName(value: number | string): string {
   return typeof value === 'string' ? value : (temporal.api.enums.v1.TimeoutType[value] ?? String(value));
+}
+
+/**
+ * Nothing lost, duplicates identifiable: every source key delivered at least once, nothing else, and
+ * every duplicate carries the id of the message it repeats. Returns the number of duplicates.
+ */
+export async function expectDeliveredAtLeastOnce(
+  stack: PrivateStack,
+  executionId: string,
+  sourceKeys: string[],
+): Promise<{ deliveries: number; duplicates: number }> {
+  const messages = await stack.routeReader.messagesOf(ROUTE, executionId);
+  const idByKey = new Map<string, string>();
+  const mismatched: string[] = [];
+  for (const message of messages) {
+    const key = message.data.object.key;
+    const known = idByKey.get(key);
+    if (known === undefined) idByKey.set(key, message.id);
+    else if (known !== message.id) mismatched.push(key);
+    // the id travels twice (header/attribute and body): both must say the same
+    if (message.id !== message.data.message_id) mismatched.push(key);
+  }
+  const source = new Set(sourceKeys);
+  const missing = sourceKeys.filter((key) => !idByKey.has(key));
+  const foreign = [...idByKey.keys()].filter((key) => !source.has(key));
+  expect({
+    missing: missing.slice(0, 10),
+    foreign: foreign.slice(0, 10),
+    mismatched: mismatched.slice(0, 10),
+  }).toEqual({ missing: [], foreign: [], mismatched: [] });
+  const record = await getExecution(stack.pool, executionId);
+  expect(record?.status).toBe('completed');
+  expect(record?.published_count).toBe(sourceKeys.length);
+  return { deliveries: messages.length, duplicates: messages.length - idByKey.size };
 }

@@ -41,13 +41,18 @@ export async function devStackPlace(): Promise<{ dataDir: string; ports: DevPort
 }
 
 /** Starts `npm run dev` (its script, as npm would) in its own process group. */
-export function startDev(dataDir: string, ports: DevPorts, extraEnv: NodeJS.ProcessEnv = {}): DevProcess {
+export function startDev(
+  dataDir: string,
+  ports: DevPorts,
+  extraEnv: NodeJS.ProcessEnv = {},
+  args: string[] = [],
+): DevProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, DEV_DATA_DIR: dataDir };
   for (const variable of DEV_PORT_VARIABLES) env[variable] = String(ports[variable]);
   // the embedded Postgres and S3, whatever the environment running the tests points at
   delete env.DATABASE_URL;
   delete env.S3_ENDPOINT;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts', ...args], {
     cwd: root,
     env,
     detached: true,

@@ -1,7 +1,7 @@
 /**
  * A private set of real services for one fault-test file: its own embedded Postgres, s3rver and
- * Temporal dev server (file-backed), each on its own port and restartable on that port with its
- * data kept, so a test can stop and start them without touching the shared services of the global
+ * Temporal dev server (file-backed), and for the kafka and sqs transports its own broker (Kafka,
+ * ElasticMQ), each on its own port and restartable on that port with its data kept, so a test can stop and start them without touching the shared services of the global
  * setup. Workers run either as child processes (`node --import tsx worker.ts`, configured by env
  * like `npm run worker`) or in this process.
  */
@@ -21,16 +21,24 @@ import { createPool } from '../../adapters/database.ts';
 import type { Logger } from '../../adapters/logger.ts';
 import { runMigrations } from '../../adapters/migrate.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
-import { RouteQueue } from '../../adapters/route-queue.ts';
+import {
+  createRouteReader,
+  createRouteTransport,
+  type RouteReader,
+  type RouteTransport,
+} from '../../adapters/route-transport.ts';
 import { createApp, type App } from '../../api/app.ts';
 import { apiSettingsFromConfig } from '../../api/dependencies.ts';
+import { startElasticMq, type ElasticMq } from '../../scripts/stack/elasticmq.ts';
 import { startEmbeddedPostgres } from '../../scripts/stack/embedded-postgres.ts';
+import { startKafkaBroker, type KafkaBroker } from '../../scripts/stack/kafka-broker.ts';
 import { freePort } from '../../scripts/stack/free-port.ts';
 import { startManagedProcess, type ManagedProcess } from '../../scripts/stack/managed-process.ts';
 import { startS3Server, S3RVER_CREDENTIALS, type S3ServerHandle } from '../../scripts/stack/s3-server.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/stack/temporal-dev-server.ts';
 import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
 import './stack-info.ts';
+import { transportEnv, type TestTransport } from './transports.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -59,7 +67,9 @@ export interface PrivateStack {
   config: AppConfig;
   pool: pg.Pool;
   objectStore: ObjectStore;
-  routeQueue: RouteQueue;
+  /** The api's route transport; every worker builds its own. */
+  routeTransport: RouteTransport;
+  routeReader: RouteReader;
   temporal: Client;
   logger: Logger;
   app: App;
@@ -74,6 +84,8 @@ export interface PrivateStack {
   stopS3(): Promise<void>;
   /** Starts s3rver again on the same port and directory (the objects are kept). */
   startS3(): Promise<void>;
+  /** Stops the transport's broker (Kafka, ElasticMQ; Postgres for pg-boss), waits downMs, starts it again on its data. */
+  restartBroker(downMs: number): Promise<void>;
   /** Stops the Temporal dev server, waits downMs, starts it again on the same port and SQLite file. */
   restartTemporal(downMs: number): Promise<void>;
   startWorkerProcess(): WorkerProcess;
@@ -84,6 +96,8 @@ export interface PrivateStack {
 export interface PrivateStackOptions {
   /** Variables of adapters/config.ts over this stack's defaults, e.g. REPLAY_STEP_MAX_ATTEMPTS. */
   env?: Record<string, string>;
+  /** The route transport; for kafka and sqs the stack starts a broker of its own. Default pgboss. */
+  transport?: TestTransport;
 }
 
 let runtimeInstalled = false;
@@ -124,7 +138,25 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
   try {
     const s3Directory = path.join(dir, 's3');
     await mkdir(s3Directory);
-    const [pgPort, s3Port, temporalPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const transport = options.transport ?? 'pgboss';
+    const [pgPort, s3Port, temporalPort, brokerPort, controllerPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const kafkaOptions = {
+      port: brokerPort,
+      controllerPort,
+      dataDir: path.join(dir, 'kafka'),
+      logFile: path.join(dir, 'kafka.log'),
+    };
+    const sqsOptions = {
+      port: brokerPort,
+      dataDir: path.join(dir, 'elasticmq'),
+      logFile: path.join(dir, 'elasticmq.log'),
+    };
     const s3Options = { port: s3Port, directory: s3Directory, logFile: path.join(dir, 's3.log') };
     const temporalOptions = {
       binary: shared.temporalCli,
@@ -133,11 +165,15 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       logFile: path.join(dir, 'temporal.log'),
     };
     // allSettled: when one service fails to start, the ones that did are still stopped below
-    const [pgResult, s3Result, temporalResult] = await Promise.allSettled([
+    const [pgResult, s3Result, temporalResult, kafkaResult, sqsResult] = await Promise.allSettled([
       startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, database: 'replay' }),
       startS3Server(s3Options),
       startTemporalDevServer(temporalOptions),
+      transport === 'kafka' ? startKafkaBroker(kafkaOptions) : undefined,
+      transport === 'sqs' || transport === 'sqs-fifo' ? startElasticMq(sqsOptions) : undefined,
     ]);
+    let kafka: KafkaBroker | undefined = kafkaResult.status === 'fulfilled' ? kafkaResult.value : undefined;
+    let sqs: ElasticMq | undefined = sqsResult.status === 'fulfilled' ? sqsResult.value : undefined;
     let s3: S3ServerHandle | undefined = s3Result.status === 'fulfilled' ? s3Result.value : undefined;
     let temporalServer: TemporalDevServer | undefined =
       temporalResult.status === 'fulfilled' ? temporalResult.value : undefined;
@@ -145,8 +181,12 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
     cleanups.push(
       async () => s3?.stop(),
       async () => temporalServer?.stop(),
+      async () => kafka?.stop(),
+      async () => sqs?.stop(),
     );
-    const failed = [pgResult, s3Result, temporalResult].find((result) => result.status === 'rejected');
+    const failed = [pgResult, s3Result, temporalResult, kafkaResult, sqsResult].find(
+      (result) => result.status === 'rejected',
+    );
     if (failed) throw new Error(`a private service did not start: ${String(failed.reason)}`);
     const postgres = (pgResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startEmbeddedPostgres>>>)
       .value;
@@ -163,6 +203,19 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       REPLAY_PAGE_SIZE: '100',
       REPLAY_STEP_MAX_ATTEMPTS: '10',
       RECONCILER_SCHEDULE: 'false',
+      ...transportEnv(
+        transport,
+        {
+          kafka: kafka && { brokers: kafka.brokers },
+          sqs: sqs && {
+            endpoint: sqs.endpoint,
+            region: sqs.region,
+            accessKeyId: sqs.accessKeyId,
+            secretAccessKey: sqs.secretAccessKey,
+          },
+        },
+        'faults',
+      ),
       ...options.env,
     };
     const config = parseConfig(env);
@@ -187,9 +240,11 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
     const objectStore = new ObjectStore(objectStoreOptionsFromConfig(config));
     cleanups.push(async () => objectStore.close());
     await objectStore.ensureBucket();
-    const routeQueue = new RouteQueue(pool, config.PGBOSS_SCHEMA);
-    await routeQueue.start();
-    cleanups.push(() => routeQueue.stop());
+    const routeTransport = createRouteTransport(config, pool, logger);
+    await routeTransport.start();
+    cleanups.push(() => routeTransport.close());
+    const routeReader = createRouteReader(config, pool, logger);
+    cleanups.push(() => routeReader.close());
     const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     cleanups.push(() => connection.close());
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
@@ -198,7 +253,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
         pool,
         temporal,
         objectStore,
-        routeQueue,
+        routeTransport,
         logger,
         settings: apiSettingsFromConfig(settings, { dependencyTimeoutMs: 10_000 }),
       });
@@ -213,7 +268,8 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       config,
       pool,
       objectStore,
-      routeQueue,
+      routeTransport,
+      routeReader,
       temporal,
       logger,
       app: api(config),
@@ -222,6 +278,23 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
         await postgres.stop();
         await sleep(downMs);
         await postgres.start();
+      },
+      async restartBroker(downMs) {
+        if (kafka) {
+          await kafka.stop();
+          kafka = undefined;
+          await sleep(downMs);
+          kafka = await startKafkaBroker(kafkaOptions);
+        } else if (sqs) {
+          await sqs.stop();
+          sqs = undefined;
+          await sleep(downMs);
+          sqs = await startElasticMq(sqsOptions);
+        } else {
+          await postgres.stop();
+          await sleep(downMs);
+          await postgres.start();
+        }
       },
       async stopS3() {
         // killed, not stopped: on SIGTERM s3rver goes on serving its open keep-alive connections

@@ -4,6 +4,9 @@ export interface TestStackInfo {
   temporalCli: string;
   databaseUrl: string;
   s3: { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
+  /** The brokers of the `kafka` and `sqs` route transports (test/support/transports.ts). */
+  kafka: { brokers: string };
+  sqs: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
   /** The replay workflows, bundled once for all files. */
   workflowBundlePath: string;
   workDir: string;

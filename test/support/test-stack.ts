@@ -7,19 +7,23 @@ import { parseConfig, type AppConfig } from '../../adapters/config.ts';
 import { createLogger, type Logger } from '../../adapters/logger.ts';
 import { runMigrations } from '../../adapters/migrate.ts';
 import type { ObjectStore } from '../../adapters/object-store.ts';
-import type { RouteQueue } from '../../adapters/route-queue.ts';
+import { createRouteReader, type RouteReader, type RouteTransport } from '../../adapters/route-transport.ts';
 import type { App } from '../../api/app.ts';
 import { apiKeyLine, generateApiKey, type ApiAuthOptions } from '../../api/auth.ts';
 import type { ApiLimits } from '../../api/limits.ts';
 import { createApiServer } from '../../api/server.ts';
 import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
 import type { TestStackInfo } from './stack-info.ts';
+import { transportEnv, type TestTransport } from './transports.ts';
 
 export interface TestStack {
   config: AppConfig;
   pool: pg.Pool;
   objectStore: ObjectStore;
-  routeQueue: RouteQueue;
+  /** The api's route transport (ROUTE_TRANSPORT); the worker builds its own. */
+  routeTransport: RouteTransport;
+  /** Reads the routes back (every transport). */
+  routeReader: RouteReader;
   temporal: Client;
   logger: Logger;
   app: App;
@@ -44,8 +48,9 @@ let runtimeInstalled = false;
  */
 export async function createTestStack(
   overrides: Partial<Record<string, string>> = {},
-  services?: TestStackInfo,
+  options: { transport?: TestTransport; services?: TestStackInfo } = {},
 ): Promise<TestStack> {
+  const services = options.services;
   const stack = services ?? inject('stack');
   if (!runtimeInstalled) {
     // the SDK's own logs only when something is wrong
@@ -77,6 +82,7 @@ export async function createTestStack(
     DEPENDENCY_TIMEOUT_MS: '10000',
     // the workers of a test make no reconciler schedule, unless the test is about it
     RECONCILER_SCHEDULE: 'false',
+    ...transportEnv(options.transport ?? 'pgboss', stack, `t-${suffix}`),
     ...overrides,
   });
   await runMigrations({
@@ -89,14 +95,17 @@ export async function createTestStack(
   const logger = createLogger(config.LOG_LEVEL, { test: suffix });
   const server = createApiServer(config, { logger });
   const { app, dependencies } = server;
-  const { pool, objectStore, routeQueue, temporal, auth, limits } = dependencies;
+  const { pool, objectStore, routeTransport, temporal, auth, limits } = dependencies;
+  await server.start();
+  const routeReader = createRouteReader(config, pool, logger);
 
   const workers: { handle: ReplayWorkerHandle; running: Promise<void> }[] = [];
   return {
     config,
     pool,
     objectStore,
-    routeQueue,
+    routeTransport,
+    routeReader,
     temporal,
     logger,
     app,
@@ -120,6 +129,7 @@ export async function createTestStack(
         handle.shutdown();
         await running.catch(() => {});
       }
+      await routeReader.close().catch(() => {});
       await server.close();
     },
   };

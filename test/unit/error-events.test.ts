@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createPool } from '../../adapters/database.ts';
-import { RouteQueue } from '../../adapters/route-queue.ts';
+import { PgBossTransport } from '../../adapters/transports/pgboss.ts';
 
 function capturingLogger() {
   const lines: Record<string, any>[] = [];
@@ -29,7 +29,7 @@ describe('error events', () => {
       applicationName: 'error-events-test',
       logger,
     });
-    const queue = new RouteQueue(pool, 'pgboss', { logger });
+    const queue = new PgBossTransport(pool, 'pgboss', '{route}', logger);
     try {
       pool.emit('error', new Error('terminating connection due to administrator command'));
       queue.boss.emit('error', new Error('maintenance failed'));
