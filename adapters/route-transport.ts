@@ -14,90 +14,13 @@
  */
 import type pg from 'pg';
 import type { AppConfig } from './config.ts';
-import type { Queryable } from './database.ts';
 import type { Logger } from './logger.ts';
-import type { InitMessage, OutgoingMessage, ReplayMessage } from './route-queue.ts';
 import { KafkaRouteReader, KafkaTransport, kafkaSettingsFromConfig } from './transports/kafka.ts';
 import { PgBossRouteReader, PgBossTransport } from './transports/pgboss.ts';
+import type { RouteReader, RouteTransport } from './transports/port.ts';
 import { SqsRouteReader, SqsTransport, sqsSettingsFromConfig } from './transports/sqs.ts';
 
-export type RouteTransportKind = 'pgboss' | 'kafka' | 'sqs';
-
-export interface RouteTransport {
-  readonly kind: RouteTransportKind;
-  /** Makes sure the route's queue/topic exists (idempotent; creates it where allowed, else throws an error naming it). */
-  ensureRoute(route: string): Promise<void>;
-  /**
-   * Publishes messages. `db` is the open transaction that advances the replay cursor: pg-boss inserts
-   * into it (exactly-once); a broker sends (and awaits acks) before that transaction commits
-   * (at-least-once, duplicates identifiable by id).
-   */
-  publish(messages: OutgoingMessage[], db: Queryable): Promise<void>;
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** The body of a message on any transport. */
-export type RouteMessage = ReplayMessage | InitMessage;
-
-/** A message read back from a route: its id and body (and for pg-boss the job's state). */
-export interface PublishedMessage<T extends RouteMessage = RouteMessage> {
-  id: string;
-  data: T;
-  /** pg-boss only: the job's state (`created`, `active`, `completed`, ...). */
-  state?: string;
-}
-
-/** What a consumer's handler answers for each message of a batch: true once it is done (acknowledged). */
-export type BatchHandler = (batch: PublishedMessage[]) => Promise<boolean[]>;
-
-export interface RouteSubscription {
-  /** True when nothing waits on the route for this consumer and nothing is in hand. */
-  idle(): Promise<boolean>;
-  /** Stops taking messages, lets the batch in hand finish and acknowledges it. */
-  stop(): Promise<void>;
-}
-
-/**
- * Reads a route back, for the reference route consumer, tests and operators. Each adapter has one
- * beside its transport (the transports only publish).
- */
-export interface RouteReader {
-  readonly kind: RouteTransportKind;
-  /**
-   * Every delivery of the messages one execution published to a route (a duplicate appears as often
-   * as it was delivered). pg-boss and Kafka read without consuming; SQS receives and deletes, and
-   * this reader keeps what it received so a later call still returns it. Typed as replay messages by
-   * default: an entry route also holds a normal execution's init message.
-   */
-  messagesOf<T extends RouteMessage = ReplayMessage>(
-    route: string,
-    executionId: string,
-  ): Promise<PublishedMessage<T>[]>;
-  /** Consumes the route in batches of up to batchSize; a message the handler did not finish is delivered again. */
-  consume(
-    route: string,
-    options: { batchSize: number; group?: string },
-    handle: BatchHandler,
-  ): Promise<RouteSubscription>;
-  close(): Promise<void>;
-}
-
-/** A route's queue/topic name from ROUTE_NAME_TEMPLATE (`{route}` replaced by the route's name). */
-export function routeDestination(template: string, route: string): string {
-  return template.replaceAll('{route}', route);
-}
-
-/** Raised when a route's queue or topic is missing and the deployment does not let the service create it. */
-export class RouteMissingError extends Error {
-  constructor(
-    readonly destination: string,
-    detail: string,
-  ) {
-    super(detail);
-    this.name = 'RouteMissingError';
-  }
-}
+export * from './transports/port.ts';
 
 export function createRouteTransport(config: AppConfig, pool: pg.Pool, logger: Logger): RouteTransport {
   switch (config.ROUTE_TRANSPORT) {

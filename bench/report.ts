@@ -173,6 +173,7 @@ export async function writeResultsMarkdown(results: Record<string, any>, file: s
     '',
     ...(results.throughput ? throughputLines(results.throughput) : []),
     ...(results.capacity ? capacityLines(results.capacity) : []),
+    ...(results.partitioned ? partitionedLines(results.partitioned) : []),
     ...transportLines(results.transports ?? {}),
   ];
   await writeFile(file, `${lines.join('\n')}\n${notes}`);
@@ -216,6 +217,45 @@ function transportLines(transports: Record<string, Section>): string[] {
           `${run.slice_ms_mean ?? ''} / ${run.slice_gap_ms_mean ?? ''}`,
         ]),
       ),
+    ),
+    '',
+  ];
+}
+
+/** One large replay by partitions and worker processes, beside the store's and the queue's ceilings. */
+function partitionedLines(section: Section): string[] {
+  return [
+    '## Partitioned replays',
+    '',
+    `${stampOf(section)} A latency in front of every S3 request (bench/latency-proxy.ts); each ceiling measured in the same run.`,
+    '',
+    ...table(
+      [
+        'objects',
+        'list latency ms',
+        'partitions',
+        'workers',
+        'replay msgs/s',
+        'store list keys/s (one lister)',
+        'queue insert msgs/s',
+        'of the lower ceiling',
+        'publishing activities by worker',
+        'max history events',
+      ],
+      (section.rows as Row[]).map((row) => [
+        row.objects,
+        row.list_latency_ms,
+        row.partitions_used === undefined
+          ? row.partitions
+          : `${row.partitions} (${row.partitions_used} made)`,
+        row.workers,
+        row.replay_msgs_per_s,
+        row.store_list_keys_per_s,
+        row.queue_insert_msgs_per_s,
+        (row.replay_msgs_per_s / Math.min(row.store_list_keys_per_s, row.queue_insert_msgs_per_s)).toFixed(2),
+        Object.values(row.activities_by_worker ?? {}).join(' / '),
+        row.max_history_events,
+      ]),
     ),
     '',
   ];

@@ -8,11 +8,15 @@
  *   clients (a closed loop).
  * - capacity (bench/capacity.ts): open-loop start rates beside the bare ceiling, starts beside a
  *   large replay, recovery after a worker SIGKILL, a bulk replay, the per-replay cost.
+ * - partitioned (bench/partitioned.ts, not in the default run): one large replay by partitions and
+ *   worker processes, with a latency in front of the store, beside the store's and the queue's
+ *   ceilings.
  *
  *   npm run bench                                   # both suites, default sizes
  *   npm run bench -- --suite throughput --objects 20000 --out /tmp/one.json
  *   npm run bench -- --suite throughput --large     # adds 1,000,000
  *   npm run bench -- --suite capacity --start-rates 5,10,20,40 --step-seconds 15
+ *   npm run bench -- --suite partitioned --objects 1000000 --partitions 1,4,8 --list-latency-ms 200 --workers 1,2,4
  *   npm run bench -- --store s3rver                 # the embedded dev store instead of versitygw
  *   npm run bench -- --transport kafka              # the throughput suite into Kafka (or sqs:
  *                                                   # ElasticMQ) against a plain produce loop into
@@ -34,6 +38,7 @@ import { stageFolder } from '../adapters/storage-paths.ts';
 import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-latency.ts';
 import { startBenchStack, type BenchStack } from './bench-stack.ts';
 import { runCapacity } from './capacity.ts';
+import { runPartitioned } from './partitioned.ts';
 import {
   measureListing,
   ROUTE,
@@ -67,6 +72,9 @@ const { values } = parseArgs({
     'bulk-max-concurrent': { type: 'string', default: '10' },
     'cost-sizes': { type: 'string', default: '10,1000,100000' },
     transport: { type: 'string', default: 'pgboss' },
+    partitions: { type: 'string', default: '1,4,8' },
+    workers: { type: 'string', default: '1,2,4' },
+    'list-latency-ms': { type: 'string', default: '200' },
   },
 });
 const transport = values.transport as 'pgboss' | 'kafka' | 'sqs';
@@ -248,6 +256,27 @@ if (transport !== 'pgboss') {
   results.transports = transports;
 } else if (suites.has('throughput'))
   results.throughput = { ...stamp(), ...(await withStack(throughputSuite)) };
+if (suites.has('partitioned') && transport === 'pgboss') {
+  const measured = await withStack((stacked) =>
+    runPartitioned(
+      { ...stacked, log },
+      {
+        objects: values.objects ? numbers(values.objects.join(','))[0]! : 1_000_000,
+        partitions: numbers(values.partitions),
+        workers: numbers(values.workers),
+        listLatencyMs: numbers(values['list-latency-ms']),
+      },
+    ),
+  );
+  // rows of other latencies or topologies, measured by earlier runs, stay
+  const key = (row: Record<string, unknown>) =>
+    [row.objects, row.partitions, row.workers, row.list_latency_ms].join('/');
+  const fresh = new Set(measured.rows.map(key));
+  const earlier = (
+    (results.partitioned as { rows?: Record<string, unknown>[] } | undefined)?.rows ?? []
+  ).filter((row) => !fresh.has(key(row)));
+  results.partitioned = { ...stamp(), rows: [...earlier, ...measured.rows] };
+}
 if (suites.has('capacity') && transport === 'pgboss') {
   results.capacity = {
     ...stamp(),

@@ -22,7 +22,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { reconcileClosedReplays } from '../activities/index.ts';
-import { replayWorkflowId, bulkReplayWorkflowId, previewWorkflowId } from '../workflows/definitions.ts';
+import {
+  bulkReplayWorkflowId,
+  partitionWorkflowId,
+  previewWorkflowId,
+  replayWorkflowId,
+} from '../workflows/definitions.ts';
 import setup from '../test/global-setup.ts';
 import {
   HISTORIES_DIR,
@@ -62,6 +67,15 @@ const stackSettings = {
   noBucket: { S3_BUCKET: 'never-created', REPLAY_STEP_MAX_ATTEMPTS: '1' },
   /** A preview lists 2 keys within its request, then continues as a preview job. */
   previewJob: { PREVIEW_INLINE_MAX_KEYS: '2' },
+  /** 2 keys a page; past 2 pages a replay is split into at most 3 partitions. */
+  partitioned: {
+    REPLAY_PAGE_SIZE: '2',
+    REPLAY_PAGES_PER_RUN: '100',
+    REPLAY_PARTITION_AFTER_PAGES: '2',
+    REPLAY_MAX_PARTITIONS: '3',
+  },
+  /** 1 key a page, one coordinator: a paced replay publishes long enough to be paused. */
+  paced: { REPLAY_PAGE_SIZE: '1', REPLAY_PAGES_PER_RUN: '10000', REPLAY_MAX_PARTITIONS: '1' },
   /** Its bucket never exists; ten attempts a step (1 s, 2 s, 4 s... apart). */
   noBucketRetrying: { S3_BUCKET: 'never-created', REPLAY_STEP_MAX_ATTEMPTS: '10' },
 } satisfies Record<string, Record<string, string>>;
@@ -227,6 +241,57 @@ const scenarios: Scenario[] = [
         return preview.body.status === 'completed' ? preview.body : undefined;
       });
       return runsOf(stack, previewWorkflowId(previewId), 'preview-job');
+    },
+  },
+  {
+    name: 'partitioned',
+    description:
+      'a replay of 3 folders of 4 objects, 2 a page: 2 pages as one, then split into partitions; with each partition',
+    stack: 'partitioned',
+    async run(stack) {
+      const parent = await createExecution(stack, await configOf(stack));
+      for (const folder of ['a/', 'b/', 'c/']) await seedOutputs(stack, parent.id, STAGE, 4, { folder });
+      const id = await replayOf(stack, parent.id);
+      await waitForExecution(stack, id, (record) => record.status === 'completed');
+      await stack.temporal.workflow.getHandle(replayWorkflowId(id)).result();
+      const partitions = (
+        await stack.pool.query<{ partition: number }>(
+          'SELECT partition FROM replay_partitions WHERE execution_id = $1 ORDER BY partition',
+          [id],
+        )
+      ).rows;
+      if (partitions.length < 2) throw new Error(`expected partitions, got ${partitions.length}`);
+      const runs = await runsOf(stack, replayWorkflowId(id), 'partitioned');
+      for (const { partition } of partitions) {
+        runs.push(
+          ...(await runsOf(
+            stack,
+            partitionWorkflowId(replayWorkflowId(id), partition),
+            `partitioned-p${partition}`,
+          )),
+        );
+      }
+      return runs;
+    },
+  },
+  {
+    name: 'paused-resumed',
+    description: 'a replay paced at 4 messages/s, paused, its rate raised by signal, resumed, completed',
+    stack: 'paced',
+    async run(stack) {
+      const parent = await parentWithOutputs(stack, 12);
+      const started = await requestJson(stack, 'POST', `/api/v1/executions/${parent}/replay`, {
+        ...REPLAY,
+        max_messages_per_second: 4,
+      });
+      await expectStatus(started, 200);
+      const id = started.body.id as string;
+      await waitForExecution(stack, id, (record) => record.published_count >= 2);
+      await expectStatus(await requestJson(stack, 'POST', `/api/v1/executions/${id}/pause`), 200);
+      await stack.temporal.workflow.getHandle(replayWorkflowId(id)).signal('setRate', 50);
+      await expectStatus(await requestJson(stack, 'POST', `/api/v1/executions/${id}/resume`), 200);
+      await waitForExecution(stack, id, (record) => record.status === 'completed');
+      return runsOf(stack, replayWorkflowId(id), 'paused-resumed');
     },
   },
 ];

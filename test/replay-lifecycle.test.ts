@@ -27,6 +27,8 @@ beforeAll(async () => {
   stack = await createTestStack({
     REPLAY_PAGE_SIZE: String(PAGE_SIZE),
     REPLAY_PAGES_PER_RUN: String(PAGES_PER_RUN),
+    // one coordinator: these tests follow its runs
+    REPLAY_MAX_PARTITIONS: '1',
   });
   await stack.startWorker();
   configId = (await registerConfig(stack)).id;

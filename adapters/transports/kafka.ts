@@ -33,7 +33,7 @@ import {
   type RouteReader,
   type RouteSubscription,
   type RouteTransport,
-} from '../route-transport.ts';
+} from './port.ts';
 
 export interface KafkaSettings {
   brokers: string[];

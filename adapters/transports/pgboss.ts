@@ -15,7 +15,7 @@ import {
   type RouteReader,
   type RouteSubscription,
   type RouteTransport,
-} from '../route-transport.ts';
+} from './port.ts';
 
 function asPgBossDb(db: Queryable): PgBoss.Db {
   return { executeSql: (text, values) => db.query(text, values) };

@@ -38,7 +38,7 @@ import {
   type RouteReader,
   type RouteSubscription,
   type RouteTransport,
-} from '../route-transport.ts';
+} from './port.ts';
 
 export interface SqsSettings {
   endpoint?: string;

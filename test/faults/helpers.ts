@@ -129,11 +129,16 @@ export async function expectPublishedExactlyOnce(
 export async function retriedActivities(
   stack: PrivateStack,
   executionId: string,
+  options: { withPartitions?: boolean } = {},
 ): Promise<{ activity: string; attempt: number; cause: string }[]> {
   const workflowId = replayWorkflowId(executionId);
   const retried: { activity: string; attempt: number; cause: string }[] = [];
-  for await (const run of stack.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    const history = await stack.temporal.workflow.getHandle(workflowId, run.runId).fetchHistory();
+  // a partitioned replay's publishing runs in its partitions' workflows (`<id>-p<n>`)
+  const query = options.withPartitions
+    ? `WorkflowId STARTS_WITH '${workflowId}'`
+    : `WorkflowId = '${workflowId}'`;
+  for await (const run of stack.temporal.workflow.list({ query })) {
+    const history = await stack.temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
     const scheduled = new Map<string, string>();
     for (const event of history.events ?? []) {
       const attributes = event.activityTaskScheduledEventAttributes;

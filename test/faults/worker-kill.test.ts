@@ -59,3 +59,32 @@ it(`completes a ${OBJECTS}-object replay whose worker is SIGKILLed ${KILL_AT.len
     expect(attempt).toMatchObject({ activity: 'publishPages', cause: 'TIMEOUT_TYPE_HEARTBEAT' });
   }
 }, 240_000);
+
+it('completes a partitioned replay whose worker is SIGKILLed while its partitions publish', async () => {
+  let worker = stack.startWorkerProcess();
+  await worker.polling();
+  const partitioned = { ...stack, app: stack.appWith({ REPLAY_MAX_PARTITIONS: '4' }) };
+  const id = await startReplay(partitioned, parentId);
+  const partitions = async () =>
+    (await stack.pool.query('SELECT count(*)::int AS n FROM replay_partitions WHERE execution_id = $1', [id]))
+      .rows[0].n as number;
+  const record = await waitForRecord(
+    stack,
+    id,
+    (item) => item.published_count >= 0.4 * OBJECTS || item.status !== 'running',
+    90_000,
+  );
+  expect(record.status).toBe('running');
+  expect(await partitions()).toBeGreaterThanOrEqual(2);
+  worker.kill('SIGKILL');
+  expect(await worker.exited).toBe('SIGKILL');
+  worker = stack.startWorkerProcess();
+
+  await waitForRecord(stack, id, (item) => item.status !== 'running', 120_000);
+  await expectPublishedExactlyOnce(stack, id, keys);
+  // the partitions' steps lost with the worker were noticed by their missing heartbeats
+  const retried = await retriedActivities(stack, id, { withPartitions: true });
+  expect(retried.filter((attempt) => attempt.activity === 'publishPages').length).toBeGreaterThanOrEqual(1);
+  worker.kill('SIGTERM');
+  await worker.exited;
+}, 240_000);

@@ -18,6 +18,8 @@ export const SCENARIOS = [
   'terminated-resumed',
   'bulk-bad-parent',
   'preview-job',
+  'partitioned',
+  'paused-resumed',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

@@ -202,6 +202,8 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       LOG_LEVEL: 'warn',
       REPLAY_PAGE_SIZE: '100',
       REPLAY_STEP_MAX_ATTEMPTS: '10',
+      // one coordinator per replay, unless a test asks for partitions (appWith)
+      REPLAY_MAX_PARTITIONS: '1',
       RECONCILER_SCHEDULE: 'false',
       ...transportEnv(
         transport,
