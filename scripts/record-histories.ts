@@ -54,15 +54,20 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The stacks the scenarios run on, each with its own task queue, schema and settings; built when a
- * scenario first needs one.
+ * scenario first needs one. Every scenario but `partitioned` runs one coordinator per replay.
  */
 const stackSettings = {
   /** 2 keys a page, 2 pages a run: a few objects make several pages and runs. */
-  paged: { REPLAY_PAGE_SIZE: '2', REPLAY_PAGES_PER_RUN: '2' },
+  paged: { REPLAY_PAGE_SIZE: '2', REPLAY_PAGES_PER_RUN: '2', REPLAY_MAX_PARTITIONS: '1' },
   /** 1 key a page, no continue-as-new: a replay publishes long enough to be cancelled or terminated. */
-  long: { REPLAY_PAGE_SIZE: '1', REPLAY_PAGES_PER_RUN: '10000' },
+  long: { REPLAY_PAGE_SIZE: '1', REPLAY_PAGES_PER_RUN: '10000', REPLAY_MAX_PARTITIONS: '1' },
   /** Its bucket is created by the scenario, after the replay's step failed once: interrupted. */
-  bucketLater: { REPLAY_PAGE_SIZE: '2', S3_BUCKET: 'created-later', REPLAY_STEP_MAX_ATTEMPTS: '1' },
+  bucketLater: {
+    REPLAY_PAGE_SIZE: '2',
+    S3_BUCKET: 'created-later',
+    REPLAY_STEP_MAX_ATTEMPTS: '1',
+    REPLAY_MAX_PARTITIONS: '1',
+  },
   /** Its bucket never exists; one attempt a step: interrupted at once. */
   noBucket: { S3_BUCKET: 'never-created', REPLAY_STEP_MAX_ATTEMPTS: '1' },
   /** A preview lists 2 keys within its request, then continues as a preview job. */
