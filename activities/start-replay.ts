@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { isUniqueViolation, withTransaction } from '../adapters/database.ts';
+import { isUniqueViolation } from '../adapters/database.ts';
 import { insertReplayWithRoutes, replayStateOf, setExecutionStatus } from '../adapters/executions.ts';
 import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import { listPartitions, resumePartitions } from '../adapters/replay-partitions.ts';
@@ -50,9 +50,7 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
       const routes = await routesOf(replay.config_id);
       const source = replay.replay_source === 'lineage' ? null : replay.parent_execution_id;
       try {
-        const record = await withTransaction(pool, (client) =>
-          insertReplayWithRoutes(client, replay, routes, source),
-        );
+        const record = await insertReplayWithRoutes(pool, replay, routes, source);
         activityLogger(logger, replay.id).info({ status: record.status, routes }, 'replay started');
         return replayStateOf(record);
       } catch (error) {

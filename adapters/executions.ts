@@ -53,10 +53,13 @@ export interface NewExecution {
 const partitionSum = (column: string) =>
   `(${column} + COALESCE((SELECT sum(p.${column}) FROM replay_partitions p WHERE p.execution_id = executions.id), 0))::bigint AS ${column}`;
 
-const COLUMNS = `id, config_id, status, started_at, completed_at, parent_execution_id, root_execution_id,
-  source_execution_id, replay_source, from_stage, to_route, from_path, tag, metadata, workflow_id,
-  ${partitionSum('listed_count')}, ${partitionSum('published_count')}, replay_cursor, error,
-  max_messages_per_second, paused`;
+const columnsWith = (counters: string) => `id, config_id, status, started_at, completed_at,
+  parent_execution_id, root_execution_id, source_execution_id, replay_source, from_stage, to_route,
+  from_path, tag, metadata, workflow_id, ${counters}, replay_cursor, error, max_messages_per_second, paused`;
+
+const COLUMNS = columnsWith(`${partitionSum('listed_count')}, ${partitionSum('published_count')}`);
+/** A record's own columns: enough for a record that has no partitions (yet). */
+const OWN_COLUMNS = columnsWith('listed_count, published_count');
 
 type ExecutionRow = Omit<ExecutionRecord, 'started_at' | 'completed_at'> & {
   started_at: Date;
@@ -110,11 +113,19 @@ export async function insertReplayWithRoutes(
   routes: string[],
   sourceExecutionId: string | null,
 ): Promise<ExecutionRecord> {
-  await db.query(
-    `INSERT INTO executions (id, config_id, status, parent_execution_id, root_execution_id, replay_source,
-       from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id, max_messages_per_second)
-     VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     ON CONFLICT (id) DO NOTHING`,
+  // one statement, so one round trip: the record and its routes commit together or not at all
+  const inserted = await db.query<ExecutionRow>(
+    `WITH inserted AS (
+       INSERT INTO executions (id, config_id, status, parent_execution_id, root_execution_id, replay_source,
+         from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id, max_messages_per_second)
+       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING *),
+     started AS (
+       INSERT INTO execution_routes (execution_id, route, status)
+       SELECT inserted.id, route, 'running' FROM inserted, unnest($14::text[]) AS route
+       ON CONFLICT (execution_id, route) DO NOTHING)
+     SELECT ${OWN_COLUMNS} FROM inserted`,
     [
       replay.id,
       replay.config_id,
@@ -129,9 +140,11 @@ export async function insertReplayWithRoutes(
       replay.workflow_id,
       sourceExecutionId,
       replay.max_messages_per_second ?? null,
+      routes,
     ],
   );
-  await markRoutesStarted(db, replay.id, routes);
+  if (inserted.rows[0]) return toRecord(inserted.rows[0]);
+  // a retried start: the first attempt stored it
   const stored = await getExecution(db, replay.id);
   if (!stored) throw new Error(`execution ${replay.id} vanished after insert`);
   return stored;

@@ -51,12 +51,26 @@ export async function insertPipelineConfig(
   return toConfig(result.rows[0]!);
 }
 
+/**
+ * Configs found, by id: a config never changes once registered (there is no update), and its id is
+ * a UUID v7 no other config has, so every replay start can skip the query. A config not found is
+ * not remembered (it may be registered next).
+ */
+const knownConfigs = new Map<string, PipelineConfig>();
+const MAX_KNOWN_CONFIGS = 10_000;
+
 export async function getPipelineConfig(db: Queryable, id: string): Promise<PipelineConfig | undefined> {
+  const known = knownConfigs.get(id);
+  if (known) return known;
   const result = await db.query<ConfigRow>(
     'SELECT id, name, definition, created_at, updated_at FROM pipeline_configs WHERE id = $1',
     [id],
   );
-  return result.rows[0] ? toConfig(result.rows[0]) : undefined;
+  if (!result.rows[0]) return undefined;
+  const config = toConfig(result.rows[0]);
+  if (knownConfigs.size >= MAX_KNOWN_CONFIGS) knownConfigs.clear();
+  knownConfigs.set(id, config);
+  return config;
 }
 
 export function findRoute(config: PipelineDefinition, routeName: string): RouteDefinition | undefined {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import type pg from 'pg';
+import { getExecution } from '../adapters/executions.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { startManagedProcess, type ManagedProcess } from '../scripts/stack/managed-process.ts';
@@ -29,6 +30,8 @@ const REPLAY_BODY = JSON.stringify({ replay_source: 'storage', from_stage: STAGE
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface CapacityOptions {
+  /** Requests of the one-client measurement, each sent when the previous one has answered. */
+  idleRequests: number;
   rates: number[];
   stepSeconds: number;
   /** Objects of the large replay the start load runs beside (0: skip). */
@@ -55,6 +58,19 @@ export interface CapacityContext {
   log(line: string): void;
 }
 
+/** One client: each request sent when the previous one has answered; their latencies' p50 and p99. */
+async function oneClient(requests: number, send: () => Promise<Attempt>) {
+  const latencies: number[] = [];
+  let errors = 0;
+  for (let index = 0; index < requests; index += 1) {
+    const started = performance.now();
+    const attempt = await send();
+    if (attempt.ok) latencies.push(performance.now() - started);
+    else errors += 1;
+  }
+  return { requests, errors, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99) };
+}
+
 /** Highest rate whose p99 is under the bound with no error: the start capacity. */
 function capacityOf(rows: OpenLoopRow[], p99BoundMs: number): number {
   return Math.max(
@@ -73,6 +89,22 @@ export async function runCapacity(context: CapacityContext, options: CapacityOpt
       'ceiling worker started',
       path.join(stack.workDir, 'ceiling-worker.log'),
     );
+
+    // 0. warm both paths up (connections, JIT, caches), then one client at a time on the idle stack
+    const warmProbes: string[] = [];
+    await openLoop(4, 5, () => startProbe(temporal, warmProbes));
+    await drainProbes(temporal, warmProbes);
+    const warmSince = await latestExecutionId(pool);
+    await openLoop(4, 5, () => postReplay(stack, small));
+    await drainReplays(pool, warmSince);
+    log('one client at a time');
+    const idleProbes: string[] = [];
+    const idle = {
+      ceiling: await oneClient(options.idleRequests, () => startProbe(temporal, idleProbes)),
+      replay: await oneClient(options.idleRequests, () => postReplay(stack, small)),
+    };
+    await drainProbes(temporal, idleProbes);
+    log(JSON.stringify({ idle }));
 
     // 1. open-loop start rates: the ceiling, then the replay, at each rate
     const startRates = [];
@@ -161,7 +193,15 @@ export async function runCapacity(context: CapacityContext, options: CapacityOpt
       log(JSON.stringify(cost.at(-1)));
     }
 
-    return { start_rates: startRates, capacity, under_load: underLoad, recovery, bulk, replay_cost: cost };
+    return {
+      idle,
+      start_rates: startRates,
+      capacity,
+      under_load: underLoad,
+      recovery,
+      bulk,
+      replay_cost: cost,
+    };
   } finally {
     await ceilingWorker.stop();
   }
@@ -286,11 +326,8 @@ async function waitForCompletion(
   id: string,
 ): Promise<{ completedAt: number; published: number }> {
   for (;;) {
-    const { rows } = await pool.query<{ status: string; published_count: number; error: string | null }>(
-      'SELECT status, published_count, error FROM executions WHERE id = $1',
-      [id],
-    );
-    const row = rows[0]!;
+    // the record as the api shows it: a partitioned replay's counts include its partitions'
+    const row = (await getExecution(pool, id))!;
     if (row.status === 'completed') return { completedAt: performance.now(), published: row.published_count };
     if (row.status !== 'running') throw new Error(`replay ${id} ended ${row.status}: ${row.error}`);
     await sleep(20);

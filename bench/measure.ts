@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { withTransaction } from '../adapters/database.ts';
+import { getExecution } from '../adapters/executions.ts';
 import { newExecutionId, replayMessageId } from '../adapters/ids.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { OutgoingMessage } from '../adapters/route-queue.ts';
@@ -165,12 +166,8 @@ export async function runReplay(options: {
       throw new Error(`replay refused: ${response.status} ${JSON.stringify(body)}`);
     let firstMessageMs = Number.NaN;
     for (;;) {
-      const { rows } = await options.pool.query<{
-        status: string;
-        published_count: number;
-        error: string | null;
-      }>('SELECT status, published_count, error FROM executions WHERE id = $1', [body.id]);
-      const row = rows[0]!;
+      // the record as the api shows it: a partitioned replay's counts include its partitions'
+      const row = (await getExecution(options.pool, body.id))!;
       if (Number.isNaN(firstMessageMs) && row.published_count > 0)
         firstMessageMs = performance.now() - started;
       if (row.status === 'completed') {

@@ -9,6 +9,7 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { withTransaction } from '../adapters/database.ts';
+import { getExecution } from '../adapters/executions.ts';
 import { newExecutionId, replayMessageId } from '../adapters/ids.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import type { OutgoingMessage } from '../adapters/route-queue.ts';
@@ -161,12 +162,9 @@ export async function runPartitioned(context: PartitionedContext, options: Parti
             to_route: ROUTE,
           });
           for (;;) {
-            const { rows: found } = await pool.query<{ status: string; published_count: number }>(
-              'SELECT status, published_count FROM executions WHERE id = $1',
-              [replay.id],
-            );
-            if (found[0]!.status === 'completed') break;
-            if (found[0]!.status !== 'running') throw new Error(`replay ended ${found[0]!.status}`);
+            const found = (await getExecution(pool, replay.id))!;
+            if (found.status === 'completed') break;
+            if (found.status !== 'running') throw new Error(`replay ended ${found.status}`);
             await sleep(100);
           }
           const seconds = (performance.now() - started) / 1000;

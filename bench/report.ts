@@ -92,6 +92,12 @@ function capacityLines(section: Section): string[] {
     '',
     `${stampOf(section)} Open loop: requests sent at a fixed rate for each step, each step drained before the next.`,
     '',
+    ...(section.idle
+      ? [
+          `One client on the idle stack (${section.idle.replay.requests} requests, each after the previous answer): replay p50 ${section.idle.replay.p50_ms} ms, p99 ${section.idle.replay.p99_ms} ms; bare ceiling p50 ${section.idle.ceiling.p50_ms} ms, p99 ${section.idle.ceiling.p99_ms} ms.`,
+          '',
+        ]
+      : []),
     ...table(
       [
         'starts/s',

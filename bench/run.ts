@@ -63,7 +63,8 @@ const { values } = parseArgs({
     'skip-latency': { type: 'boolean', default: false },
     'page-size': { type: 'string' },
     suite: { type: 'string', default: 'throughput,capacity' },
-    'start-rates': { type: 'string', default: '5,10,20,40' },
+    'start-rates': { type: 'string', default: '5,10,15,20,25,30,40' },
+    'idle-requests': { type: 'string', default: '100' },
     'step-seconds': { type: 'string', default: '15' },
     'big-objects': { type: 'string', default: '1000000' },
     'load-rates': { type: 'string', default: '5' },
@@ -284,6 +285,7 @@ if (suites.has('capacity') && transport === 'pgboss') {
       runCapacity(
         { ...stacked, log },
         {
+          idleRequests: Number(values['idle-requests']),
           rates: numbers(values['start-rates']),
           stepSeconds: Number(values['step-seconds']),
           bigObjects: Number(values['big-objects']),
