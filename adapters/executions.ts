@@ -150,8 +150,8 @@ export async function insertReplayWithRoutes(
   return stored;
 }
 
-/** The contract's ExecutionResponse fields of a record. */
-export function executionSummary(record: ExecutionRecord): ExecutionSummary {
+/** The contract's ExecutionResponse fields of a record (and only those). */
+export function executionSummary(record: ExecutionSummary): ExecutionSummary {
   return {
     id: record.id,
     config_id: record.config_id,
@@ -287,30 +287,35 @@ export async function commitReplayPage(
   return { kind: 'cursor-moved', cursor: current.replay_cursor };
 }
 
-/** Pauses or unpauses a replay that has not finished; returns the record as it stands. */
-export async function setReplayPaused(
+/** Pauses or resumes a replay while it has not finished; returns the record as it stands. */
+export function setReplayPaused(
   db: Queryable,
   id: string,
   paused: boolean,
 ): Promise<ExecutionRecord | undefined> {
-  const result = await db.query<ExecutionRow>(
-    `UPDATE executions SET paused = $2, updated_at = now()
-      WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled') RETURNING ${COLUMNS}`,
-    [id, paused],
-  );
-  return result.rows[0] ? toRecord(result.rows[0]) : getExecution(db, id);
+  return setUnfinishedControl(db, id, 'paused', paused);
 }
 
 /** Sets (or, null, lifts) a replay's own rate limit while it has not finished; returns the record. */
-export async function setReplayRate(
+export function setReplayRate(
   db: Queryable,
   id: string,
   maxMessagesPerSecond: number | null,
 ): Promise<ExecutionRecord | undefined> {
+  return setUnfinishedControl(db, id, 'max_messages_per_second', maxMessagesPerSecond);
+}
+
+// A finished replay's controls are history: the update only touches unfinished records.
+async function setUnfinishedControl(
+  db: Queryable,
+  id: string,
+  column: 'paused' | 'max_messages_per_second',
+  value: boolean | number | null,
+): Promise<ExecutionRecord | undefined> {
   const result = await db.query<ExecutionRow>(
-    `UPDATE executions SET max_messages_per_second = $2, updated_at = now()
+    `UPDATE executions SET ${column} = $2, updated_at = now()
       WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled') RETURNING ${COLUMNS}`,
-    [id, maxMessagesPerSecond],
+    [id, value],
   );
   return result.rows[0] ? toRecord(result.rows[0]) : getExecution(db, id);
 }

@@ -1,19 +1,10 @@
-import type { ExecutionRecord } from '../adapters/executions.ts';
+import { executionSummary, type ExecutionRecord } from '../adapters/executions.ts';
 import type { ExecutionSummary } from '../workflows/contract.ts';
 import type { ExecutionDetail, ExecutionResponse } from './schemas.ts';
 
 /** Exactly the contract's ExecutionResponse fields, nothing more. */
 export function toExecutionResponse(record: ExecutionSummary): ExecutionResponse {
-  return {
-    id: record.id,
-    config_id: record.config_id,
-    status: record.status,
-    started_at: record.started_at,
-    completed_at: record.completed_at,
-    parent_execution_id: record.parent_execution_id,
-    replay_source: record.replay_source,
-    tag: record.tag,
-  };
+  return executionSummary(record);
 }
 
 export function toExecutionDetail(record: ExecutionRecord): ExecutionDetail {

@@ -3,6 +3,7 @@
  * request is a 409. Keys are stored by adapters/idempotency-keys.ts.
  */
 import { createHash } from 'node:crypto';
+import { z } from '@hono/zod-openapi';
 import type { Queryable } from '../adapters/database.ts';
 import {
   findIdempotencyKey,
@@ -36,6 +37,18 @@ export function requestHash(parentId: string, body: object): string {
 }
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** The optional `Idempotency-Key` request header, as each creating route declares it. */
+export function idempotencyKeyHeaders(description: string) {
+  return z.object({
+    'idempotency-key': z
+      .string()
+      .min(1)
+      .max(MAX_IDEMPOTENCY_KEY_LENGTH)
+      .optional()
+      .openapi({ param: { name: 'idempotency-key', in: 'header' }, description }),
+  });
+}
 
 function sameRequestOrRefuse(claim: IdempotencyKeyClaim, hash: string): string {
   if (claim.requestHash !== hash) {

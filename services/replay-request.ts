@@ -13,7 +13,7 @@ import {
   type RouteDefinition,
 } from '../adapters/pipeline-configs.ts';
 import { normaliseFromPath } from '../adapters/storage-paths.ts';
-import type { ReplaySource } from '../workflows/contract.ts';
+import type { NewReplay, ReplaySource } from '../workflows/contract.ts';
 
 /** The replay request body (the contract's ExecutionReplayRequest), already schema-valid. */
 export interface ReplayRequest {
@@ -59,19 +59,9 @@ export class ReplayRequestRefused extends Error {
 }
 
 /** The new execution a valid request describes: everything but its id and workflow id. */
-export interface ReplayExecutionFields {
-  config_id: string;
-  parent_execution_id: string;
-  root_execution_id: string;
-  replay_source: ReplaySource;
-  from_stage: string;
-  to_route: string;
-  /** Normalised; null when the request does not narrow the replay. */
-  from_path: string | null;
-  tag: string | null;
-  metadata: Record<string, unknown>;
+export type ReplayExecutionFields = Omit<NewReplay, 'id' | 'workflow_id' | 'max_messages_per_second'> & {
   max_messages_per_second: number | null;
-}
+};
 
 export interface PreparedReplay {
   parent: ExecutionRecord;

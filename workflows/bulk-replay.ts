@@ -36,7 +36,7 @@ import {
   resumeSignal,
 } from './definitions.ts';
 import type { replayExecution } from './replay-execution.ts';
-import { describe, isNonRetryable, refusalOf } from './failures.ts';
+import { describe, refusalOf, stepRunner } from './failures.ts';
 import { replaySearchAttributes, searchAttributes } from './search-attributes.ts';
 import { replayUserMetadata } from './user-metadata.ts';
 
@@ -146,21 +146,11 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     showDetails();
   }
 
-  /** Runs one step; when its retry budget is spent the bulk replay is `interrupted` until resumed. */
-  async function runStep<T>(name: string, run: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        step = name;
-        return await run();
-      } catch (error) {
-        if (isCancellation(error) || isNonRetryable(error)) throw error;
-        const generation = resumeGeneration;
-        await setStatus('interrupted', `${name}: ${describe(error)}`);
-        await condition(() => resumeGeneration > generation);
-        await setStatus('running', null);
-      }
-    }
-  }
+  const runStep = stepRunner({
+    enter: (name) => (step = name),
+    setStatus,
+    resumes: () => resumeGeneration,
+  });
 
   /** Starts one child and frees its slot when it closes, however it ends (its record says how). */
   function startChildReplay(child: PreparedChild): void {

@@ -40,7 +40,7 @@ import {
   setRateSignal,
   setRateUpdate,
 } from './definitions.ts';
-import { describe, isNonRetryable, refusalOf } from './failures.ts';
+import { describe, isNonRetryable, refusalOf, stepRunner } from './failures.ts';
 import type { replayPartition } from './replay-partition.ts';
 import { searchAttributes } from './search-attributes.ts';
 
@@ -212,21 +212,11 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     showDetails();
   }
 
-  /** Runs one step; when its retry budget is spent the execution is `interrupted` until resumed. */
-  async function runStep<T>(name: string, run: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        step = name;
-        return await run();
-      } catch (error) {
-        if (isCancellation(error) || isNonRetryable(error)) throw error;
-        const generation = resumeGeneration;
-        await setStatus('interrupted', `${name}: ${describe(error)}`);
-        await condition(() => resumeGeneration > generation);
-        await setStatus('running', null);
-      }
-    }
-  }
+  const runStep = stepRunner({
+    enter: (name) => (step = name),
+    setStatus,
+    resumes: () => resumeGeneration,
+  });
 
   /**
    * Publishes every partition as a child workflow, at most `partitionsInFlight` at once, then

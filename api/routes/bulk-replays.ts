@@ -1,4 +1,4 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import {
   BulkReplayIdParamSchema,
   BulkReplayItemPageSchema,
@@ -10,7 +10,7 @@ import { createBulkReplayService } from '../bulk-replay-service.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../idempotency.ts';
+import { idempotencyKeyHeaders } from '../idempotency.ts';
 import { bulkReplayLinks, errorResponses, operationIds } from '../responses.ts';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
@@ -24,18 +24,9 @@ const createBulkReplay = createRoute({
   description:
     'Replays every parent (listed by UUID or tag, or matched by a filter) as an ordinary replay with the same fields, at most `max_concurrent` at once. Answers once the bulk replay and its list of parents are stored; a bad parent fails its own child, not the bulk replay. `GET /api/v1/bulk-replays/{bulk_replay_id}` follows it.',
   request: {
-    headers: z.object({
-      'idempotency-key': z
-        .string()
-        .min(1)
-        .max(MAX_IDEMPOTENCY_KEY_LENGTH)
-        .optional()
-        .openapi({
-          param: { name: 'idempotency-key', in: 'header' },
-          description:
-            'Retry-safe key: the same key and body return the same bulk replay (one key space with replays)',
-        }),
-    }),
+    headers: idempotencyKeyHeaders(
+      'Retry-safe key: the same key and body return the same bulk replay (one key space with replays)',
+    ),
     body: { required: true, content: json(BulkReplayRequestSchema) },
   },
   responses: {

@@ -1,8 +1,8 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { toExecutionResponse } from '../execution-views.ts';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../idempotency.ts';
+import { idempotencyKeyHeaders } from '../idempotency.ts';
 import { answeringRefusals } from '../replay-refusals.ts';
 import { createReplayService } from '../replay-service.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
@@ -25,17 +25,7 @@ Full replay coordinator:
 For cross-pipeline replay, provide config_id in the request body to use a different pipeline's routes. Storage reads from the parent execution.`,
   request: {
     params: ExecutionIdParamSchema,
-    headers: z.object({
-      'idempotency-key': z
-        .string()
-        .min(1)
-        .max(MAX_IDEMPOTENCY_KEY_LENGTH)
-        .optional()
-        .openapi({
-          param: { name: 'idempotency-key', in: 'header' },
-          description: 'Retry-safe key: the same key and body return the same execution',
-        }),
-    }),
+    headers: idempotencyKeyHeaders('Retry-safe key: the same key and body return the same execution'),
     body: { required: true, content: { 'application/json': { schema: ExecutionReplayRequestSchema } } },
   },
   responses: {
