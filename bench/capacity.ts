@@ -23,6 +23,7 @@ import { ceilingStartedUpdate } from './ceiling/workflows.ts';
 import { replayCost, type ReplayCost } from './history-profile.ts';
 import { seedOnDisk, seedThroughS3, ROUTE, STAGE } from './measure.ts';
 import { openLoop, percentile, type Attempt, type OpenLoopRow } from './open-loop.ts';
+import { cpuMsPerRequest, stackCpuSeconds } from './process-cpu.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CEILING_QUEUE = 'ceiling';
@@ -111,16 +112,30 @@ export async function runCapacity(context: CapacityContext, options: CapacityOpt
     for (const rate of options.rates) {
       log(`start rate ${rate}/s: ceiling`);
       const probes: string[] = [];
+      let cpuBefore = await stackCpuSeconds(stack.workDir);
       const ceiling = await openLoop(rate, options.stepSeconds, () => startProbe(temporal, probes));
       const ceilingDrain = await drainProbes(temporal, probes);
+      const ceilingCpu = cpuMsPerRequest(cpuBefore, await stackCpuSeconds(stack.workDir), ceiling.ok);
       log(`start rate ${rate}/s: replay`);
       const since = await latestExecutionId(pool);
+      cpuBefore = await stackCpuSeconds(stack.workDir);
       const replay = await openLoop(rate, options.stepSeconds, () => postReplay(stack, small));
       const replayDrain = await drainReplays(pool, since);
+      const replayCpu = cpuMsPerRequest(cpuBefore, await stackCpuSeconds(stack.workDir), replay.ok);
       startRates.push({
         rate,
-        ceiling: { ...ceiling, completed: ceilingDrain.completed, drain_seconds: ceilingDrain.seconds },
-        replay: { ...replay, completed: replayDrain.completed, drain_seconds: replayDrain.seconds },
+        ceiling: {
+          ...ceiling,
+          completed: ceilingDrain.completed,
+          drain_seconds: ceilingDrain.seconds,
+          cpu_ms_per_start: ceilingCpu,
+        },
+        replay: {
+          ...replay,
+          completed: replayDrain.completed,
+          drain_seconds: replayDrain.seconds,
+          cpu_ms_per_start: replayCpu,
+        },
       });
       log(JSON.stringify(startRates.at(-1)));
     }
@@ -395,12 +410,8 @@ async function measureRecovery(context: CapacityContext, objects: number) {
   const parent = await parentWithObjects(context, objects);
   log(`recovery: replay of ${objects}, worker killed at 30%`);
   const replay = await startReplay(stack, parent.id);
-  const published = async () =>
-    (
-      await pool.query<{ n: number }>('SELECT published_count AS n FROM executions WHERE id = $1', [
-        replay.id,
-      ])
-    ).rows[0]!.n;
+  // as the api counts it: a partitioned replay's progress includes its partitions'
+  const published = async () => (await getExecution(pool, replay.id))!.published_count;
   while ((await published()) < objects * 0.3) await sleep(20);
   const killedAt = performance.now();
   process.kill(-stack.worker.child.pid!, 'SIGKILL');

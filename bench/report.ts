@@ -86,6 +86,30 @@ const errorsOf = (row: Row) =>
         .map(([status, count]) => `${count}×${status}`)
         .join(', ')}; p50 ${row.error_p50_ms} ms)`;
 
+const CPU_PARTS = ['temporal', 'worker', 'api', 'postgres', 'store', 'ceiling_worker', 'bench'];
+
+/** Where the cores went: CPU ms per start of each process, from /proc, per step. */
+function cpuLines(rows: Row[]): string[] {
+  const measured = rows.filter((row) => row.replay.cpu_ms_per_start);
+  if (!measured.length) return [];
+  return [
+    'CPU per start (ms of CPU time each process spent per answered start, read from /proc over the step and its drain; 2 cores give 2,000 ms a second):',
+    '',
+    ...table(
+      ['starts/s', 'path', ...CPU_PARTS, 'total'],
+      measured.flatMap((row) =>
+        (['ceiling', 'replay'] as const).map((path) => [
+          row.rate,
+          path,
+          ...CPU_PARTS.map((part) => row[path].cpu_ms_per_start?.[part] ?? 0),
+          row[path].cpu_ms_per_start?.total ?? 0,
+        ]),
+      ),
+    ),
+    '',
+  ];
+}
+
 function capacityLines(section: Section): string[] {
   const lines = [
     '## Capacity: starts per second, recovery, bulk replays',
@@ -123,6 +147,7 @@ function capacityLines(section: Section): string[] {
     '',
     `Start capacity (highest rate with p99 < 250 ms and no error): replay **${section.capacity.replay_starts_per_s}/s**, bare ceiling **${section.capacity.ceiling_starts_per_s}/s**.`,
     '',
+    ...cpuLines(section.start_rates as Row[]),
   ];
   const load = section.under_load as Row | undefined;
   if (load) {

@@ -126,6 +126,12 @@ if (values.store === 'versitygw' && !versitygw)
 async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> {
   const stack = await startBenchStack({ versitygw, log, pageSize: values['page-size'], transport });
   log(`stack ready in ${stack.workDir} (store: ${stack.store})`);
+  // the stack's processes run in process groups of their own: an interrupted bench stops them
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the stack`);
+    void stack.close().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   const pool = createPool({
     url: stack.config.DATABASE_URL,
     schema: stack.config.DATABASE_SCHEMA,
@@ -155,6 +161,7 @@ async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> 
     store.close();
     await connection.close().catch(() => {});
     await stack.close();
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
   }
 }
 

@@ -1,0 +1,62 @@
+/**
+ * CPU time of the stack's processes, read from /proc (Linux): taken before and after a measured step,
+ * it says where the machine's cores went (the Temporal server, the worker, the api, Postgres, the
+ * store), the profile a missed capacity target is explained with.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+
+// USER_HZ: the unit of utime and stime in /proc/<pid>/stat; 100 on every Linux the bench runs on
+const TICKS_PER_SECOND = 100;
+
+/** Which part of the stack a command line belongs to; undefined: not the stack's. */
+function partOf(commandLine: string, workDir: string): string | undefined {
+  if (commandLine.includes('temporal') && commandLine.includes('start-dev')) {
+    return commandLine.includes(workDir) ? 'temporal' : undefined;
+  }
+  if (commandLine.includes('postgres') && commandLine.includes(workDir)) return 'postgres';
+  if (commandLine.startsWith('postgres:')) return 'postgres';
+  if (commandLine.includes('versitygw') || commandLine.includes('s3rver')) return 'store';
+  if (commandLine.includes('ceiling/worker.ts')) return 'ceiling_worker';
+  if (commandLine.includes('worker.ts')) return 'worker';
+  if (commandLine.includes('api/main.ts')) return 'api';
+  return undefined;
+}
+
+/** CPU seconds so far of each part of the stack (and of the bench process itself, as `bench`). */
+export async function stackCpuSeconds(workDir: string): Promise<Record<string, number>> {
+  const totals: Record<string, number> = {};
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const commandLine = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      const part = Number(entry) === process.pid ? 'bench' : partOf(commandLine, workDir);
+      if (!part) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // fields after the command name (which may hold spaces) start at state, field 3
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      totals[part] = (totals[part] ?? 0) + ticks / TICKS_PER_SECOND;
+    } catch {
+      // the process ended while it was read
+    }
+  }
+  return totals;
+}
+
+/** CPU milliseconds each part spent per request between two readings. */
+export function cpuMsPerRequest(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  requests: number,
+): Record<string, number> {
+  const perRequest: Record<string, number> = {};
+  let total = 0;
+  for (const [part, seconds] of Object.entries(after)) {
+    const spent = seconds - (before[part] ?? 0);
+    if (spent <= 0) continue;
+    perRequest[part] = Math.round((spent * 1000) / Math.max(1, requests));
+    total += spent;
+  }
+  perRequest.total = Math.round((total * 1000) / Math.max(1, requests));
+  return perRequest;
+}
