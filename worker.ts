@@ -81,7 +81,8 @@ export async function createReplayWorker(
   // the reconciler's activity describes workflows, which needs a client
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-  if (config.RECONCILER_SCHEDULE) {
+  // the process that runs the reconciler's workflow keeps its schedule; a publish-only one does not
+  if (config.RECONCILER_SCHEDULE && config.WORKER_ROLES.includes('workflows')) {
     const schedule = await ensureReconcilerSchedule(temporal, config);
     logger.info({ schedule, every_seconds: config.RECONCILE_INTERVAL_SECONDS }, 'reconciler schedule');
   }

@@ -36,7 +36,7 @@ export interface BenchStack {
   broker: string;
   /** For versitygw: the folder holding the bucket's objects (objects can be seeded there directly). */
   bucketDir?: string;
-  /** The worker process now (restartWorker replaces it). */
+  /** The worker process that publishes now (restartWorker replaces it). */
   worker: ManagedProcess;
   /** Starts a new worker process, as a supervisor would after a crash. */
   restartWorker(): ManagedProcess;
@@ -77,6 +77,8 @@ export async function startBenchStack(options: {
   versitygw?: string;
   pageSize?: string;
   transport?: 'pgboss' | 'kafka' | 'sqs';
+  /** Two worker processes, one per role (`workflows`, `publish`), instead of one with both. */
+  splitRoles?: boolean;
   log: (line: string) => void;
 }): Promise<BenchStack> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-bench-'));
@@ -189,7 +191,15 @@ export async function startBenchStack(options: {
     return child;
   };
   stops.unshift(() => Promise.all(apps.map((app) => app.stop())).then(() => {}));
-  let workers = [startNode('worker', 'worker.ts')];
+  // with split roles the publishing process is the last: the one `worker` and `restartWorker` mean
+  const startWorkers = () =>
+    options.splitRoles
+      ? [
+          startNode('worker-workflows', 'worker.ts', { WORKER_ROLES: 'workflows' }),
+          startNode('worker-publish', 'worker.ts', { WORKER_ROLES: 'publish' }),
+        ]
+      : [startNode('worker', 'worker.ts')];
+  let workers = startWorkers();
   startNode('api', 'api/main.ts');
   await waitForPort('127.0.0.1', apiPort, 60_000);
 
@@ -202,11 +212,14 @@ export async function startBenchStack(options: {
     broker,
     bucketDir: options.versitygw ? path.join(workDir, 'versitygw', env.S3_BUCKET!) : undefined,
     get worker() {
-      return workers[0]!;
+      return workers.at(-1)!;
     },
     restartWorker() {
-      workers = [startNode('worker', 'worker.ts')];
-      return workers[0]!;
+      const publishing = options.splitRoles
+        ? startNode('worker-publish', 'worker.ts', { WORKER_ROLES: 'publish' })
+        : startNode('worker', 'worker.ts');
+      workers = [...workers.slice(0, -1), publishing];
+      return publishing;
     },
     async setTopology(topology) {
       await Promise.all(apps.map((app) => app.stop()));

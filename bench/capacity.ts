@@ -372,8 +372,9 @@ function mergeRows(rows: OpenLoopRow[]) {
 async function histories(temporal: Client, executionId: string) {
   const workflowId = replayWorkflowId(executionId);
   const all = [];
-  for await (const run of temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    const history = await temporal.workflow.getHandle(workflowId, run.runId).fetchHistory();
+  // its partitions too (`replay-<id>-p<n>`): a replay's cost is all of its workflows'
+  for await (const run of temporal.workflow.list({ query: `WorkflowId STARTS_WITH '${workflowId}'` })) {
+    const history = await temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
     all.push(history.events ?? []);
   }
   return all;

@@ -14,7 +14,14 @@ const table = (header: string[], rows: unknown[][]) => [
   ),
 ];
 
-const stampOf = (section: Section) => `Date: ${section.date}. Commit: \`${section.commit}\`.`;
+const rolesOf = (section: Section) =>
+  section.worker_roles === 'split'
+    ? ' Workers: a process per role (`workflows`, `publish`).'
+    : section.worker_roles === 'together'
+      ? ' Workers: one process polling both task queues.'
+      : '';
+const stampOf = (section: Section) =>
+  `Date: ${section.date}. Commit: \`${section.commit}\`.${rolesOf(section)}`;
 
 function throughputLines(section: Section): string[] {
   return [

@@ -18,6 +18,8 @@
  *   npm run bench -- --suite capacity --start-rates 5,10,20,40 --step-seconds 15
  *   npm run bench -- --suite partitioned --objects 1000000 --partitions 1,4,8 --list-latency-ms 200 --workers 1,2,4
  *   npm run bench -- --store s3rver                 # the embedded dev store instead of versitygw
+ *   npm run bench -- --worker-roles together        # one worker process polling both task queues
+ *                                                   # (default: a process per role, as npm run dev)
  *   npm run bench -- --transport kafka              # the throughput suite into Kafka (or sqs:
  *                                                   # ElasticMQ) against a plain produce loop into
  *                                                   # it; 100,000 objects unless --objects; written
@@ -76,12 +78,17 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '1,4,8' },
     workers: { type: 'string', default: '1,2,4' },
     'list-latency-ms': { type: 'string', default: '200' },
+    // as `npm run dev` runs them: a worker process per role; `together`: one process with both
+    'worker-roles': { type: 'string', default: 'split' },
   },
 });
 const transport = values.transport as 'pgboss' | 'kafka' | 'sqs';
 if (!['pgboss', 'kafka', 'sqs'].includes(transport)) throw new Error('--transport is pgboss, kafka or sqs');
 const numbers = (list: string) => list.split(',').filter(Boolean).map(Number);
 const suites = new Set(values.suite.split(','));
+const workerRoles = values['worker-roles'];
+if (workerRoles !== 'split' && workerRoles !== 'together')
+  throw new Error(`--worker-roles is split or together, not ${workerRoles}`);
 
 const defaultSizes = transport === 'pgboss' ? [10_000, 100_000] : [100_000];
 const sizes = (values.objects?.flatMap((item) => item.split(',')).map(Number) ?? defaultSizes).concat(
@@ -124,7 +131,13 @@ if (values.store === 'versitygw' && !versitygw)
 
 /** A fresh stack for one suite: measurements of one suite never see another's data. */
 async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> {
-  const stack = await startBenchStack({ versitygw, log, pageSize: values['page-size'], transport });
+  const stack = await startBenchStack({
+    versitygw,
+    log,
+    pageSize: values['page-size'],
+    transport,
+    splitRoles: workerRoles === 'split',
+  });
   log(`stack ready in ${stack.workDir} (store: ${stack.store})`);
   // the stack's processes run in process groups of their own: an interrupted bench stops them
   const interrupted = (signal: NodeJS.Signals) => {
@@ -250,7 +263,7 @@ if (results.runs) {
   for (const key of ['date', 'commit', 'store', 'runs', 'api_latency']) delete results[key];
 }
 results.machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
-const stamp = () => ({ date: new Date().toISOString(), commit: commit() });
+const stamp = () => ({ date: new Date().toISOString(), commit: commit(), worker_roles: workerRoles });
 if (transport !== 'pgboss') {
   // a run of one broker transport: its rows, beside the others'
   const transports = (results.transports ?? {}) as Record<string, unknown>;

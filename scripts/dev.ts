@@ -477,7 +477,12 @@ async function start(): Promise<void> {
   const apiKey = await localApiKey();
   const variables = { ...stackEnv(temporal, databaseUrl, s3, apiKey), ...broker.env };
   supervise('api', 'api/main.ts', { ...env, ...variables });
-  supervise('worker', 'worker.ts', { ...env, ...variables, WORKFLOW_BUNDLE_PATH: workflowBundlePath });
+  // two worker processes, one per task queue: a replay's start (the first workflow task and its
+  // local activity, on the workflow worker's event loop) then never waits behind the CPU of pages
+  // being built and sent; bench/RESULTS.md measures it beside a large replay
+  const workerEnv = { ...env, ...variables, WORKFLOW_BUNDLE_PATH: workflowBundlePath };
+  supervise('worker', 'worker.ts', { ...workerEnv, WORKER_ROLES: 'workflows' });
+  supervise('worker-publish', 'worker.ts', { ...workerEnv, WORKER_ROLES: 'publish' });
   const apiUrl = `http://127.0.0.1:${ports.DEV_API_PORT}`;
   if (!(await waitUntilReady(`${apiUrl}/readyz`))) {
     abortIfStopping();
