@@ -20,6 +20,8 @@ import { compareKeys } from './key-order.ts';
 
 /** Sorts after any character: `branch + this` lists past every key of the branch. */
 const PAST_ANY_CHARACTER = '\u{10FFFF}';
+/** Levels of lone folders a folder listing goes down (a stage holding one folder that holds the rest). */
+const FOLDER_DEPTH = 3;
 /** Branches a probe walk follows at once: enough to hide a store's latency, few enough not to swamp it. */
 const BRANCHES_AT_ONCE = 8;
 /** One-key listings a plan may make. */
@@ -48,6 +50,32 @@ export function createPartitionActivities({ pool, objectStore, logger }: ReplayA
       after = key.slice(0, stem.length + 1) + PAST_ANY_CHARACTER;
     }
     return starts;
+  }
+
+  /**
+   * Folders after the cursor, when what is left is spread over at least `wanted` of them and one
+   * delimiter listing names them all: stage outputs are usually nested (`part-00042/doc-0017.json`),
+   * and one listing of their folders costs one request where a probe walk costs a few per level of
+   * characters, each a round trip to the store (about 10 s of a replay at 200 ms a request).
+   * Null when the keys are not spread over folders that way; a folder prefix is as good a boundary
+   * as a key, since a range holds the keys after its start up to its end.
+   */
+  async function foldersAfter(listPrefix: string, cursor: string, wanted: number): Promise<string[] | null> {
+    // a from_path naming a folder without its slash (`docs/2024`): that folder (a key of that very
+    // name, or one beside it, falls into a range like any other)
+    let prefix = listPrefix.endsWith('/') ? listPrefix : `${listPrefix}/`;
+    for (let depth = 0; depth < FOLDER_DEPTH; depth += 1) {
+      // from the start, not after the cursor: stores differ on whether the cursor's own folder
+      // (or one holding it) comes back after it
+      const listing = await objectStore.listFolders(prefix);
+      const after = listing.folders.filter((folder) => compareKeys(folder, cursor) > 0);
+      if (!listing.complete) return null;
+      if (after.length >= wanted) return after;
+      // one folder: look inside it (a few objects beside it fall into a range like any other key)
+      if (listing.folders.length !== 1 || listing.objects > wanted) return null;
+      prefix = listing.folders[0]!;
+    }
+    return null;
   }
 
   /**
@@ -104,7 +132,11 @@ export function createPartitionActivities({ pool, objectStore, logger }: ReplayA
         record.from_stage,
         record.from_path,
       );
-      const boundaries = await splitKeys(listPrefix, record.replay_cursor, input.maxPartitions - 1);
+      const wanted = input.maxPartitions - 1;
+      const folders = await foldersAfter(listPrefix, record.replay_cursor, wanted);
+      const boundaries = folders
+        ? evenly(folders, wanted)
+        : await splitKeys(listPrefix, record.replay_cursor, wanted);
       if (boundaries.length === 0) return 1;
       const edges = [record.replay_cursor, ...boundaries];
       const ranges: PartitionRange[] = edges.map((startAfter, index) => ({
@@ -112,7 +144,10 @@ export function createPartitionActivities({ pool, objectStore, logger }: ReplayA
         end_at: edges[index + 1] ?? null,
       }));
       await insertPartitions(pool, record.id, ranges);
-      activityLogger(logger, record.id).info({ partitions: ranges.length, boundaries }, 'replay partitioned');
+      activityLogger(logger, record.id).info(
+        { partitions: ranges.length, boundaries, by: folders ? 'folders' : 'probes' },
+        'replay partitioned',
+      );
       return ranges.length;
     },
 

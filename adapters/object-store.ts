@@ -17,6 +17,14 @@ export interface StoredObject {
   last_modified: string;
 }
 
+export interface FolderListing {
+  /** Full prefixes, each ending with `/`, in S3's order. */
+  folders: string[];
+  /** Objects directly under the prefix (not in a folder). */
+  objects: number;
+  complete: boolean;
+}
+
 export interface ListPage {
   objects: StoredObject[];
   /** The last key S3 returned (selected or not): the StartAfter of the next page. */
@@ -94,6 +102,26 @@ export class ObjectStore {
       objects,
       lastKey: objects.at(-1)?.key ?? null,
       isTruncated: Boolean(response.IsTruncated) && objects.length > 0,
+    };
+  }
+
+  /**
+   * The folders (common prefixes up to the next `/`) directly under keyPrefix, in one listing of up
+   * to 1,000 entries; `complete` is false when the listing was cut off there.
+   */
+  async listFolders(keyPrefix: string): Promise<FolderListing> {
+    const response = await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: keyPrefix,
+        Delimiter: '/',
+        MaxKeys: 1000,
+      }),
+    );
+    return {
+      folders: (response.CommonPrefixes ?? []).map((entry) => entry.Prefix!).filter(Boolean),
+      objects: response.Contents?.length ?? 0,
+      complete: !response.IsTruncated,
     };
   }
 

@@ -89,6 +89,24 @@ describe('partitioned replays', () => {
     }
     const shown = await requestJson(stack, 'GET', `/api/v1/executions/${id}`);
     expect(shown.body.progress.published).toBe(keys.length);
+    // split by one listing of its folders: every boundary is a folder
+    expect(partitions.slice(1).every((partition) => partition.start_after!.endsWith('/'))).toBe(true);
+  });
+
+  it('finds the folders under a from_path that names a folder without its slash', async () => {
+    const parent = await createExecution(stack, configId);
+    const keys = await seed(parent.id, [...nested(12, 100).map((key) => `deep/${key}`), 'deeper.json']);
+    const id = await replayOf(parent.id, { from_path: 'deep' });
+    await waitForExecution(stack, id, (record) => record.status === 'completed');
+    const partitions = await listPartitions(stack.pool, id);
+    expect(partitions.length).toBeGreaterThanOrEqual(2);
+    expect(partitions.slice(1).every((partition) => /\/deep\/part-\d+\/$/.test(partition.start_after!))).toBe(
+      true,
+    );
+    await expectExactlyOnce(
+      id,
+      keys.filter((key) => key.includes('/deep/')),
+    );
   });
 
   it('splits a flat folder by the keys it probes; a from_path narrows every partition', async () => {
