@@ -18,6 +18,7 @@ import { stageFolder } from '../adapters/storage-paths.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import type { BenchStack } from './bench-stack.ts';
 import { startLatencyProxy } from './latency-proxy.ts';
+import { coresUsed, stackCpuSeconds } from './process-cpu.ts';
 import { objectKey, ROUTE, seedOnDisk, seedThroughS3, STAGE } from './measure.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -97,6 +98,35 @@ async function listRate(store: ObjectStore, folder: string, maxKeys: number): Pr
   return keys / ((performance.now() - started) / 1000);
 }
 
+/**
+ * The store's listing rate with `listers` listing at once, each its own stretch of the keys (as
+ * partitions do): what the store itself gives many listers, apart from the coordinator.
+ */
+async function parallelListRate(
+  store: ObjectStore,
+  folder: string,
+  objects: number,
+  listers: number,
+  keysEach: number,
+): Promise<number> {
+  const started = performance.now();
+  const counts = await Promise.all(
+    Array.from({ length: listers }, async (_, lister) => {
+      let keys = 0;
+      let cursor: string | null =
+        lister === 0 ? null : objectKey(folder, Math.floor((lister * objects) / listers));
+      while (keys < keysEach) {
+        const page = await store.listPage(folder, cursor, 1000);
+        keys += page.objects.length;
+        cursor = page.lastKey;
+        if (!page.isTruncated) break;
+      }
+      return keys;
+    }),
+  );
+  return counts.reduce((sum, keys) => sum + keys, 0) / ((performance.now() - started) / 1000);
+}
+
 /** Which worker process ran how many of the replay's publishing activities (from every history). */
 async function activitiesByWorker(temporal: Client, executionId: string): Promise<Record<string, number>> {
   const byWorker: Record<string, number> = {};
@@ -109,6 +139,29 @@ async function activitiesByWorker(temporal: Client, executionId: string): Promis
     }
   }
   return byWorker;
+}
+
+/**
+ * When the partitions ran, in seconds after the replay's POST: the first one's start (what the
+ * first pages and the plan took) and the first and last ends (how even the ranges were).
+ */
+async function partitionTimeline(temporal: Client, executionId: string, postedAt: Date) {
+  const starts = new Map<string, number>();
+  const ends = new Map<string, number>();
+  const prefix = `${replayWorkflowId(executionId)}-p`;
+  for await (const run of temporal.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
+    const started = (run.startTime.getTime() - postedAt.getTime()) / 1000;
+    const ended = ((run.closeTime ?? run.startTime).getTime() - postedAt.getTime()) / 1000;
+    starts.set(run.workflowId, Math.min(starts.get(run.workflowId) ?? Infinity, started));
+    ends.set(run.workflowId, Math.max(ends.get(run.workflowId) ?? 0, ended));
+  }
+  if (starts.size === 0) return undefined;
+  const round = (seconds: number) => Math.round(seconds * 10) / 10;
+  return {
+    first_partition_started_s: round(Math.min(...starts.values())),
+    first_partition_ended_s: round(Math.min(...ends.values())),
+    last_partition_ended_s: round(Math.max(...ends.values())),
+  };
 }
 
 /** The longest history of all the runs of the replay and of its partitions. */
@@ -130,8 +183,24 @@ export async function runPartitioned(context: PartitionedContext, options: Parti
   if (stack.bucketDir) await seedOnDisk(stack.bucketDir, folder, 0, options.objects);
   else await seedThroughS3(context.store, folder, 0, options.objects);
   log('partitioned: the route queue alone');
-  const queueInsert = await queueInsertRate(context, folder, options.objects);
-  log(`partitioned: queue insert ${queueInsert.toFixed(0)} msgs/s`);
+  // each ceiling with the cores it kept busy: on one machine the replay pays for both at once
+  const measured = async <T>(work: () => Promise<T>) => {
+    const before = await stackCpuSeconds(stack.workDir);
+    const started = performance.now();
+    const value = await work();
+    const cores = coresUsed(
+      before,
+      await stackCpuSeconds(stack.workDir),
+      (performance.now() - started) / 1000,
+    );
+    return { value, cores };
+  };
+  const { value: queueInsert, cores: queueInsertCores } = await measured(() =>
+    queueInsertRate(context, folder, options.objects),
+  );
+  log(
+    `partitioned: queue insert ${queueInsert.toFixed(0)} msgs/s, cores ${JSON.stringify(queueInsertCores)}`,
+  );
 
   const rows = [];
   for (const latency of options.listLatencyMs) {
@@ -142,8 +211,21 @@ export async function runPartitioned(context: PartitionedContext, options: Parti
       requestTimeoutMs: 120_000,
     });
     try {
-      const storeList = await listRate(throughProxy, folder, 50_000);
-      log(`partitioned: store lists ${storeList.toFixed(0)} keys/s with ${latency} ms`);
+      const { value: storeList, cores: storeListCores } = await measured(() =>
+        listRate(throughProxy, folder, 50_000),
+      );
+      log(
+        `partitioned: store lists ${storeList.toFixed(0)} keys/s with ${latency} ms, cores ${JSON.stringify(storeListCores)}`,
+      );
+      const listers = Math.max(...options.partitions);
+      const storeListParallel = await parallelListRate(
+        throughProxy,
+        folder,
+        options.objects,
+        listers,
+        25_000,
+      );
+      log(`partitioned: store lists ${storeListParallel.toFixed(0)} keys/s to ${listers} listers at once`);
       for (const workers of options.workers) {
         for (const partitions of options.partitions) {
           await stack.setTopology({
@@ -155,7 +237,9 @@ export async function runPartitioned(context: PartitionedContext, options: Parti
             },
           });
           await sleep(3000); // the new workers poll
+          const cpuBefore = await stackCpuSeconds(stack.workDir);
           const started = performance.now();
+          const postedAt = new Date();
           const replay = await context.post(`/api/v1/executions/${parent.id}/replay`, {
             replay_source: 'storage',
             from_stage: STAGE,
@@ -168,6 +252,8 @@ export async function runPartitioned(context: PartitionedContext, options: Parti
             await sleep(100);
           }
           const seconds = (performance.now() - started) / 1000;
+          // where the machine's cores went (the latency proxy runs in the bench process)
+          const cores = coresUsed(cpuBefore, await stackCpuSeconds(stack.workDir), seconds);
           await context.temporal.workflow.getHandle(replayWorkflowId(replay.id)).result();
           const row = {
             objects: options.objects,
@@ -176,7 +262,12 @@ export async function runPartitioned(context: PartitionedContext, options: Parti
             list_latency_ms: latency,
             replay_msgs_per_s: Math.round(options.objects / seconds),
             queue_insert_msgs_per_s: Math.round(queueInsert),
+            queue_insert_cores_used: queueInsertCores,
+            store_list_cores_used: storeListCores,
             store_list_keys_per_s: Math.round(storeList),
+            // the same store to as many listers as the most partitions of this run
+            store_list_keys_per_s_parallel: Math.round(storeListParallel),
+            parallel_listers: listers,
             replay_seconds: Math.round(seconds * 10) / 10,
             partitions_used: Number(
               (
@@ -187,6 +278,8 @@ export async function runPartitioned(context: PartitionedContext, options: Parti
             ),
             activities_by_worker: await activitiesByWorker(context.temporal, replay.id),
             max_history_events: await longestHistory(context.temporal, replay.id),
+            cores_used: cores,
+            partition_timeline: await partitionTimeline(context.temporal, replay.id, postedAt),
           };
           log(JSON.stringify(row));
           rows.push(row);

@@ -60,3 +60,21 @@ export function cpuMsPerRequest(
   perRequest.total = Math.round((total * 1000) / Math.max(1, requests));
   return perRequest;
 }
+
+/** Cores each part kept busy between two readings `seconds` apart (1.0: one core all the time). */
+export function coresUsed(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  seconds: number,
+): Record<string, number> {
+  const cores: Record<string, number> = {};
+  let total = 0;
+  for (const [part, spent] of Object.entries(after)) {
+    const used = (spent - (before[part] ?? 0)) / seconds;
+    if (used <= 0) continue;
+    cores[part] = Math.round(used * 100) / 100;
+    total += used;
+  }
+  cores.total = Math.round(total * 100) / 100;
+  return cores;
+}

@@ -275,10 +275,12 @@ function partitionedLines(section: Section): string[] {
         'workers',
         'replay msgs/s',
         'store list keys/s (one lister)',
+        'store list keys/s (n listers at once)',
         'queue insert msgs/s',
         'of the lower ceiling',
         'publishing activities by worker',
         'max history events',
+        'cores used: worker / postgres / store / temporal / bench (proxy) / total',
       ],
       (section.rows as Row[]).map((row) => [
         row.objects,
@@ -289,10 +291,18 @@ function partitionedLines(section: Section): string[] {
         row.workers,
         row.replay_msgs_per_s,
         row.store_list_keys_per_s,
+        row.store_list_keys_per_s_parallel === undefined
+          ? ''
+          : `${row.store_list_keys_per_s_parallel} (${row.parallel_listers})`,
         row.queue_insert_msgs_per_s,
         (row.replay_msgs_per_s / Math.min(row.store_list_keys_per_s, row.queue_insert_msgs_per_s)).toFixed(2),
         Object.values(row.activities_by_worker ?? {}).join(' / '),
         row.max_history_events,
+        row.cores_used
+          ? ['worker', 'postgres', 'store', 'temporal', 'bench', 'total']
+              .map((part) => (row.cores_used[part] ?? 0).toFixed(2))
+              .join(' / ')
+          : '',
       ]),
     ),
     '',
