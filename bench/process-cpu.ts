@@ -43,22 +43,32 @@ export async function stackCpuSeconds(workDir: string): Promise<Record<string, n
   return totals;
 }
 
+/** The CPU seconds each part (and all of them) spent between two readings, divided by `per`, rounded. */
+function spentPer(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  per: number,
+  round: (value: number) => number,
+): Record<string, number> {
+  const shares: Record<string, number> = {};
+  let total = 0;
+  for (const [part, seconds] of Object.entries(after)) {
+    const spent = seconds - (before[part] ?? 0);
+    if (spent <= 0) continue;
+    shares[part] = round(spent / per);
+    total += spent;
+  }
+  shares.total = round(total / per);
+  return shares;
+}
+
 /** CPU milliseconds each part spent per request between two readings. */
 export function cpuMsPerRequest(
   before: Record<string, number>,
   after: Record<string, number>,
   requests: number,
 ): Record<string, number> {
-  const perRequest: Record<string, number> = {};
-  let total = 0;
-  for (const [part, seconds] of Object.entries(after)) {
-    const spent = seconds - (before[part] ?? 0);
-    if (spent <= 0) continue;
-    perRequest[part] = Math.round((spent * 1000) / Math.max(1, requests));
-    total += spent;
-  }
-  perRequest.total = Math.round((total * 1000) / Math.max(1, requests));
-  return perRequest;
+  return spentPer(before, after, Math.max(1, requests) / 1000, Math.round);
 }
 
 /** Cores each part kept busy between two readings `seconds` apart (1.0: one core all the time). */
@@ -67,14 +77,5 @@ export function coresUsed(
   after: Record<string, number>,
   seconds: number,
 ): Record<string, number> {
-  const cores: Record<string, number> = {};
-  let total = 0;
-  for (const [part, spent] of Object.entries(after)) {
-    const used = (spent - (before[part] ?? 0)) / seconds;
-    if (used <= 0) continue;
-    cores[part] = Math.round(used * 100) / 100;
-    total += used;
-  }
-  cores.total = Math.round(total * 100) / 100;
-  return cores;
+  return spentPer(before, after, seconds, (cores) => Math.round(cores * 100) / 100);
 }
