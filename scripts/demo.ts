@@ -202,20 +202,35 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 }
 
+/** The S3 store of `.data/stack.json`. */
+export interface StackS3 {
+  endpoint?: string;
+  bucket: string;
+  region?: string;
+  access_key_id?: string | null;
+  secret_access_key?: string | null;
+  prefix?: string;
+}
+
+/** The options of an ObjectStore on the dev stack's store, as stack.json names it. */
+export function objectStoreOptionsOfStack(s3: StackS3): ObjectStoreOptions {
+  return {
+    endpoint: s3.endpoint,
+    bucket: s3.bucket,
+    region: s3.region ?? 'us-east-1',
+    prefix: s3.prefix ?? '',
+    accessKeyId: s3.access_key_id ?? undefined,
+    secretAccessKey: s3.secret_access_key ?? undefined,
+  };
+}
+
 /** The part of `.data/stack.json` the demo reads. */
 interface StackFile {
   api_url?: string;
   api_key?: string;
   temporal_address?: string;
   temporal_cli?: string;
-  s3?: {
-    endpoint?: string;
-    bucket: string;
-    region?: string;
-    access_key_id?: string | null;
-    secret_access_key?: string | null;
-    prefix?: string;
-  };
+  s3?: StackS3;
 }
 
 /** Where `npm run dev` writes stack.json and stack.env (DEV_DATA_DIR moves it, as for dev). */
@@ -262,14 +277,7 @@ async function main(): Promise<void> {
 
   let storeOptions: ObjectStoreOptions;
   if (stack?.s3) {
-    storeOptions = {
-      endpoint: stack.s3.endpoint,
-      bucket: stack.s3.bucket,
-      region: stack.s3.region ?? 'us-east-1',
-      prefix: stack.s3.prefix ?? '',
-      accessKeyId: stack.s3.access_key_id ?? undefined,
-      secretAccessKey: stack.s3.secret_access_key ?? undefined,
-    };
+    storeOptions = objectStoreOptionsOfStack(stack.s3);
   } else {
     // API_URL without a stack file: the S3 settings the api and the worker were given
     const s3 = configSchema

@@ -18,7 +18,7 @@ import { ObjectStore } from '../adapters/object-store.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { call, createApiClient, resolveApiTarget, stackFile } from '../cli/client.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
-import { DEMO_PIPELINE } from './demo.ts';
+import { DEMO_PIPELINE, objectStoreOptionsOfStack } from './demo.ts';
 
 const DEFAULT_OUT = fileURLToPath(new URL('../docs/images/replay-in-temporal-ui.png', import.meta.url));
 const OBJECTS = 600;
@@ -54,14 +54,7 @@ async function main() {
       body: { config_id: config.id, tag: parentTag, metadata: { source: 'crawler' } },
     }),
   );
-  const store = new ObjectStore({
-    endpoint: stack.s3.endpoint,
-    bucket: stack.s3.bucket,
-    region: stack.s3.region,
-    prefix: stack.s3.prefix ?? '',
-    accessKeyId: stack.s3.access_key_id,
-    secretAccessKey: stack.s3.secret_access_key,
-  });
+  const store = new ObjectStore(objectStoreOptionsOfStack(stack.s3));
   const folder = stageFolder(store.prefix, parent.id, 'markdown_segmented');
   let next = 0;
   const upload = async () => {

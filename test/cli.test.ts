@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ObjectStore } from '../adapters/object-store.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { runCli } from '../cli/replay.ts';
+import { objectStoreOptionsOfStack } from '../scripts/demo.ts';
 import { DOCUMENTS_PIPELINE } from './support/fixtures.ts';
 import {
   devStackPlace,
@@ -78,14 +79,7 @@ async function api(method: string, path: string, body?: unknown): Promise<any> {
 }
 
 async function seed(executionId: string, relativeKeys: string[]) {
-  const store = new ObjectStore({
-    endpoint: stack.s3.endpoint,
-    bucket: stack.s3.bucket,
-    region: stack.s3.region,
-    prefix: stack.s3.prefix ?? '',
-    accessKeyId: stack.s3.access_key_id,
-    secretAccessKey: stack.s3.secret_access_key,
-  });
+  const store = new ObjectStore(objectStoreOptionsOfStack(stack.s3));
   const folder = stageFolder(store.prefix, executionId, STAGE);
   let next = 0;
   const upload = async () => {
