@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createReconcileActivities, createReplayActivities } from './activities/index.ts';
-import { loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
+import { ConfigError, loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
 import { createPool } from './adapters/database.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
 import {
@@ -75,8 +75,16 @@ export async function createReplayWorker(
     ...objectStoreOptionsFromConfig(config),
     requestTimeoutMs: config.WORKER_S3_TIMEOUT_MS,
   });
-  const routeTransport = createRouteTransport(config, pool, logger);
-  await routeTransport.start();
+  let routeTransport: ReturnType<typeof createRouteTransport>;
+  try {
+    routeTransport = createRouteTransport(config, pool, logger);
+    // a broker that refuses the credentials stops the start here (ConfigError), before any polling
+    await routeTransport.start();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    objectStore.close();
+    throw error;
+  }
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   // the reconciler's activity describes workflows, which needs a client
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -226,7 +234,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const tracing = initTracing({ serviceName: 'execution-replay-worker' });
   enableProcessMetrics();
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const handle = await createReplayWorker(config);
+  const handle = await createReplayWorker(config).catch((error: unknown) => {
+    // a setting the broker refused: one line naming it, as for any configuration error
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  });
   await handle.run();
   await tracing?.shutdown();
 }

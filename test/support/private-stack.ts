@@ -139,7 +139,8 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
     const s3Directory = path.join(dir, 's3');
     await mkdir(s3Directory);
     const transport = options.transport ?? 'pgboss';
-    const [pgPort, s3Port, temporalPort, brokerPort, controllerPort] = await Promise.all([
+    const [pgPort, s3Port, temporalPort, brokerPort, controllerPort, saslPort] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -149,6 +150,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
     const kafkaOptions = {
       port: brokerPort,
       controllerPort,
+      ...(transport === 'kafka-sasl' ? { saslPort } : {}),
       dataDir: path.join(dir, 'kafka'),
       logFile: path.join(dir, 'kafka.log'),
     };
@@ -169,7 +171,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, database: 'replay' }),
       startS3Server(s3Options),
       startTemporalDevServer(temporalOptions),
-      transport === 'kafka' ? startKafkaBroker(kafkaOptions) : undefined,
+      transport === 'kafka' || transport === 'kafka-sasl' ? startKafkaBroker(kafkaOptions) : undefined,
       transport === 'sqs' || transport === 'sqs-fifo' ? startElasticMq(sqsOptions) : undefined,
     ]);
     let kafka: KafkaBroker | undefined = kafkaResult.status === 'fulfilled' ? kafkaResult.value : undefined;
@@ -208,7 +210,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       ...transportEnv(
         transport,
         {
-          kafka: kafka && { brokers: kafka.brokers },
+          kafka: kafka && { brokers: kafka.brokers, saslSsl: kafka.saslSsl },
           sqs: sqs && {
             endpoint: sqs.endpoint,
             region: sqs.region,
