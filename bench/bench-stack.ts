@@ -20,10 +20,10 @@ import { freePort, waitForPort } from '../scripts/stack/free-port.ts';
 import { startManagedProcess, type ManagedProcess } from '../scripts/stack/managed-process.ts';
 import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
 import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
+import { startVersityGw } from '../scripts/stack/versitygw.ts';
 import { findTemporalCli } from '../scripts/temporal-binary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const VERSITYGW_CREDENTIALS = { accessKeyId: 'benchaccess', secretAccessKey: 'benchsecret' };
 
 export interface BenchStack {
   config: AppConfig;
@@ -48,29 +48,6 @@ export interface BenchStack {
   workDir: string;
   temporalCli: string;
   close(): Promise<void>;
-}
-
-async function startVersityGw(binary: string, workDir: string) {
-  const port = await freePort();
-  const directory = path.join(workDir, 'versitygw');
-  await mkdir(directory, { recursive: true });
-  const process = startManagedProcess(
-    'versitygw',
-    binary,
-    [
-      '--access',
-      VERSITYGW_CREDENTIALS.accessKeyId,
-      '--secret',
-      VERSITYGW_CREDENTIALS.secretAccessKey,
-      '--port',
-      `127.0.0.1:${port}`,
-      'posix',
-      directory,
-    ],
-    { logFile: path.join(workDir, 'versitygw.log') },
-  );
-  await waitForPort('127.0.0.1', port, 30_000);
-  return { endpoint: `http://127.0.0.1:${port}`, ...VERSITYGW_CREDENTIALS, stop: () => process.stop() };
 }
 
 export async function startBenchStack(options: {
@@ -100,7 +77,12 @@ export async function startBenchStack(options: {
   stops.push(postgres.stop);
   let s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; stop: () => Promise<void> };
   if (options.versitygw) {
-    s3 = await startVersityGw(options.versitygw, workDir);
+    s3 = await startVersityGw({
+      binary: options.versitygw,
+      port: await freePort(),
+      directory: path.join(workDir, 'versitygw'),
+      logFile: path.join(workDir, 'versitygw.log'),
+    });
   } else {
     const directory = path.join(workDir, 's3');
     await mkdir(directory, { recursive: true });

@@ -50,7 +50,7 @@ import {
   seedThroughS3,
   STAGE,
 } from './measure.ts';
-import { findVersityGw } from './versitygw-binary.ts';
+import { findVersityGw } from '../scripts/stack/versitygw.ts';
 import { writeResultsMarkdown } from './report.ts';
 
 // the AWS SDK's notice that its 2027 releases need Node 22 is noise in the report

@@ -23,6 +23,7 @@ import { startEmbeddedPostgres } from './stack/embedded-postgres.ts';
 import { startKafkaBroker } from './stack/kafka-broker.ts';
 import { startManagedProcess, type ManagedProcess } from './stack/managed-process.ts';
 import { startS3Server } from './stack/s3-server.ts';
+import { findVersityGw, startVersityGw } from './stack/versitygw.ts';
 import { startTemporalDevServer, type TemporalDevServer } from './stack/temporal-dev-server.ts';
 import { findTemporalCli } from './temporal-binary.ts';
 
@@ -71,7 +72,11 @@ interface Service {
   kill(): void;
 }
 
+type StoreKind = 'versitygw' | 's3rver' | 'external';
+
 interface S3Settings {
+  /** Which store: the embedded versitygw or s3rver, or one S3_ENDPOINT names. */
+  kind: StoreKind;
   endpoint: string;
   bucket: string;
   region: string;
@@ -106,6 +111,8 @@ interface StackJson {
   task_queue: string;
   database_url: string;
   s3: {
+    /** `versitygw` or `s3rver` (embedded), `external` (S3_ENDPOINT). */
+    kind: StoreKind;
     endpoint: string;
     bucket: string;
     region: string;
@@ -305,9 +312,47 @@ async function startPostgres(): Promise<string> {
   return handle.url;
 }
 
+/**
+ * The embedded store: versitygw (built with Go once, like the Temporal CLI), which lists a
+ * 1,000,000-object stage as fast as the benchmarks do, in `<data>/versitygw`; s3rver in `<data>/s3`
+ * where versitygw cannot be had (no Go) or DEV_S3_STORE=s3rver asks for it (it reads the whole stage
+ * folder on every call: fine for a few thousand objects, slow past tens of thousands).
+ */
+async function startDefaultStore(): Promise<{
+  kind: StoreKind;
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  process: ManagedProcess;
+}> {
+  const asked = env.DEV_S3_STORE || 'versitygw';
+  if (asked !== 'versitygw' && asked !== 's3rver') {
+    throw new Error(`DEV_S3_STORE must be versitygw or s3rver, not ${JSON.stringify(asked)}`);
+  }
+  const binary = asked === 'versitygw' ? await findVersityGw(say) : undefined;
+  if (binary) {
+    const server = await startVersityGw({
+      binary,
+      port: ports.DEV_S3_PORT,
+      directory: path.join(dataDir, 'versitygw'),
+      logFile: logFile('s3'),
+    });
+    return { kind: 'versitygw', ...server };
+  }
+  if (asked === 'versitygw')
+    say('versitygw unavailable: the store is s3rver (slow past tens of thousands of objects)');
+  const directory = path.join(dataDir, 's3');
+  await mkdir(directory, { recursive: true });
+  return {
+    kind: 's3rver',
+    ...(await startS3Server({ port: ports.DEV_S3_PORT, directory, logFile: logFile('s3') })),
+  };
+}
+
 async function startS3(): Promise<S3Settings> {
   if (env.S3_ENDPOINT) {
     return {
+      kind: 'external',
       endpoint: env.S3_ENDPOINT,
       bucket: env.S3_BUCKET || 'stage-outputs',
       region: env.S3_REGION || 'us-east-1',
@@ -317,11 +362,10 @@ async function startS3(): Promise<S3Settings> {
       forcePathStyle: env.S3_FORCE_PATH_STYLE || 'true',
     };
   }
-  const directory = path.join(dataDir, 's3');
-  await mkdir(directory, { recursive: true });
-  const server = await startS3Server({ port: ports.DEV_S3_PORT, directory, logFile: logFile('s3') });
+  const server = await startDefaultStore();
   track(infra, managed(server.process, logFile('s3')));
   const s3: S3Settings = {
+    kind: server.kind,
     endpoint: server.endpoint,
     bucket: 'stage-outputs',
     region: 'us-east-1',
@@ -502,6 +546,7 @@ async function start(): Promise<void> {
     task_queue: TASK_QUEUE,
     database_url: databaseUrl,
     s3: {
+      kind: s3.kind,
       endpoint: s3.endpoint,
       bucket: s3.bucket,
       region: s3.region,
@@ -541,7 +586,7 @@ function printSummary(stack: StackJson, seconds: number): void {
     ['Temporal UI', stack.temporal_ui_url],
     ['Temporal', `${stack.temporal_address} (namespace ${stack.temporal_namespace})`],
     ['Postgres', stack.database_url],
-    ['S3', `${stack.s3.endpoint} (bucket ${stack.s3.bucket})`],
+    ['S3', `${stack.s3.endpoint} (${stack.s3.kind}, bucket ${stack.s3.bucket})`],
     ['routes', transportSummary(stack.transport)],
     ['data dir', dataDir],
     ['logs', logDir],
