@@ -101,7 +101,8 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
     const clusterId = randomBytes(16).toString('base64url');
     await execFileAsync(
       java,
-      [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties],
+      // `--cluster-id=`: an id may start with '-', which the tool would read as an option
+      [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', properties],
       {
         timeout: 120_000,
       },
