@@ -266,7 +266,7 @@ function partitionedLines(section: Section): string[] {
     '## Partitioned replays',
     '',
     // its worker processes each poll both task queues, whatever --worker-roles says
-    `Date: ${section.date}. Commit: \`${section.commit}\`. Each worker process polls both task queues. A latency in front of every S3 request (bench/latency-proxy.ts); each ceiling measured in the same run.`,
+    `Date: ${section.date}. Commit: \`${section.commit}\`. Each worker process polls both task queues. A latency in front of every S3 request (scripts/stack/latency-proxy.ts); each ceiling measured in the same run.`,
     '',
     ...table(
       [
