@@ -18,7 +18,7 @@ export interface LatencyProxy {
 export async function startLatencyProxy(target: string, latencyMs: number): Promise<LatencyProxy> {
   const upstream = new URL(target);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
-  let proxy: LatencyProxy;
+  const hold = { ms: latencyMs };
   const server = http.createServer((request, response) => {
     const forward = () => {
       const outgoing = http.request(
@@ -41,14 +41,19 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
       });
       request.pipe(outgoing);
     };
-    if (proxy.latencyMs > 0) setTimeout(forward, proxy.latencyMs);
+    if (hold.ms > 0) setTimeout(forward, hold.ms);
     else forward();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  proxy = {
+  return {
     url: `http://127.0.0.1:${port}`,
-    latencyMs,
+    get latencyMs() {
+      return hold.ms;
+    },
+    set latencyMs(ms: number) {
+      hold.ms = ms;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -56,5 +61,4 @@ export async function startLatencyProxy(target: string, latencyMs: number): Prom
         agent.destroy();
       }),
   };
-  return proxy;
 }
