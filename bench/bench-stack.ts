@@ -21,6 +21,7 @@ import { startManagedProcess, type ManagedProcess } from '../scripts/stack/manag
 import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
 import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
 import { startVersityGw } from '../scripts/stack/versitygw.ts';
+import { startDefaultStore } from '../scripts/stack/default-store.ts';
 import { findTemporalCli } from '../scripts/temporal-binary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -52,6 +53,8 @@ export interface BenchStack {
 
 export async function startBenchStack(options: {
   versitygw?: string;
+  /** The store `npm run dev` starts (scripts/stack/default-store.ts) instead: what a new user meets. */
+  defaultStore?: boolean;
   pageSize?: string;
   transport?: 'pgboss' | 'kafka' | 'sqs';
   /** Two worker processes, one per role (`workflows`, `publish`), instead of one with both. */
@@ -76,13 +79,27 @@ export async function startBenchStack(options: {
   });
   stops.push(postgres.stop);
   let s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; stop: () => Promise<void> };
-  if (options.versitygw) {
+  let storeKind: 's3rver' | 'versitygw';
+  let bucketsDir: string | undefined;
+  if (options.defaultStore) {
+    const store = await startDefaultStore({
+      port: await freePort(),
+      dataDir: workDir,
+      logFile: path.join(workDir, 'store.log'),
+      log: options.log,
+    });
+    s3 = store;
+    storeKind = store.kind;
+    bucketsDir = store.directory;
+  } else if (options.versitygw) {
     s3 = await startVersityGw({
       binary: options.versitygw,
       port: await freePort(),
       directory: path.join(workDir, 'versitygw'),
       logFile: path.join(workDir, 'versitygw.log'),
     });
+    storeKind = 'versitygw';
+    bucketsDir = path.join(workDir, 'versitygw');
   } else {
     const directory = path.join(workDir, 's3');
     await mkdir(directory, { recursive: true });
@@ -92,6 +109,7 @@ export async function startBenchStack(options: {
       logFile: path.join(workDir, 's3.log'),
     });
     s3 = { endpoint: server.endpoint, ...S3RVER_CREDENTIALS, stop: server.stop };
+    storeKind = 's3rver';
   }
   stops.push(s3.stop);
 
@@ -190,9 +208,9 @@ export async function startBenchStack(options: {
     env,
     apiUrl: `http://127.0.0.1:${apiPort}`,
     apiKey,
-    store: options.versitygw ? 'versitygw' : 's3rver',
+    store: storeKind,
     broker,
-    bucketDir: options.versitygw ? path.join(workDir, 'versitygw', env.S3_BUCKET!) : undefined,
+    bucketDir: bucketsDir ? path.join(bucketsDir, env.S3_BUCKET!) : undefined,
     get worker() {
       return workers.at(-1)!;
     },

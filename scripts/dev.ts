@@ -22,13 +22,14 @@ import { ELASTICMQ_CREDENTIALS, startElasticMq } from './stack/elasticmq.ts';
 import { startEmbeddedPostgres } from './stack/embedded-postgres.ts';
 import { startKafkaBroker } from './stack/kafka-broker.ts';
 import { startManagedProcess, type ManagedProcess } from './stack/managed-process.ts';
-import { startS3Server } from './stack/s3-server.ts';
-import { findVersityGw, startVersityGw } from './stack/versitygw.ts';
+import { startDefaultStore, type EmbeddedStoreKind } from './stack/default-store.ts';
 import { startTemporalDevServer, type TemporalDevServer } from './stack/temporal-dev-server.ts';
 import { findTemporalCli } from './temporal-binary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
+// the AWS SDK's notice that its 2027 releases need Node 22: noise in the dev stack's output
+env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const dataDir = path.resolve(env.DEV_DATA_DIR || path.join(ROOT, '.data'));
 const logDir = path.join(dataDir, 'logs');
 const runDir = path.join(dataDir, 'run');
@@ -72,7 +73,7 @@ interface Service {
   kill(): void;
 }
 
-type StoreKind = 'versitygw' | 's3rver' | 'external';
+type StoreKind = EmbeddedStoreKind | 'external';
 
 interface S3Settings {
   /** Which store: the embedded versitygw or s3rver, or one S3_ENDPOINT names. */
@@ -312,43 +313,6 @@ async function startPostgres(): Promise<string> {
   return handle.url;
 }
 
-/**
- * The embedded store: versitygw (built with Go once, like the Temporal CLI), which lists a
- * 1,000,000-object stage as fast as the benchmarks do, in `<data>/versitygw`; s3rver in `<data>/s3`
- * where versitygw cannot be had (no Go) or DEV_S3_STORE=s3rver asks for it (it reads the whole stage
- * folder on every call: fine for a few thousand objects, slow past tens of thousands).
- */
-async function startDefaultStore(): Promise<{
-  kind: StoreKind;
-  endpoint: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  process: ManagedProcess;
-}> {
-  const asked = env.DEV_S3_STORE || 'versitygw';
-  if (asked !== 'versitygw' && asked !== 's3rver') {
-    throw new Error(`DEV_S3_STORE must be versitygw or s3rver, not ${JSON.stringify(asked)}`);
-  }
-  const binary = asked === 'versitygw' ? await findVersityGw(say) : undefined;
-  if (binary) {
-    const server = await startVersityGw({
-      binary,
-      port: ports.DEV_S3_PORT,
-      directory: path.join(dataDir, 'versitygw'),
-      logFile: logFile('s3'),
-    });
-    return { kind: 'versitygw', ...server };
-  }
-  if (asked === 'versitygw')
-    say('versitygw unavailable: the store is s3rver (slow past tens of thousands of objects)');
-  const directory = path.join(dataDir, 's3');
-  await mkdir(directory, { recursive: true });
-  return {
-    kind: 's3rver',
-    ...(await startS3Server({ port: ports.DEV_S3_PORT, directory, logFile: logFile('s3') })),
-  };
-}
-
 async function startS3(): Promise<S3Settings> {
   if (env.S3_ENDPOINT) {
     return {
@@ -362,7 +326,13 @@ async function startS3(): Promise<S3Settings> {
       forcePathStyle: env.S3_FORCE_PATH_STYLE || 'true',
     };
   }
-  const server = await startDefaultStore();
+  const server = await startDefaultStore({
+    port: ports.DEV_S3_PORT,
+    dataDir,
+    logFile: logFile('s3'),
+    log: say,
+    asked: env.DEV_S3_STORE,
+  });
   track(infra, managed(server.process, logFile('s3')));
   const s3: S3Settings = {
     kind: server.kind,
