@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { withTransaction } from '../adapters/database.ts';
 import { executionSummary, getExecution, setExecutionStatus } from '../adapters/executions.ts';
 import {
-  insertPartitions,
+  insertPartitionsOnce,
   listPartitions,
   partitionTotals,
   setPartitionStatus,
@@ -16,6 +16,7 @@ import {
   type SetPartitionStatusInput,
 } from '../workflows/contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
+import { whileHeartbeating } from './heartbeat.ts';
 import { compareKeys } from './key-order.ts';
 
 /** Sorts after any character: `branch + this` lists past every key of the branch. */
@@ -112,43 +113,54 @@ export function createPartitionActivities({ pool, objectStore, logger }: ReplayA
 
   return {
     /**
-     * Splits what a replay has left after its first page into contiguous key ranges, stored as its
-     * partitions (once: a retried plan finds them). Returns how many there are; fewer than two
-     * means the keys could not be split and the replay goes on as one.
+     * Splits what a replay has left after its first pages into contiguous key ranges, stored as its
+     * partitions, and returns how many there are; fewer than two means the keys could not be split
+     * and the replay goes on as one. Heartbeats while it probes (a plan is tens of listings, each a
+     * round trip to the store), and is made once: an attempt that finds a plan stored, or stores its
+     * own after another attempt did, returns that first plan.
      */
     async planPartitions(input: PlanPartitionsInput): Promise<number> {
-      const existing = await listPartitions(pool, input.executionId);
-      if (existing.length > 0) return existing.length;
-      const record = await getExecution(pool, input.executionId);
-      if (!record?.from_stage || !record.source_execution_id || record.replay_cursor === null) {
-        throw ApplicationFailure.nonRetryable(
-          `replay ${input.executionId} has no source or cursor to partition from`,
-          failureTypes.executionNotFound,
+      return whileHeartbeating(async () => {
+        const existing = await listPartitions(pool, input.executionId);
+        if (existing.length > 0) return existing.length;
+        const record = await getExecution(pool, input.executionId);
+        if (!record?.from_stage || !record.source_execution_id || record.replay_cursor === null) {
+          throw ApplicationFailure.nonRetryable(
+            `replay ${input.executionId} has no source or cursor to partition from`,
+            failureTypes.executionNotFound,
+          );
+        }
+        const { listPrefix } = replayListing(
+          objectStore.prefix,
+          record.source_execution_id,
+          record.from_stage,
+          record.from_path,
         );
-      }
-      const { listPrefix } = replayListing(
-        objectStore.prefix,
-        record.source_execution_id,
-        record.from_stage,
-        record.from_path,
-      );
-      const wanted = input.maxPartitions - 1;
-      const folders = await foldersAfter(listPrefix, record.replay_cursor, wanted);
-      const boundaries = folders
-        ? evenly(folders, wanted)
-        : await splitKeys(listPrefix, record.replay_cursor, wanted);
-      if (boundaries.length === 0) return 1;
-      const edges = [record.replay_cursor, ...boundaries];
-      const ranges: PartitionRange[] = edges.map((startAfter, index) => ({
-        start_after: startAfter,
-        end_at: edges[index + 1] ?? null,
-      }));
-      await insertPartitions(pool, record.id, ranges);
-      activityLogger(logger, record.id).info(
-        { partitions: ranges.length, boundaries, by: folders ? 'folders' : 'probes' },
-        'replay partitioned',
-      );
-      return ranges.length;
+        const wanted = input.maxPartitions - 1;
+        const folders = await foldersAfter(listPrefix, record.replay_cursor, wanted);
+        const boundaries = folders
+          ? evenly(folders, wanted)
+          : await splitKeys(listPrefix, record.replay_cursor, wanted);
+        const edges = [record.replay_cursor, ...boundaries];
+        const ranges: PartitionRange[] =
+          boundaries.length === 0
+            ? []
+            : edges.map((startAfter, index) => ({
+                start_after: startAfter,
+                end_at: edges[index + 1] ?? null,
+              }));
+        const stored = await withTransaction(pool, (client) =>
+          insertPartitionsOnce(client, record.id, ranges),
+        );
+        if (stored === 0) return 1;
+        activityLogger(logger, record.id).info(
+          stored === ranges.length
+            ? { partitions: stored, boundaries, by: folders ? 'folders' : 'probes' }
+            : { partitions: stored, planned_by: 'an earlier attempt' },
+          'replay partitioned',
+        );
+        return stored;
+      });
     },
 
     /**

@@ -19,6 +19,7 @@ import { replayListing, type ReplayListing } from '../adapters/storage-paths.ts'
 import { resolveReplaySource } from '../services/replay-source.ts';
 import { failureTypes, type PublishPagesInput, type PublishPagesResult } from '../workflows/contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
+import { whileHeartbeating } from './heartbeat.ts';
 import { compareKeys } from './key-order.ts';
 
 /** Seconds of messages a paced page holds: a limit changed mid-replay takes effect within one page. */
@@ -56,8 +57,10 @@ interface PublishScope {
   published: number;
   completed: boolean;
   sequenceBase: number;
-  /** The record as the last commit left it (whole replays only). */
+  /** The record as the last commit (or refresh) left it (whole replays only). */
   record?: ReplayRecord;
+  /** Reads the cursor, counters and completion as Postgres holds them (another attempt moved them). */
+  refresh(): Promise<void>;
   /** Compare-and-set of the cursor and counters, in the page's transaction. */
   commit(
     client: Queryable,
@@ -181,7 +184,7 @@ export function createPublishActivities({
 
   /**
    * Waits until `count` messages may go out under the replay's own limit and its route's (token
-   * buckets in Postgres, shared by every worker), heartbeating; false when the replay was paused
+   * buckets in Postgres, shared by every worker); false when the replay was paused
    * meanwhile (its reservation is not given back: pace errs slow).
    */
   async function waitForPace(record: ReplayRecord, limits: PaceLimits, count: number): Promise<boolean> {
@@ -196,7 +199,6 @@ export function createPublishActivities({
       const step = Math.min(remainingMs, PACE_CHECK_MS);
       await context.sleep(step);
       remainingMs -= step;
-      context.heartbeat();
       if ((await replayControls(pool, record.id))?.paused) return false;
     }
     return true;
@@ -211,6 +213,15 @@ export function createPublishActivities({
       published: record.published_count,
       completed: record.status === 'completed',
       sequenceBase: 0,
+      async refresh() {
+        const stored = await getExecution(pool, record.id);
+        if (!stored || !isReplay(stored)) return;
+        scope.record = stored;
+        scope.cursor = stored.replay_cursor;
+        scope.listed = stored.listed_count;
+        scope.published = stored.published_count;
+        scope.completed = stored.status === 'completed';
+      },
       async commit(client, page) {
         const commit = await commitReplayPage(client, { id: record.id, ...page });
         if (commit.kind !== 'applied')
@@ -242,6 +253,14 @@ export function createPublishActivities({
       completed: partition.status === 'completed',
       // sequences of different partitions never meet
       sequenceBase: (index + 1) * PARTITION_SEQUENCE_SPAN,
+      async refresh() {
+        const stored = await getPartition(pool, record.id, index);
+        if (!stored) return;
+        scope.cursor = stored.cursor;
+        scope.listed = stored.listed_count;
+        scope.published = stored.published_count;
+        scope.completed = stored.status === 'completed';
+      },
       async commit(client, page) {
         const commit = await commitPartitionPage(client, {
           executionId: record.id,
@@ -265,12 +284,14 @@ export function createPublishActivities({
      * Each page is exactly-once: one transaction compare-and-sets the cursor and inserts the
      * page's messages (deterministic ids); the last page's transaction also marks the record
      * `completed`. A retried attempt (a dead worker, a lost result) starts again from the cursor
-     * Postgres holds, so nothing is published twice or skipped. Heartbeats after every page: a step
-     * held by a dead worker is retried within the heartbeat timeout, and a cancel reaches it.
+     * Postgres holds, so nothing is published twice or skipped; an attempt that finds the cursor moved
+     * by another goes on from it, or finishes with its result. Heartbeats on a timer while it runs
+     * (a listing or a broker request may take longer than the heartbeat timeout): a step held by a
+     * dead worker is retried within the heartbeat timeout, and a cancel reaches it.
      *
      * Paced: under a rate limit (the replay's own, changeable while it runs, and its route's) a
      * page holds about a second of messages and is listed only once the previous one is out, so a
-     * new limit takes effect from the next page. Paused: a page's transaction refuses to commit once
+     * new limit takes effect from the next page (as does a first limit set on an unpaced replay). Paused: a page's transaction refuses to commit once
      * the replay is paused, and the activity returns, publishing nothing more.
      */
     async publishPages(input: PublishPagesInput): Promise<PublishPagesResult> {
@@ -328,33 +349,56 @@ export function createPublishActivities({
         const rate = pacedRate(limits);
         return rate === null ? size : Math.max(1, Math.min(size, Math.floor(rate * PACED_PAGE_SECONDS)));
       };
-      let next: Promise<ListedPage> | undefined = list(scope.cursor, pageSizeNow());
+      // a prefetched page that will not be published (the cursor moved, a limit arrived) is dropped
+      // without an unhandled rejection
+      const listFrom = (cursor: string | null): Promise<ListedPage> => {
+        const listed = list(cursor, pageSizeNow());
+        listed.catch(() => {});
+        return listed;
+      };
 
-      while (next) {
-        const page: ListedPage = await next;
-        pages += 1;
-        const last = !page.isTruncated;
-        const more = !last && pages < input.maxPages && Date.now() < sliceEnds;
-        // unpaced, page n+1 is listed while page n is published; paced, listing waits for the pace
-        next = more && pacedRate(limits) === null ? list(page.lastKey, input.pageSize) : undefined;
-        // an abandoned prefetch (a failed page) must not surface as an unhandled rejection
-        next?.catch(() => {});
-        if (!(await waitForPace(record, limits, page.objects.length))) return result(false, true);
+      const publishSlice = async (): Promise<PublishPagesResult> => {
+        let next: Promise<ListedPage> | undefined = listFrom(scope.cursor);
+        while (next) {
+          const page: ListedPage = await next;
+          pages += 1;
+          const last = !page.isTruncated;
+          const more = !last && pages < input.maxPages && Date.now() < sliceEnds;
+          // unpaced, page n+1 is listed while page n is published; paced, listing waits for the pace
+          next = more && pacedRate(limits) === null ? listFrom(page.lastKey) : undefined;
+          if (!(await waitForPace(record, limits, page.objects.length))) return result(false, true);
 
-        const started = performance.now();
-        const committed = await withTransaction(pool, async (client) => {
-          const commit = await scope.commit(client, {
-            expectedCursor: scope.cursor,
-            newCursor: page.lastKey ?? scope.cursor,
-            listed: page.listed,
-            published: page.objects.length,
-            last,
+          const started = performance.now();
+          const commit = await withTransaction(pool, async (client) => {
+            const outcome = await scope.commit(client, {
+              expectedCursor: scope.cursor,
+              newCursor: page.lastKey ?? scope.cursor,
+              listed: page.listed,
+              published: page.objects.length,
+              last,
+            });
+            if (outcome.kind !== 'applied') return outcome;
+            const sequence = scope.sequenceBase + outcome.publishedBefore;
+            // pg-boss: in this transaction (exactly once); a broker: acknowledged before it commits
+            await routeTransport.publish(messagesOf(record, page.objects, sequence), client);
+            return outcome;
           });
-          if (commit.kind === 'paused') return false;
-          if (commit.kind === 'cursor-moved') {
-            // another attempt of this step (a worker thought dead) published first: start again
-            // from where it left the cursor
-            throw new Error(`replay cursor moved to ${commit.cursor ?? 'the start'} by another attempt`);
+          if (commit.kind === 'paused') return result(false, true);
+          if (
+            commit.kind === 'cursor-moved' ||
+            (commit.kind === 'not-running' && commit.status === 'completed')
+          ) {
+            // another attempt of this step (one Temporal thought lost) published first: what it
+            // published stands; finish with its result, or go on from where it left the cursor
+            await scope.refresh();
+            if (scope.record) record = scope.record;
+            log.info(
+              { partition: input.partition, cursor: scope.cursor, completed: scope.completed },
+              'another attempt moved the cursor; going on from it',
+            );
+            if (scope.completed) return result(true);
+            next = more ? listFrom(scope.cursor) : undefined;
+            continue;
           }
           if (commit.kind === 'not-running') {
             throw ApplicationFailure.nonRetryable(
@@ -362,43 +406,41 @@ export function createPublishActivities({
               failureTypes.notRunning,
             );
           }
-          const sequence = scope.sequenceBase + commit.publishedBefore;
-          // pg-boss: in this transaction (exactly once); a broker: acknowledged before it commits
-          await routeTransport.publish(messagesOf(record, page.objects, sequence), client);
-          return true;
-        });
-        if (!committed) return result(false, true);
-        publishBatchDuration.observe((performance.now() - started) / 1000);
-        messagesPublished.inc(page.objects.length);
-        if (scope.record) record = scope.record;
-        log.debug(
-          {
-            cursor: scope.cursor,
-            published: scope.published,
-            partition: input.partition,
-            ms: Math.round(performance.now() - started),
-          },
-          'page published',
-        );
-        context.heartbeat({ cursor: scope.cursor, published: scope.published });
+          publishBatchDuration.observe((performance.now() - started) / 1000);
+          messagesPublished.inc(page.objects.length);
+          if (scope.record) record = scope.record;
+          log.debug(
+            {
+              cursor: scope.cursor,
+              published: scope.published,
+              partition: input.partition,
+              ms: Math.round(performance.now() - started),
+            },
+            'page published',
+          );
 
-        if (last) {
-          if (input.partition === undefined) {
-            replaysFinished.inc({ status: 'completed' });
-            log.info({ published: scope.published }, 'replay completed');
-          } else log.info({ partition: input.partition, published: scope.published }, 'partition completed');
-          return result(true);
-        }
-        if (more && context.cancellationSignal.aborted) throw new CancelledFailure('publishing cancelled');
-        if (more && !next) {
-          // paced: the limit as it stands now (an operator may have changed it) sizes the next page
+          if (last) {
+            if (input.partition === undefined) {
+              replaysFinished.inc({ status: 'completed' });
+              log.info({ published: scope.published }, 'replay completed');
+            } else
+              log.info({ partition: input.partition, published: scope.published }, 'partition completed');
+            return result(true);
+          }
+          if (!more) break;
+          if (context.cancellationSignal.aborted) throw new CancelledFailure('publishing cancelled');
+          // a pause, and a limit set, changed or lifted meanwhile, take effect from the next page,
+          // whether the replay was paced or not
           const controls = await replayControls(pool, record.id);
           if (controls?.paused) return result(false, true);
+          const wasPaced = pacedRate(limits) !== null;
           limits = { replay: controls?.max_messages_per_second ?? null, route: routeLimit };
-          next = list(scope.cursor, pageSizeNow());
+          // paced (now or until now): the next page is listed at the pace as it stands
+          if (wasPaced || pacedRate(limits) !== null) next = listFrom(scope.cursor);
         }
-      }
-      return result(false);
+        return result(false);
+      };
+      return whileHeartbeating(publishSlice, () => ({ cursor: scope.cursor, published: scope.published }));
     },
   };
 }

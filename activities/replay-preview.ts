@@ -4,6 +4,7 @@ import { replayListing } from '../adapters/storage-paths.ts';
 import { continueTally } from '../services/replay-preview.ts';
 import { failureTypes, type CountPreviewInput, type CountPreviewResult } from '../workflows/contract.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
+import { whileHeartbeating } from './heartbeat.ts';
 
 /** How often a counting preview stores its counts (GET shows them) besides the end of a slice. */
 const SAVE_EVERY_MS = 1000;
@@ -13,7 +14,7 @@ export function createPreviewActivities({ pool, objectStore, logger }: ReplayAct
     /**
      * Counts a preview for up to `sliceSeconds` from the cursor stored with it, storing the counts
      * (with their cursor) every second and at the end: a retried attempt goes on from the last
-     * stored cursor, and counts each object once. Heartbeats after every listing call.
+     * stored cursor, and counts each object once. Heartbeats on a timer while it counts.
      */
     async countReplayPreview(input: CountPreviewInput): Promise<CountPreviewResult> {
       const context = Context.current();
@@ -36,16 +37,20 @@ export function createPreviewActivities({ pool, objectStore, logger }: ReplayAct
       );
       const sliceEnds = Date.now() + input.sliceSeconds * 1000;
       let savedAt = Date.now();
-      const tally = await continueTally(objectStore, listing, preview.tally, {
-        shouldStop: () => Date.now() >= sliceEnds || context.cancellationSignal.aborted,
-        onPage: async (counted) => {
-          context.heartbeat({ listed: counted.listed, count: counted.count });
-          if (!counted.done && Date.now() - savedAt >= SAVE_EVERY_MS) {
-            await saveReplayPreviewTally(pool, preview.id, counted);
-            savedAt = Date.now();
-          }
-        },
-      });
+      let progress = { listed: preview.tally.listed, count: preview.tally.count };
+      const count = () =>
+        continueTally(objectStore, listing, preview.tally, {
+          shouldStop: () => Date.now() >= sliceEnds || context.cancellationSignal.aborted,
+          onPage: async (counted) => {
+            progress = { listed: counted.listed, count: counted.count };
+            if (!counted.done && Date.now() - savedAt >= SAVE_EVERY_MS) {
+              await saveReplayPreviewTally(pool, preview.id, counted);
+              savedAt = Date.now();
+            }
+          },
+        });
+      // one listing call may take longer than the heartbeat timeout: heartbeat on a timer
+      const tally = await whileHeartbeating(count, () => progress);
       await saveReplayPreviewTally(pool, preview.id, tally);
       if (tally.done) {
         logger.info(

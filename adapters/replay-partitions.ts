@@ -24,19 +24,30 @@ export interface ReplayPartition extends PartitionRange {
 const COLUMNS =
   'execution_id, partition, start_after, end_at, cursor, listed_count, published_count, status, error';
 
-/** Stores a replay's partitions unless an earlier attempt did (the plan is made once). */
-export async function insertPartitions(
+/**
+ * Stores a replay's partitions unless another attempt of the plan did, and returns how many the
+ * replay has: the first plan stored is the plan. Two attempts can plan at once (one thought dead
+ * while it was still probing a slow store), and their plans may differ; the execution's row lock
+ * makes the second wait for the first and keep its plan, so ranges of two plans never mix.
+ */
+export async function insertPartitionsOnce(
   db: Queryable,
   executionId: string,
   ranges: PartitionRange[],
-): Promise<void> {
+): Promise<number> {
+  await db.query('SELECT 1 FROM executions WHERE id = $1 FOR UPDATE', [executionId]);
+  const stored = await db.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM replay_partitions WHERE execution_id = $1',
+    [executionId],
+  );
+  if (stored.rows[0]!.count > 0) return stored.rows[0]!.count;
   await db.query(
     `INSERT INTO replay_partitions (execution_id, partition, start_after, end_at, cursor)
      SELECT $1, range.position - 1, range.bounds->>'start_after', range.bounds->>'end_at', range.bounds->>'start_after'
-       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS range (bounds, position)
-     ON CONFLICT (execution_id, partition) DO NOTHING`,
+       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS range (bounds, position)`,
     [executionId, JSON.stringify(ranges)],
   );
+  return ranges.length;
 }
 
 export async function listPartitions(db: Queryable, executionId: string): Promise<ReplayPartition[]> {

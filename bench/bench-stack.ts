@@ -20,10 +20,11 @@ import { freePort, waitForPort } from '../scripts/stack/free-port.ts';
 import { startManagedProcess, type ManagedProcess } from '../scripts/stack/managed-process.ts';
 import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
 import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
+import { startVersityGw } from '../scripts/stack/versitygw.ts';
+import { startDefaultStore } from '../scripts/stack/default-store.ts';
 import { findTemporalCli } from '../scripts/temporal-binary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const VERSITYGW_CREDENTIALS = { accessKeyId: 'benchaccess', secretAccessKey: 'benchsecret' };
 
 export interface BenchStack {
   config: AppConfig;
@@ -50,31 +51,10 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-async function startVersityGw(binary: string, workDir: string) {
-  const port = await freePort();
-  const directory = path.join(workDir, 'versitygw');
-  await mkdir(directory, { recursive: true });
-  const process = startManagedProcess(
-    'versitygw',
-    binary,
-    [
-      '--access',
-      VERSITYGW_CREDENTIALS.accessKeyId,
-      '--secret',
-      VERSITYGW_CREDENTIALS.secretAccessKey,
-      '--port',
-      `127.0.0.1:${port}`,
-      'posix',
-      directory,
-    ],
-    { logFile: path.join(workDir, 'versitygw.log') },
-  );
-  await waitForPort('127.0.0.1', port, 30_000);
-  return { endpoint: `http://127.0.0.1:${port}`, ...VERSITYGW_CREDENTIALS, stop: () => process.stop() };
-}
-
 export async function startBenchStack(options: {
   versitygw?: string;
+  /** The store `npm run dev` starts (scripts/stack/default-store.ts) instead: what a new user meets. */
+  defaultStore?: boolean;
   pageSize?: string;
   transport?: 'pgboss' | 'kafka' | 'sqs';
   /** Two worker processes, one per role (`workflows`, `publish`), instead of one with both. */
@@ -99,8 +79,27 @@ export async function startBenchStack(options: {
   });
   stops.push(postgres.stop);
   let s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; stop: () => Promise<void> };
-  if (options.versitygw) {
-    s3 = await startVersityGw(options.versitygw, workDir);
+  let storeKind: 's3rver' | 'versitygw';
+  let bucketsDir: string | undefined;
+  if (options.defaultStore) {
+    const store = await startDefaultStore({
+      port: await freePort(),
+      dataDir: workDir,
+      logFile: path.join(workDir, 'store.log'),
+      log: options.log,
+    });
+    s3 = store;
+    storeKind = store.kind;
+    bucketsDir = store.directory;
+  } else if (options.versitygw) {
+    s3 = await startVersityGw({
+      binary: options.versitygw,
+      port: await freePort(),
+      directory: path.join(workDir, 'versitygw'),
+      logFile: path.join(workDir, 'versitygw.log'),
+    });
+    storeKind = 'versitygw';
+    bucketsDir = path.join(workDir, 'versitygw');
   } else {
     const directory = path.join(workDir, 's3');
     await mkdir(directory, { recursive: true });
@@ -110,6 +109,7 @@ export async function startBenchStack(options: {
       logFile: path.join(workDir, 's3.log'),
     });
     s3 = { endpoint: server.endpoint, ...S3RVER_CREDENTIALS, stop: server.stop };
+    storeKind = 's3rver';
   }
   stops.push(s3.stop);
 
@@ -208,9 +208,9 @@ export async function startBenchStack(options: {
     env,
     apiUrl: `http://127.0.0.1:${apiPort}`,
     apiKey,
-    store: options.versitygw ? 'versitygw' : 's3rver',
+    store: storeKind,
     broker,
-    bucketDir: options.versitygw ? path.join(workDir, 'versitygw', env.S3_BUCKET!) : undefined,
+    bucketDir: bucketsDir ? path.join(bucketsDir, env.S3_BUCKET!) : undefined,
     get worker() {
       return workers.at(-1)!;
     },

@@ -1,7 +1,7 @@
 /**
  * The partitioned suite (`npm run bench -- --suite partitioned`): one large replay, split into 1, 4
  * or 8 partitions, run by 1, 2 or 4 worker processes, with a latency in front of every S3 request
- * (bench/latency-proxy.ts) so the store behaves like real S3 rather than a local disk. Beside each
+ * (scripts/stack/latency-proxy.ts) so the store behaves like real S3 rather than a local disk. Beside each
  * replay's rate, the two ceilings it can be read against, measured in the same run: the store's
  * listing rate through the same latency (one lister) and the route queue's insert rate for the same
  * messages with no coordinator.
@@ -17,7 +17,7 @@ import type { RouteTransport } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import type { BenchStack } from './bench-stack.ts';
-import { startLatencyProxy } from './latency-proxy.ts';
+import { startLatencyProxy } from '../scripts/stack/latency-proxy.ts';
 import { coresUsed, stackCpuSeconds } from './process-cpu.ts';
 import { objectKey, ROUTE, seedOnDisk, seedThroughS3, STAGE } from './measure.ts';
 

@@ -23,41 +23,58 @@ const rolesOf = (section: Section) =>
 const stampOf = (section: Section) =>
   `Date: ${section.date}. Commit: \`${section.commit}\`.${rolesOf(section)}`;
 
+const THROUGHPUT_HEADER = [
+  'objects',
+  'replay s',
+  'replay msgs/s',
+  'baseline s',
+  'baseline msgs/s',
+  'ratio',
+  'store list keys/s',
+  'store seed objects/s',
+  'first message ms',
+  'worker peak RSS MB',
+  'max history events',
+];
+const throughputRow = (run: Row) => [
+  run.objects,
+  run.replay_seconds,
+  run.replay_msgs_per_s,
+  run.baseline_seconds,
+  run.baseline_msgs_per_s,
+  run.ratio,
+  run.store_list_keys_per_s,
+  run.store_seed_objects_per_s,
+  run.first_message_ms,
+  run.worker_peak_rss_mb,
+  run.max_history_events,
+];
+
+/** The same size on the store npm run dev starts, against the suite's run of that size. */
+function defaultStoreLines(section: Section): string[] {
+  const measured = section.default_store as { store: string; run: Row } | undefined;
+  if (!measured) return [];
+  const suiteRun = (section.runs as Row[]).find((run) => run.objects === measured.run.objects);
+  const against = suiteRun
+    ? `: ${(measured.run.replay_msgs_per_s / suiteRun.replay_msgs_per_s).toFixed(2)} of the suite's ${suiteRun.replay_msgs_per_s} msgs/s at that size (target ≥ 0.8)`
+    : '';
+  return [
+    `What a new user meets: the same replay on the store \`npm run dev\` starts (${measured.store}), on a fresh stack in the same run${against}.`,
+    '',
+    ...table(THROUGHPUT_HEADER, [throughputRow(measured.run)]),
+    '',
+  ];
+}
+
 function throughputLines(section: Section): string[] {
   return [
     '## Throughput: one replay against the plain loop',
     '',
     `${stampOf(section)} Store: ${section.store}.`,
     '',
-    ...table(
-      [
-        'objects',
-        'replay s',
-        'replay msgs/s',
-        'baseline s',
-        'baseline msgs/s',
-        'ratio',
-        'store list keys/s',
-        'store seed objects/s',
-        'first message ms',
-        'worker peak RSS MB',
-        'max history events',
-      ],
-      (section.runs as Row[]).map((run) => [
-        run.objects,
-        run.replay_seconds,
-        run.replay_msgs_per_s,
-        run.baseline_seconds,
-        run.baseline_msgs_per_s,
-        run.ratio,
-        run.store_list_keys_per_s,
-        run.store_seed_objects_per_s,
-        run.first_message_ms,
-        run.worker_peak_rss_mb,
-        run.max_history_events,
-      ]),
-    ),
+    ...table(THROUGHPUT_HEADER, (section.runs as Row[]).map(throughputRow)),
     '',
+    ...defaultStoreLines(section),
     '`POST /api/v1/executions/{id}/replay` latency, closed loop (autocannon; "p95" is autocannon\'s p97.5):',
     '',
     ...table(
@@ -266,7 +283,7 @@ function partitionedLines(section: Section): string[] {
     '## Partitioned replays',
     '',
     // its worker processes each poll both task queues, whatever --worker-roles says
-    `Date: ${section.date}. Commit: \`${section.commit}\`. Each worker process polls both task queues. A latency in front of every S3 request (bench/latency-proxy.ts); each ceiling measured in the same run.`,
+    `Date: ${section.date}. Commit: \`${section.commit}\`. Each worker process polls both task queues. A latency in front of every S3 request (scripts/stack/latency-proxy.ts); each ceiling measured in the same run.`,
     '',
     ...table(
       [

@@ -50,7 +50,7 @@ import {
   seedThroughS3,
   STAGE,
 } from './measure.ts';
-import { findVersityGw } from './versitygw-binary.ts';
+import { findVersityGw } from '../scripts/stack/versitygw.ts';
 import { writeResultsMarkdown } from './report.ts';
 
 // the AWS SDK's notice that its 2027 releases need Node 22 is noise in the report
@@ -80,6 +80,8 @@ const { values } = parseArgs({
     'list-latency-ms': { type: 'string', default: '200' },
     // as `npm run dev` runs them: a worker process per role; `together`: one process with both
     'worker-roles': { type: 'string', default: 'split' },
+    // one size again on the store npm run dev starts (0: skip); default: the largest size above
+    'default-store-objects': { type: 'string' },
   },
 });
 const transport = values.transport as 'pgboss' | 'kafka' | 'sqs';
@@ -130,8 +132,12 @@ if (values.store === 'versitygw' && !versitygw)
   log('versitygw unavailable: falling back to s3rver (slow past ~20,000 keys)');
 
 /** A fresh stack for one suite: measurements of one suite never see another's data. */
-async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> {
+async function withStack<T>(
+  work: (stacked: Stacked) => Promise<T>,
+  stackOptions: { defaultStore?: boolean } = {},
+): Promise<T> {
   const stack = await startBenchStack({
+    ...stackOptions,
     versitygw,
     log,
     pageSize: values['page-size'],
@@ -178,63 +184,68 @@ async function withStack<T>(work: (stacked: Stacked) => Promise<T>): Promise<T> 
   }
 }
 
-async function throughputSuite({ stack, pool, routeTransport, store, temporal, configId, post }: Stacked) {
+/** One size of the throughput suite: the store's rates, the plain loop and the replay, in one run. */
+async function measureSize(
+  { stack, pool, routeTransport, store, temporal, configId, post }: Stacked,
+  objects: number,
+) {
+  const parent = await post('/api/v1/executions', { config_id: configId });
+  const folder = stageFolder(stack.config.S3_PREFIX, parent.id, STAGE);
+  log(`${objects}: seeding`);
+  // the store's PUT rate from a sample; the rest on disk where the store allows it (versitygw)
+  const sample = Math.min(objects, 2000);
+  const seedRate = await seedThroughS3(store, folder, 0, sample);
+  if (stack.bucketDir) await seedOnDisk(stack.bucketDir, folder, sample, objects);
+  else await seedThroughS3(store, folder, sample, objects);
+  log(`${objects}: S3 PUT rate ${seedRate.toFixed(0)} objects/s; listing`);
+  const listing = await measureListing(store, folder);
+  log(`${objects}: listing ${listing.keysPerSecond.toFixed(0)} keys/s; baseline`);
+  await routeTransport.ensureRoute(ROUTE);
+  const baseline = await runBaseline({
+    store,
+    pool,
+    routeTransport,
+    folder,
+    parentId: parent.id,
+    configId,
+  });
+  log(`${objects}: baseline ${(baseline.messages / baseline.seconds).toFixed(0)} msgs/s; replay`);
+  const replay = await runReplay({
+    apiUrl: stack.apiUrl,
+    apiKey: stack.apiKey,
+    pool,
+    temporal,
+    parentId: parent.id,
+    workerPid: stack.worker.child.pid!,
+    expected: objects,
+  });
+  if (replay.published !== objects || baseline.messages !== objects) {
+    throw new Error(`published ${replay.published} (replay) / ${baseline.messages} (baseline) of ${objects}`);
+  }
+  const row = {
+    objects,
+    replay_seconds: round(replay.seconds, 2),
+    replay_msgs_per_s: round(objects / replay.seconds, 0),
+    baseline_seconds: round(baseline.seconds, 2),
+    baseline_msgs_per_s: round(objects / baseline.seconds, 0),
+    ratio: round(objects / replay.seconds / (objects / baseline.seconds), 3),
+    store_list_keys_per_s: round(listing.keysPerSecond, 0),
+    store_seed_objects_per_s: round(seedRate, 0),
+    first_message_ms: round(replay.firstMessageMs, 0),
+    worker_peak_rss_mb: round(replay.peakRssMb, 1),
+    max_history_events: replay.maxHistoryEvents,
+    page_size: Number(stack.config.REPLAY_PAGE_SIZE),
+    ...replay.profile,
+  };
+  log(JSON.stringify(row));
+  return row;
+}
+
+async function throughputSuite(stacked: Stacked) {
+  const { stack, store, temporal, post, configId } = stacked;
   const runs = [];
   const latency: LatencyRow[] = [];
-  for (const objects of sizes) {
-    const parent = await post('/api/v1/executions', { config_id: configId });
-    const folder = stageFolder(stack.config.S3_PREFIX, parent.id, STAGE);
-    log(`${objects}: seeding`);
-    // the store's PUT rate from a sample; the rest on disk where the store allows it (versitygw)
-    const sample = Math.min(objects, 2000);
-    const seedRate = await seedThroughS3(store, folder, 0, sample);
-    if (stack.bucketDir) await seedOnDisk(stack.bucketDir, folder, sample, objects);
-    else await seedThroughS3(store, folder, sample, objects);
-    log(`${objects}: S3 PUT rate ${seedRate.toFixed(0)} objects/s; listing`);
-    const listing = await measureListing(store, folder);
-    log(`${objects}: listing ${listing.keysPerSecond.toFixed(0)} keys/s; baseline`);
-    await routeTransport.ensureRoute(ROUTE);
-    const baseline = await runBaseline({
-      store,
-      pool,
-      routeTransport,
-      folder,
-      parentId: parent.id,
-      configId,
-    });
-    log(`${objects}: baseline ${(baseline.messages / baseline.seconds).toFixed(0)} msgs/s; replay`);
-    const replay = await runReplay({
-      apiUrl: stack.apiUrl,
-      apiKey: stack.apiKey,
-      pool,
-      temporal,
-      parentId: parent.id,
-      workerPid: stack.worker.child.pid!,
-      expected: objects,
-    });
-    if (replay.published !== objects || baseline.messages !== objects) {
-      throw new Error(
-        `published ${replay.published} (replay) / ${baseline.messages} (baseline) of ${objects}`,
-      );
-    }
-    const row = {
-      objects,
-      replay_seconds: round(replay.seconds, 2),
-      replay_msgs_per_s: round(objects / replay.seconds, 0),
-      baseline_seconds: round(baseline.seconds, 2),
-      baseline_msgs_per_s: round(objects / baseline.seconds, 0),
-      ratio: round(objects / replay.seconds / (objects / baseline.seconds), 3),
-      store_list_keys_per_s: round(listing.keysPerSecond, 0),
-      store_seed_objects_per_s: round(seedRate, 0),
-      first_message_ms: round(replay.firstMessageMs, 0),
-      worker_peak_rss_mb: round(replay.peakRssMb, 1),
-      max_history_events: replay.maxHistoryEvents,
-      page_size: Number(stack.config.REPLAY_PAGE_SIZE),
-      ...replay.profile,
-    };
-    log(JSON.stringify(row));
-    runs.push(row);
-  }
+  for (const objects of sizes) runs.push(await measureSize(stacked, objects));
 
   // the api's latency does not depend on the transport: measured with the default one
   if (!values['skip-latency'] && transport === 'pgboss') {
@@ -275,8 +286,22 @@ if (transport !== 'pgboss') {
     }))),
   };
   results.transports = transports;
-} else if (suites.has('throughput'))
-  results.throughput = { ...stamp(), ...(await withStack(throughputSuite)) };
+} else if (suites.has('throughput')) {
+  const measured = await withStack(throughputSuite);
+  // what a new user meets: one size again, on a fresh stack with the store npm run dev starts
+  const defaultStoreObjects = Number(values['default-store-objects'] ?? Math.max(...sizes));
+  const defaultStore =
+    defaultStoreObjects > 0
+      ? await withStack(
+          async (stacked) => ({
+            store: stacked.stack.store,
+            run: await measureSize(stacked, defaultStoreObjects),
+          }),
+          { defaultStore: true },
+        )
+      : undefined;
+  results.throughput = { ...stamp(), ...measured, default_store: defaultStore };
+}
 if (suites.has('partitioned') && transport === 'pgboss') {
   const measured = await withStack((stacked) =>
     runPartitioned(

@@ -1,10 +1,14 @@
 /**
- * `npm run demo [-- --objects N]`: a replay end to end against the running dev stack (`npm run dev`).
+ * `npm run demo [-- --objects N] [--flat] [--max-messages-per-second R] [--parent ID]`: a replay end
+ * to end against the running dev stack (`npm run dev`).
  *
  * Registers the `documents-demo` pipeline, starts a parent execution, stores N outputs of
  * `markdown_segmented` for it (playing the part of the `markdown_segmenter` route), replays them to
  * `embedding_generator` and follows the new execution until it completes. Then it prints how to
- * consume the messages and how to look at the workflow with the temporal CLI.
+ * consume the messages and how to look at the workflow with the temporal CLI. `--flat` stores the
+ * outputs side by side in one folder (`doc-0000000.json` ...), as a large first replay often has
+ * them; `--max-messages-per-second` paces the replay; `--parent` replays the outputs an earlier
+ * demo stored for that parent again (no upload: a second, paced run of the same 50,000 objects).
  *
  * Reads `.data/stack.json` (written by `npm run dev`); `API_URL` overrides the api's address. Without
  * stack.json, the S3 settings come from the S3_* variables.
@@ -35,6 +39,12 @@ export interface DemoOptions {
   /** Where the api and the worker read stage outputs (same bucket and prefix). */
   objectStore: ObjectStore;
   objects: number;
+  /** One folder of `doc-0000000.json` ... instead of documents' folders of segments. */
+  flat?: boolean;
+  /** The replay's own pace (messages/s); absent: unpaced. */
+  maxMessagesPerSecond?: number;
+  /** Replay this parent (of an earlier demo) again instead of storing new outputs. */
+  parentId?: string;
   log: (line: string) => void;
   /** Give up on the replay after this long (default 120 s). */
   timeoutMs?: number;
@@ -113,19 +123,29 @@ function segmentPaths(count: number): string[] {
   });
 }
 
-async function storeSegments(objectStore: ObjectStore, parentId: string, count: number): Promise<string> {
+/** N outputs side by side: `doc-0000000.json` ... */
+function flatPaths(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `doc-${String(index).padStart(7, '0')}.json`);
+}
+
+async function storeSegments(
+  objectStore: ObjectStore,
+  parentId: string,
+  count: number,
+  flat: boolean,
+): Promise<string> {
   const folder = stageFolder(objectStore.prefix, parentId, FROM_STAGE);
-  const paths = segmentPaths(count);
+  const paths = flat ? flatPaths(count) : segmentPaths(count);
   let next = 0;
   const uploader = async () => {
     while (next < paths.length) {
       const path = paths[next++]!;
-      const [document, segment] = path.replace('.json', '').split('/');
+      const [document, segment = 'segment-000'] = path.replace('.json', '').split('/');
       await objectStore.putObject(
         folder + path,
         JSON.stringify({
           document: `${document}.md`,
-          segment: Number(segment!.replace('segment-', '')),
+          segment: Number(segment.replace('segment-', '')),
           text: `Segment ${segment} of ${document}.md: the text a segmenter cut from the document.`,
         }),
       );
@@ -142,21 +162,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const pollIntervalMs = options.pollIntervalMs ?? 500;
 
-  const config = await callApi<{ id: string }>(api, 'POST', '/api/v1/configs', 201, DEMO_PIPELINE);
-  log(
-    `1. registered pipeline '${DEMO_PIPELINE.name}' (${DEMO_PIPELINE.stages.join(' -> ')}): config ${config.id}`,
-  );
-
-  const parent = await callApi<{ id: string; status: string }>(api, 'POST', '/api/v1/executions', 201, {
-    config_id: config.id,
-  });
-  log(`2. created parent execution ${parent.id} -> 201 ${parent.status}`);
-
   let started = performance.now();
-  const folder = await storeSegments(objectStore, parent.id, objects);
-  log(
-    `3. stored ${objects} outputs of ${FROM_STAGE} in s3://${objectStore.bucket}/${folder} (${seconds(started)})`,
-  );
+  let parent: { id: string; config_id?: string };
+  if (options.parentId) {
+    parent = await callApi<{ id: string; config_id: string }>(
+      api,
+      'GET',
+      `/api/v1/executions/${options.parentId}`,
+      200,
+    );
+    log(`1-3. replaying the outputs stored for parent execution ${parent.id} again`);
+  } else {
+    const config = await callApi<{ id: string }>(api, 'POST', '/api/v1/configs', 201, DEMO_PIPELINE);
+    log(
+      `1. registered pipeline '${DEMO_PIPELINE.name}' (${DEMO_PIPELINE.stages.join(' -> ')}): config ${config.id}`,
+    );
+
+    const created = await callApi<{ id: string; status: string }>(api, 'POST', '/api/v1/executions', 201, {
+      config_id: config.id,
+    });
+    parent = { ...created, config_id: config.id };
+    log(`2. created parent execution ${parent.id} -> 201 ${created.status}`);
+
+    started = performance.now();
+    const folder = await storeSegments(objectStore, parent.id, objects, options.flat ?? false);
+    log(
+      `3. stored ${objects} outputs of ${FROM_STAGE} in s3://${objectStore.bucket}/${folder} (${seconds(started)})`,
+    );
+  }
 
   started = performance.now();
   const replayRequest = {
@@ -164,6 +197,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     from_stage: FROM_STAGE,
     to_route: TO_ROUTE,
     metadata: { reason: 'demo' },
+    ...(options.maxMessagesPerSecond ? { max_messages_per_second: options.maxMessagesPerSecond } : {}),
   };
   const replay = await callApi<{ id: string; status: string }>(
     api,
@@ -186,7 +220,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       log(
         `5. replay completed: ${detail.progress.published} messages published to route '${TO_ROUTE}' in ${seconds(started)}`,
       );
-      return { configId: config.id, parentId: parent.id, replay: detail, workflowId };
+      return { configId: parent.config_id ?? '', parentId: parent.id, replay: detail, workflowId };
     }
     if (TERMINAL_FAILURES.has(detail.status)) {
       throw new DemoError(
@@ -258,13 +292,32 @@ function fail(message: string, code = 1): never {
 
 async function main(): Promise<void> {
   let objects = 300;
+  let flat = false;
+  let maxMessagesPerSecond: number | undefined;
+  let parentId: string | undefined;
   try {
-    const { values } = parseArgs({ options: { objects: { type: 'string' } } });
+    const { values } = parseArgs({
+      options: {
+        objects: { type: 'string' },
+        flat: { type: 'boolean' },
+        'max-messages-per-second': { type: 'string' },
+        parent: { type: 'string' },
+      },
+    });
     if (values.objects !== undefined) objects = Number(values.objects);
+    flat = values.flat ?? false;
+    if (values['max-messages-per-second'] !== undefined)
+      maxMessagesPerSecond = Number(values['max-messages-per-second']);
+    parentId = values.parent;
   } catch (error) {
-    fail(`${(error as Error).message}\nusage: npm run demo [-- --objects N]`, 2);
+    fail(
+      `${(error as Error).message}\nusage: npm run demo [-- --objects N] [--flat] [--max-messages-per-second R] [--parent ID]`,
+      2,
+    );
   }
   if (!Number.isInteger(objects) || objects < 1) fail('--objects must be a positive integer', 2);
+  if (maxMessagesPerSecond !== undefined && !(maxMessagesPerSecond > 0))
+    fail('--max-messages-per-second must be a number above 0', 2);
 
   let stack: StackFile | undefined;
   try {
@@ -314,7 +367,18 @@ async function main(): Promise<void> {
   log(`demo against ${apiUrl}: ${objects} outputs of ${FROM_STAGE} replayed to ${TO_ROUTE}`);
   try {
     const apiKey = process.env.API_KEY || stack?.api_key;
-    const result = await runDemo({ apiUrl, apiKey, objectStore, objects, log });
+    const result = await runDemo({
+      apiUrl,
+      apiKey,
+      objectStore,
+      objects,
+      flat,
+      maxMessagesPerSecond,
+      parentId,
+      log,
+      // a large replay (npm run demo -- --objects 1000000) takes minutes
+      timeoutMs: Math.max(120_000, objects * 2),
+    });
     const temporalCli = stack?.temporal_cli ?? 'temporal';
     const temporalAddress = stack?.temporal_address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
     // the route consumer reads the worker's variables: `npm run dev` writes them to stack.env

@@ -22,12 +22,14 @@ import { ELASTICMQ_CREDENTIALS, startElasticMq } from './stack/elasticmq.ts';
 import { startEmbeddedPostgres } from './stack/embedded-postgres.ts';
 import { startKafkaBroker } from './stack/kafka-broker.ts';
 import { startManagedProcess, type ManagedProcess } from './stack/managed-process.ts';
-import { startS3Server } from './stack/s3-server.ts';
+import { startDefaultStore, type EmbeddedStoreKind } from './stack/default-store.ts';
 import { startTemporalDevServer, type TemporalDevServer } from './stack/temporal-dev-server.ts';
 import { findTemporalCli } from './temporal-binary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
+// the AWS SDK's notice that its 2027 releases need Node 22: noise in the dev stack's output
+env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const dataDir = path.resolve(env.DEV_DATA_DIR || path.join(ROOT, '.data'));
 const logDir = path.join(dataDir, 'logs');
 const runDir = path.join(dataDir, 'run');
@@ -72,7 +74,11 @@ interface Service {
   kill(): void;
 }
 
+type StoreKind = EmbeddedStoreKind | 'external';
+
 interface S3Settings {
+  /** Which store: the embedded versitygw or s3rver, or one S3_ENDPOINT names. */
+  kind: StoreKind;
   endpoint: string;
   bucket: string;
   region: string;
@@ -112,6 +118,8 @@ interface StackJson {
   task_queue: string;
   database_url: string;
   s3: {
+    /** `versitygw` or `s3rver` (embedded), `external` (S3_ENDPOINT). */
+    kind: StoreKind;
     endpoint: string;
     bucket: string;
     region: string;
@@ -314,6 +322,7 @@ async function startPostgres(): Promise<string> {
 async function startS3(): Promise<S3Settings> {
   if (env.S3_ENDPOINT) {
     return {
+      kind: 'external',
       endpoint: env.S3_ENDPOINT,
       bucket: env.S3_BUCKET || 'stage-outputs',
       region: env.S3_REGION || 'us-east-1',
@@ -323,11 +332,16 @@ async function startS3(): Promise<S3Settings> {
       forcePathStyle: env.S3_FORCE_PATH_STYLE || 'true',
     };
   }
-  const directory = path.join(dataDir, 's3');
-  await mkdir(directory, { recursive: true });
-  const server = await startS3Server({ port: ports.DEV_S3_PORT, directory, logFile: logFile('s3') });
+  const server = await startDefaultStore({
+    port: ports.DEV_S3_PORT,
+    dataDir,
+    logFile: logFile('s3'),
+    log: say,
+    asked: env.DEV_S3_STORE,
+  });
   track(infra, managed(server.process, logFile('s3')));
   const s3: S3Settings = {
+    kind: server.kind,
     endpoint: server.endpoint,
     bucket: 'stage-outputs',
     region: 'us-east-1',
@@ -521,6 +535,7 @@ async function start(): Promise<void> {
     task_queue: TASK_QUEUE,
     database_url: databaseUrl,
     s3: {
+      kind: s3.kind,
       endpoint: s3.endpoint,
       bucket: s3.bucket,
       region: s3.region,
@@ -560,7 +575,7 @@ function printSummary(stack: StackJson, seconds: number): void {
     ['Temporal UI', stack.temporal_ui_url],
     ['Temporal', `${stack.temporal_address} (namespace ${stack.temporal_namespace})`],
     ['Postgres', stack.database_url],
-    ['S3', `${stack.s3.endpoint} (bucket ${stack.s3.bucket})`],
+    ['S3', `${stack.s3.endpoint} (${stack.s3.kind}, bucket ${stack.s3.bucket})`],
     ['routes', transportSummary(stack.transport)],
     ['data dir', dataDir],
     ['logs', logDir],

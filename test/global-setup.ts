@@ -1,6 +1,7 @@
 /**
  * Starts the real services once for the whole run: the Temporal dev server (file-backed), an
- * embedded Postgres, the s3rver S3 store, a Kafka broker and ElasticMQ (for the kafka and sqs route
+ * embedded Postgres, the s3rver S3 store (files that test npm run dev's default store, versitygw,
+ * start their own from the binary found here), a Kafka broker and ElasticMQ (for the kafka and sqs route
  * transports; their jars come from Maven Central once, scripts/stack/broker-jars.ts), each on a free
  * port, unless TEST_TEMPORAL_ADDRESS, TEST_DATABASE_URL, TEST_S3_ENDPOINT, TEST_KAFKA_BROKERS or
  * TEST_SQS_ENDPOINT point at running ones. Each test file then gets its own database schema, queue
@@ -18,6 +19,7 @@ import { freePort } from '../scripts/stack/free-port.ts';
 import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
 import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
 import { findTemporalCli } from '../scripts/temporal-binary.ts';
+import { findVersityGw } from '../scripts/stack/versitygw.ts';
 import { writeWorkflowBundle } from '../adapters/workflow-bundle.ts';
 import type { TestStackInfo } from './support/stack-info.ts';
 
@@ -33,7 +35,8 @@ export default async function setup(project: Pick<TestProject, 'provide'>) {
   const log = (line: string) => process.stderr.write(`[test stack] ${line}\n`);
 
   try {
-    const temporalCli = await findTemporalCli(log);
+    // the store npm run dev starts by default, built beside the Temporal CLI (both once, with Go)
+    const [temporalCli, versitygw] = await Promise.all([findTemporalCli(log), findVersityGw(log)]);
     // allSettled: when one service fails, the others finish starting and are stopped below
     const started = await Promise.allSettled([
       (async () => {
@@ -133,6 +136,7 @@ export default async function setup(project: Pick<TestProject, 'provide'>) {
       s3,
       kafka: kafkaBrokers,
       sqs: { endpoint: sqsEndpoint, ...ELASTICMQ_CREDENTIALS },
+      versitygw,
       workflowBundlePath,
       workDir,
     };

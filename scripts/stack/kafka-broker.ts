@@ -233,7 +233,8 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
       : [];
     await execFileAsync(
       java,
-      [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, ...scram],
+      // `--cluster-id=`: an id may start with '-', which the tool would read as an option
+      [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', properties, ...scram],
       {
         timeout: 120_000,
       },

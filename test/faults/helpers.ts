@@ -25,7 +25,7 @@ const PIPELINE = {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function request(
-  stack: PrivateStack,
+  stack: Pick<PrivateStack, 'app'>,
   method: string,
   path: string,
   body?: unknown,
@@ -46,23 +46,44 @@ async function created(stack: PrivateStack, path: string, body: unknown): Promis
   return response.body.id;
 }
 
-/** A parent execution of a registered pipeline with `count` stored outputs; returns its id and keys. */
+/**
+ * A parent execution of a registered pipeline with `count` stored outputs, flat (`doc-000000.json`)
+ * or spread over `folders` folders (`part-00/doc-000000.json`); returns its id and keys.
+ */
 export async function seedParent(
   stack: PrivateStack,
   count: number,
+  options: { folders?: number } = {},
 ): Promise<{ parentId: string; keys: string[] }> {
   const configId = await created(stack, '/api/v1/configs', PIPELINE);
   const parentId = await created(stack, '/api/v1/executions', { config_id: configId });
-  // s3rver takes about 800 puts/s at this concurrency
-  const keys = await seedOutputs(stack, parentId, STAGE, count, { concurrency: 32 });
+  if (!options.folders) {
+    // s3rver takes about 800 puts/s at this concurrency
+    const keys = await seedOutputs(stack, parentId, STAGE, count, { concurrency: 32 });
+    return { parentId, keys };
+  }
+  const perFolder = Math.ceil(count / options.folders);
+  const keys: string[] = [];
+  for (let folder = 0; folder < options.folders; folder += 1) {
+    const inFolder = Math.min(perFolder, count - keys.length);
+    const folderName = `part-${String(folder).padStart(2, '0')}/`;
+    keys.push(
+      ...(await seedOutputs(stack, parentId, STAGE, inFolder, { concurrency: 32, folder: folderName })),
+    );
+  }
   return { parentId, keys };
 }
 
-export async function startReplay(stack: PrivateStack, parentId: string): Promise<string> {
+export async function startReplay(
+  stack: Pick<PrivateStack, 'app'>,
+  parentId: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const response = await request(stack, 'POST', `/api/v1/executions/${parentId}/replay`, {
     replay_source: 'storage',
     from_stage: STAGE,
     to_route: ROUTE,
+    ...extra,
   });
   if (response.status !== 200) throw new Error(`replay: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.id;

@@ -1,5 +1,6 @@
 /**
- * A private set of real services for one fault-test file: its own embedded Postgres, s3rver and
+ * A private set of real services for one fault-test file: its own embedded Postgres, S3 store
+ * (s3rver, or versitygw as npm run dev starts by default, optionally behind a latency proxy) and
  * Temporal dev server (file-backed), and for the kafka and sqs transports its own broker (Kafka,
  * ElasticMQ), each on its own port and restartable on that port with its data kept, so a test can stop and start them without touching the shared services of the global
  * setup. Workers run either as child processes (`node --import tsx worker.ts`, configured by env
@@ -34,7 +35,9 @@ import { startEmbeddedPostgres } from '../../scripts/stack/embedded-postgres.ts'
 import { startKafkaBroker, type KafkaBroker } from '../../scripts/stack/kafka-broker.ts';
 import { freePort } from '../../scripts/stack/free-port.ts';
 import { startManagedProcess, type ManagedProcess } from '../../scripts/stack/managed-process.ts';
-import { startS3Server, S3RVER_CREDENTIALS, type S3ServerHandle } from '../../scripts/stack/s3-server.ts';
+import { startLatencyProxy } from '../../scripts/stack/latency-proxy.ts';
+import { startS3Server } from '../../scripts/stack/s3-server.ts';
+import { startVersityGw } from '../../scripts/stack/versitygw.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/stack/temporal-dev-server.ts';
 import { createReplayWorker, type ReplayWorkerHandle } from '../../worker.ts';
 import './stack-info.ts';
@@ -80,10 +83,15 @@ export interface PrivateStack {
   appWith(overrides: Record<string, string>): App;
   /** Stops Postgres (fast shutdown: sessions are cut), waits downMs, starts it again on its data. */
   restartPostgres(downMs: number): Promise<void>;
-  /** Kills s3rver: from now on every request is refused. */
+  /** Kills the store: from now on every request is refused. */
   stopS3(): Promise<void>;
-  /** Starts s3rver again on the same port and directory (the objects are kept). */
+  /** Starts the store again on the same port and directory (the objects are kept). */
   startS3(): Promise<void>;
+  /**
+   * The hold the latency proxy in front of the store puts on every request from now on (a stack
+   * started with `s3LatencyProxy`; the api and every worker reach the store through it).
+   */
+  setS3Latency(ms: number): void;
   /** Stops the transport's broker (Kafka, ElasticMQ; Postgres for pg-boss), waits downMs, starts it again on its data. */
   restartBroker(downMs: number): Promise<void>;
   /** Stops the Temporal dev server, waits downMs, starts it again on the same port and SQLite file. */
@@ -98,6 +106,18 @@ export interface PrivateStackOptions {
   env?: Record<string, string>;
   /** The route transport; for kafka and sqs the stack starts a broker of its own. Default pgboss. */
   transport?: TestTransport;
+  /** The S3 store: s3rver (the default here) or versitygw (npm run dev's default). */
+  store?: 's3rver' | 'versitygw';
+  /** Puts a latency proxy (scripts/stack/latency-proxy.ts) in front of the store; see setS3Latency. */
+  s3LatencyProxy?: boolean;
+}
+
+interface StoreHandle {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
 }
 
 let runtimeInstalled = false;
@@ -160,6 +180,11 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       logFile: path.join(dir, 'elasticmq.log'),
     };
     const s3Options = { port: s3Port, directory: s3Directory, logFile: path.join(dir, 's3.log') };
+    const startStore = async (): Promise<StoreHandle> => {
+      if (options.store !== 'versitygw') return startS3Server(s3Options);
+      if (!shared.versitygw) throw new Error('versitygw could not be built (is Go installed?)');
+      return startVersityGw({ binary: shared.versitygw, ...s3Options });
+    };
     const temporalOptions = {
       binary: shared.temporalCli,
       port: temporalPort,
@@ -169,14 +194,14 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
     // allSettled: when one service fails to start, the ones that did are still stopped below
     const [pgResult, s3Result, temporalResult, kafkaResult, sqsResult] = await Promise.allSettled([
       startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, database: 'replay' }),
-      startS3Server(s3Options),
+      startStore(),
       startTemporalDevServer(temporalOptions),
       transport === 'kafka' || transport === 'kafka-sasl' ? startKafkaBroker(kafkaOptions) : undefined,
       transport === 'sqs' || transport === 'sqs-fifo' ? startElasticMq(sqsOptions) : undefined,
     ]);
     let kafka: KafkaBroker | undefined = kafkaResult.status === 'fulfilled' ? kafkaResult.value : undefined;
     let sqs: ElasticMq | undefined = sqsResult.status === 'fulfilled' ? sqsResult.value : undefined;
-    let s3: S3ServerHandle | undefined = s3Result.status === 'fulfilled' ? s3Result.value : undefined;
+    let s3: StoreHandle | undefined = s3Result.status === 'fulfilled' ? s3Result.value : undefined;
     let temporalServer: TemporalDevServer | undefined =
       temporalResult.status === 'fulfilled' ? temporalResult.value : undefined;
     if (pgResult.status === 'fulfilled') cleanups.push(() => pgResult.value.stop());
@@ -190,6 +215,8 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       (result) => result.status === 'rejected',
     );
     if (failed) throw new Error(`a private service did not start: ${String(failed.reason)}`);
+    const proxy = options.s3LatencyProxy ? await startLatencyProxy(s3!.endpoint, 0) : undefined;
+    if (proxy) cleanups.push(() => proxy.close());
     const postgres = (pgResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startEmbeddedPostgres>>>)
       .value;
 
@@ -197,10 +224,10 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       TEMPORAL_ADDRESS: temporalServer!.address,
       TEMPORAL_TASK_QUEUE: 'faults',
       DATABASE_URL: postgres.url,
-      S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+      S3_ENDPOINT: proxy?.url ?? `http://127.0.0.1:${s3Port}`,
       S3_BUCKET: 'faults',
-      S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      S3_ACCESS_KEY_ID: s3!.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3!.secretAccessKey,
       LOG_LEVEL: 'warn',
       REPLAY_PAGE_SIZE: '100',
       REPLAY_STEP_MAX_ATTEMPTS: '10',
@@ -307,7 +334,11 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
         s3 = undefined;
       },
       async startS3() {
-        s3 = await startS3Server(s3Options);
+        s3 = await startStore();
+      },
+      setS3Latency(ms) {
+        if (!proxy) throw new Error('this stack has no latency proxy (s3LatencyProxy)');
+        proxy.latencyMs = ms;
       },
       async restartTemporal(downMs) {
         await temporalServer?.stop();

@@ -9,6 +9,8 @@ export interface TestStackInfo {
   /** The brokers of the `kafka` and `sqs` route transports (test/support/transports.ts). */
   kafka: { brokers: string; saslSsl?: KafkaSaslSsl };
   sqs: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  /** The versitygw binary (npm run dev's default store), for files that start one; absent without Go. */
+  versitygw?: string;
   /** The replay workflows, bundled once for all files. */
   workflowBundlePath: string;
   workDir: string;
