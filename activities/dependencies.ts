@@ -10,6 +10,8 @@ export interface ReplayActivityDependencies {
   objectStore: ObjectStore;
   routeTransport: RouteTransport;
   logger: Logger;
+  /** Aborted when the worker drains (SIGTERM): a publishing slice ends after its page, handing the replay back. */
+  draining?: AbortSignal;
 }
 
 /** A logger for the running activity: its execution, workflow, type and attempt on every line. */

@@ -172,6 +172,11 @@ const configFields = z.object({
     .transform(Number)
     .refine((port) => port <= 65535, 'must be a port number')
     .optional(),
+  /**
+   * Worker only: on SIGTERM, how long running activities may take to finish (a publishing slice ends
+   * after its current page) before they are cancelled; the process exits once they are done.
+   */
+  WORKER_SHUTDOWN_GRACE_SECONDS: positiveInt.default(30),
   /** Worker only: bound on each Postgres query of an activity (and on the wait for a connection). */
   WORKER_DATABASE_TIMEOUT_MS: positiveInt.default(60_000),
   /** Worker only: bound on each S3 request of an activity. */
