@@ -87,7 +87,13 @@ export async function createReplayWorker(
     logger.info({ schedule, every_seconds: config.RECONCILE_INTERVAL_SECONDS }, 'reconciler schedule');
   }
   const activities = {
-    ...createReplayActivities({ pool, objectStore, routeTransport, logger }),
+    ...createReplayActivities({
+      pool,
+      objectStore,
+      routeTransport,
+      logger,
+      routeNameTemplate: config.ROUTE_NAME_TEMPLATE,
+    }),
     ...createReconcileActivities({ pool, temporal, logger }),
   };
   const activityInterceptors = [

@@ -10,6 +10,8 @@ export interface ReplayActivityDependencies {
   objectStore: ObjectStore;
   routeTransport: RouteTransport;
   logger: Logger;
+  /** ROUTE_NAME_TEMPLATE: a route's destination, whose pace every replay into it shares (default `{route}`). */
+  routeNameTemplate?: string;
 }
 
 /** A logger for the running activity: its execution, workflow, type and attempt on every line. */
