@@ -40,12 +40,14 @@ import {
   setRateSignal,
   setRateUpdate,
 } from './definitions.ts';
-import { describe, isNonRetryable, refusalOf, stepRunner } from './failures.ts';
+import { applicationFailureOf, describe, isNonRetryableChild, refusalOf, stepRunner } from './failures.ts';
 import type { replayPartition } from './replay-partition.ts';
 import { searchAttributes } from './search-attributes.ts';
 
 /** Marks the runs that may split a large replay into partitions (docs/workflow-versioning.md). */
 const PARTITIONS_PATCH = 'partitioned-replays';
+/** Marks the runs where a partition that failed for good fails its replay (before: it waited for a resume). */
+const PARTITION_FAILURE_PATCH = 'partition-failure-fails-replay';
 
 export type { ReplayWorkflowInput, ReplayOutcome } from './contract.ts';
 
@@ -255,7 +257,17 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
           });
           return;
         } catch (error) {
-          if (isCancellation(error) || isNonRetryable(error)) throw error;
+          if (isCancellation(error)) throw error;
+          // a partition that failed for good: a resume cannot help, the replay fails with its cause
+          if (isNonRetryableChild(error) && patched(PARTITION_FAILURE_PATCH)) {
+            const cause = applicationFailureOf(error)!;
+            throw ApplicationFailure.create({
+              message: `partition ${partition}: ${describe(error)}`,
+              type: cause.type ?? undefined,
+              nonRetryable: true,
+              cause,
+            });
+          }
           const generation = resumeGeneration;
           const reason = `partition ${partition}: ${describe(error)}`;
           await statusActivities.setPartitionStatus({
@@ -408,7 +420,13 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     await handlersFinished();
     // a record another path finished first (completed, cancelled) keeps its status
     if (summary?.status !== 'failed') return outcome(null);
-    throw ApplicationFailure.nonRetryable(message, failureTypes.replayFailed);
+    // the step's own failure (its type, a partition's) stays readable as the cause
+    throw ApplicationFailure.create({
+      message,
+      type: failureTypes.replayFailed,
+      nonRetryable: true,
+      cause: applicationFailureOf(error),
+    });
   }
   await handlersFinished();
   return outcome(null);

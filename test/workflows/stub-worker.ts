@@ -92,6 +92,14 @@ const ACTIVITY_NAMES = [
   'setBulkReplayStatus',
   'loadBulkReplay',
   'awaitStartedChildren',
+  'planPartitions',
+  'setPartitionStatus',
+  'completePartitionedReplay',
+  'setReplayPaused',
+  'setReplayRate',
+  'countReplayPreview',
+  'failReplayPreview',
+  'cancelReplayPreview',
 ] as const satisfies readonly (keyof ReplayActivities)[];
 
 /** What a test's body gets: where to start its workflows, and ids that route to its stubs. */
