@@ -262,7 +262,7 @@ export interface PreviewPlan {
   rate: PreviewRate;
 }
 
-export type PreviewStatus = 'running' | 'completed' | 'failed';
+export type PreviewStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** A preview as the api answers it: the plan, the counts (final once completed), the estimate. */
 export interface PreviewView extends PreviewPlan, PreviewCounts {

@@ -353,6 +353,6 @@ export interface CountPreviewResult {
 
 export interface PreviewOutcome {
   preview_id: string;
-  status: 'completed' | 'failed';
+  status: 'completed' | 'failed' | 'cancelled';
   error: string | null;
 }
