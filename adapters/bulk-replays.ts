@@ -216,6 +216,20 @@ export async function unfinishedChildren(db: Queryable, bulkId: string): Promise
   return result.rows[0]!.count;
 }
 
+/** The children of the bulk replay that started and have not finished: their ids and workflow ids. */
+export async function openChildren(
+  db: Queryable,
+  bulkId: string,
+): Promise<{ execution_id: string; workflow_id: string | null }[]> {
+  const result = await db.query<{ execution_id: string; workflow_id: string | null }>(
+    `SELECT e.id::text AS execution_id, e.workflow_id FROM bulk_replay_items i JOIN executions e ON e.id = i.execution_id
+      WHERE i.bulk_replay_id = $1 AND e.status IN ('running', 'interrupted')
+      ORDER BY i.position`,
+    [bulkId],
+  );
+  return result.rows;
+}
+
 /** A page of the parents and their children's statuses, by position. */
 export async function listBulkReplayItems(
   db: Queryable,

@@ -31,6 +31,7 @@ import {
   pauseSignal,
   resumeSignal,
 } from '../workflows/definitions.ts';
+import { cancelOpenBulkChildren } from '../services/bulk-replay-cancel.ts';
 import { searchAttributes } from '../workflows/search-attributes.ts';
 import { bulkReplayUserMetadata } from '../workflows/user-metadata.ts';
 import type { BulkReplayRequest } from './bulk-replay-schemas.ts';
@@ -222,7 +223,15 @@ export function createBulkReplayService(
           handle.signal(cancelSignal, `cancelled through the api (${call.correlationId})`),
         );
       } else {
-        // its workflow was closed outside the service: nothing runs that could be asked
+        // its workflow was closed outside the service: its children (abandoned) are asked one by
+        // one, first, so a cancel that fails midway can be asked again
+        await temporal.connection.withDeadline(Date.now() + settings.dependencyTimeoutMs, () =>
+          cancelOpenBulkChildren(
+            { pool, temporal, logger: call.logger },
+            id,
+            `cancelled through the api with bulk replay ${id} (${call.correlationId})`,
+          ),
+        );
         await withTransaction(pool, (client) =>
           setBulkReplayStatus(client, id, 'cancelled', 'cancelled through the api'),
         );
