@@ -9,6 +9,7 @@ import {
   type PartitionRange,
 } from '../adapters/replay-partitions.ts';
 import { replayListing } from '../adapters/storage-paths.ts';
+import { countStatusChange } from '../adapters/metrics.ts';
 import {
   failureTypes,
   type ExecutionSummary,
@@ -157,16 +158,17 @@ export function createPartitionActivities({ pool, objectStore, logger }: ReplayA
      * the replay is `running` again.
      */
     async setPartitionStatus(input: SetPartitionStatusInput): Promise<void> {
-      await withTransaction(pool, async (client) => {
+      const replay = await withTransaction(pool, async (client) => {
         await setPartitionStatus(client, input.executionId, input.partition, input.status, input.error);
         if (input.status === 'interrupted') {
-          await setExecutionStatus(client, input.executionId, 'interrupted', input.error, {
+          return setExecutionStatus(client, input.executionId, 'interrupted', input.error, {
             onlyFrom: ['running'],
           });
         } else if ((await partitionTotals(client, input.executionId)).interrupted === 0) {
           await setExecutionStatus(client, input.executionId, 'running', null, { onlyFrom: ['interrupted'] });
         }
       });
+      countStatusChange(replay);
       activityLogger(logger, input.executionId).info(
         { partition: input.partition, status: input.status, error: input.error },
         'partition status changed',
@@ -192,6 +194,7 @@ export function createPartitionActivities({ pool, objectStore, logger }: ReplayA
           failureTypes.executionNotFound,
         );
       }
+      countStatusChange(record);
       activityLogger(logger, record.id).info(
         { published: record.published_count },
         'partitioned replay completed',
