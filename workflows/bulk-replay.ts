@@ -38,7 +38,8 @@ import {
   resumeSignal,
 } from './definitions.ts';
 import type { replayExecution } from './replay-execution.ts';
-import { describe, refusalOf, stepRunner } from './failures.ts';
+import { describe, refusalOf } from './failures.ts';
+import { stepRunner } from './publish-loop.ts';
 import { replaySearchAttributes, searchAttributes } from './search-attributes.ts';
 import { replayUserMetadata } from './user-metadata.ts';
 
@@ -153,7 +154,8 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
 
   const runStep = stepRunner({
     enter: (name) => (step = name),
-    setStatus,
+    interrupt: (reason) => setStatus('interrupted', reason),
+    goOn: () => setStatus('running', null),
     resumes: () => resumeGeneration,
   });
 

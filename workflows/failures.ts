@@ -1,10 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  ChildWorkflowFailure,
-  condition,
-  isCancellation,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
 import { failureTypes } from './contract.ts';
 
 /** A wrapper that only says where a failure happened (an activity, a child workflow): its cause is the news. */
@@ -54,34 +48,4 @@ export function refusalOf(error: unknown): ApplicationFailure {
   const failure = applicationFailureOf(error);
   if (failure?.nonRetryable) return failure;
   return ApplicationFailure.nonRetryable(describe(error), failureTypes.recordNotCreated);
-}
-
-/** What a workflow's step runner needs: where it says which step runs, its status, its resumes. */
-export interface StepHost {
-  enter(step: string): void;
-  setStatus(status: 'interrupted' | 'running', error: string | null): Promise<void>;
-  /** How many resumes have arrived so far. */
-  resumes(): number;
-}
-
-/**
- * Runs one step; when its retry budget is spent the workflow's record is `interrupted` and the step
- * waits for a resume that arrives after that, then runs again. Cancellation and non-retryable
- * failures go through.
- */
-export function stepRunner(host: StepHost) {
-  return async function runStep<T>(name: string, run: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        host.enter(name);
-        return await run();
-      } catch (error) {
-        if (isCancellation(error) || isNonRetryable(error)) throw error;
-        const generation = host.resumes();
-        await host.setStatus('interrupted', `${name}: ${describe(error)}`);
-        await condition(() => host.resumes() > generation);
-        await host.setStatus('running', null);
-      }
-    }
-  };
 }

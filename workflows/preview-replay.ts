@@ -8,6 +8,7 @@ import {
 import type { ReplayActivities } from '../activities/index.ts';
 import type { PreviewOutcome, PreviewWorkflowInput } from './contract.ts';
 import { describe } from './failures.ts';
+import { activityOptions, STEP_RETRY } from './publish-loop.ts';
 
 /** Marks the runs whose cancel is recorded on the preview (before: the row stayed `running`). */
 const PREVIEW_CANCEL_PATCH = 'preview-cancel-recorded';
@@ -20,17 +21,12 @@ const PREVIEW_CANCEL_PATCH = 'preview-cancel-recorded';
  */
 export async function previewReplay(input: PreviewWorkflowInput): Promise<PreviewOutcome> {
   const { previewId, settings } = input;
-  const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
-  const { countReplayPreview } = proxyActivities<ReplayActivities>({
-    taskQueue: settings.publishTaskQueue,
-    startToCloseTimeout: `${settings.activityTimeoutSeconds}s`,
-    heartbeatTimeout: `${settings.heartbeatTimeoutSeconds}s`,
-    retry: { ...retry, maximumAttempts: settings.stepMaxAttempts },
-    summary: 'count the objects the replay would publish',
-  });
+  const { countReplayPreview } = proxyActivities<ReplayActivities>(
+    activityOptions(settings, 'count the objects the replay would publish'),
+  );
   const { failReplayPreview, cancelReplayPreview } = proxyLocalActivities<ReplayActivities>({
     startToCloseTimeout: '30s',
-    retry,
+    retry: STEP_RETRY,
   });
 
   try {
