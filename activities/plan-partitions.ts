@@ -10,12 +10,11 @@ import {
 } from '../adapters/replay-partitions.ts';
 import { replayListing } from '../adapters/storage-paths.ts';
 import { countStatusChange } from '../adapters/metrics.ts';
+import { failureTypes, type ExecutionSummary } from '../domain/replay.ts';
 import {
-  failureTypes,
-  type ExecutionSummary,
   type PlanPartitionsInput,
   type SetPartitionStatusInput,
-} from '../workflows/contract.ts';
+} from '../workflows/replay-partition.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 import { compareKeys } from './key-order.ts';
 

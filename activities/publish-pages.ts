@@ -17,7 +17,8 @@ import type { StoredObject } from '../adapters/object-store.ts';
 import type { OutgoingMessage } from '../adapters/route-queue.ts';
 import { replayListing, type ReplayListing } from '../adapters/storage-paths.ts';
 import { resolveReplaySource } from '../services/replay-source.ts';
-import { failureTypes, type PublishPagesInput, type PublishPagesResult } from '../workflows/contract.ts';
+import { failureTypes } from '../domain/replay.ts';
+import { type PublishPagesInput, type PublishPagesResult } from '../workflows/replay-execution.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 import { compareKeys } from './key-order.ts';
 

@@ -7,7 +7,8 @@ import {
 } from '../adapters/replay-previews.ts';
 import { replayListing } from '../adapters/storage-paths.ts';
 import { continueTally } from '../services/replay-preview.ts';
-import { failureTypes, type CountPreviewInput, type CountPreviewResult } from '../workflows/contract.ts';
+import { failureTypes } from '../domain/replay.ts';
+import { type CountPreviewInput, type CountPreviewResult } from '../workflows/preview-replay.contract.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
 
 /** How often a counting preview stores its counts (GET shows them) besides the end of a slice. */

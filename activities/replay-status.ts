@@ -8,7 +8,8 @@ import {
   setRoutesStatus,
 } from '../adapters/executions.ts';
 import { countStatusChange } from '../adapters/metrics.ts';
-import { failureTypes, type ExecutionSummary, type SetStatusInput } from '../workflows/contract.ts';
+import { failureTypes, type ExecutionSummary } from '../domain/replay.ts';
+import { type SetStatusInput } from '../workflows/replay-execution.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 
 export function createStatusActivities({ pool, logger }: ReplayActivityDependencies) {

@@ -5,7 +5,8 @@ import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import { listPartitions, resumePartitions } from '../adapters/replay-partitions.ts';
 import { RouteMissingError } from '../adapters/route-transport.ts';
 import { replaysStarted } from '../adapters/metrics.ts';
-import { failureTypes, type NewReplay, type StartedReplay } from '../workflows/contract.ts';
+import { failureTypes } from '../domain/replay.ts';
+import { type NewReplay, type StartedReplay } from '../workflows/replay-execution.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 
 /**

@@ -2,13 +2,9 @@
  * Bulk replays and their parents (bulk_replay_items). A child's status is its own execution
  * record's, so the counts are always those of the records, read live.
  */
-import type {
-  BulkReplayFilter,
-  BulkReplaySummary,
-  ExecutionStatus,
-  NewBulkReplay,
-} from '../workflows/contract.ts';
-import { finishedStatuses } from '../workflows/contract.ts';
+import type { BulkReplayFilter, NewBulkReplay } from '../workflows/bulk-replay.contract.ts';
+import type { BulkReplaySummary, ExecutionStatus } from '../domain/replay.ts';
+import { finishedStatuses } from '../domain/replay.ts';
 import type { Queryable } from './database.ts';
 
 /** Parents one bulk replay takes, listed or matched by a filter. */

@@ -2,10 +2,9 @@ import {
   finishedStatuses,
   type ExecutionStatus,
   type ExecutionSummary,
-  type NewReplay,
   type ReplaySource,
-  type StartedReplay,
-} from '../workflows/contract.ts';
+} from '../domain/replay.ts';
+import { type NewReplay, type StartedReplay } from '../workflows/replay-execution.contract.ts';
 import type { Queryable } from './database.ts';
 import { isUuid } from './ids.ts';
 

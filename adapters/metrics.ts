@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { ExecutionStatus } from '../workflows/contract.ts';
+import type { ExecutionStatus } from '../domain/replay.ts';
 
 export const registry = new Registry();
 

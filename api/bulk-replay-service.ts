@@ -16,13 +16,8 @@ import { newExecutionId } from '../adapters/ids.ts';
 import type { Logger } from '../adapters/logger.ts';
 import { findRoute, getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import { normaliseFromPath } from '../adapters/storage-paths.ts';
-import {
-  failureTypes,
-  isFinished,
-  type BulkReplaySummary,
-  type BulkReplayWorkflowInput,
-  type NewBulkReplay,
-} from '../workflows/contract.ts';
+import { failureTypes, isFinished, type BulkReplaySummary } from '../domain/replay.ts';
+import { type BulkReplayWorkflowInput, type NewBulkReplay } from '../workflows/bulk-replay.contract.ts';
 import {
   BULK_REPLAY_WORKFLOW_TYPE,
   bulkReplayCreatedUpdate,

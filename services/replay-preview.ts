@@ -7,7 +7,7 @@
 import type { ListPage } from '../adapters/object-store.ts';
 import type { RouteDefinition } from '../adapters/pipeline-configs.ts';
 import type { ReplayListing } from '../adapters/storage-paths.ts';
-import type { ReplaySource } from '../workflows/contract.ts';
+import type { ReplaySource } from '../domain/replay.ts';
 
 /** Keys in a preview's sample. */
 export const PREVIEW_SAMPLE_SIZE = 10;

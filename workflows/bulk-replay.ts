@@ -19,15 +19,13 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { ReplayActivities } from '../activities/index.ts';
+import { failureTypes, type BulkReplaySummary, type ExecutionStatus } from '../domain/replay.ts';
 import {
-  failureTypes,
   type BulkReplayOutcome,
   type BulkReplayProgress,
-  type BulkReplaySummary,
   type BulkReplayWorkflowInput,
-  type ExecutionStatus,
   type PreparedChild,
-} from './contract.ts';
+} from './bulk-replay.contract.ts';
 import {
   bulkProgressQuery,
   bulkReplayCreatedUpdate,

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
-import { failureTypes } from './contract.ts';
+import { failureTypes } from '../domain/replay.ts';
 
 /** A wrapper that only says where a failure happened (an activity, a child workflow): its cause is the news. */
 function isWrapper(error: unknown): error is ActivityFailure | ChildWorkflowFailure {

@@ -6,7 +6,7 @@ import {
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { ReplayActivities } from '../activities/index.ts';
-import type { PreviewOutcome, PreviewWorkflowInput } from './contract.ts';
+import type { PreviewOutcome, PreviewWorkflowInput } from './preview-replay.contract.ts';
 import { describe } from './failures.ts';
 import { activityOptions, STEP_RETRY } from './publish-loop.ts';
 

@@ -12,7 +12,7 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { PublishPagesResult, ReplaySettings } from './contract.ts';
+import type { PublishPagesResult, ReplaySettings } from './replay-execution.contract.ts';
 import { describe, isNonRetryable } from './failures.ts';
 
 /**

@@ -17,17 +17,14 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { ReplayActivities } from '../activities/index.ts';
+import { failureTypes, isFinished, type ExecutionStatus, type ExecutionSummary } from '../domain/replay.ts';
 import {
-  failureTypes,
-  isFinished,
   type CarriedState,
-  type ExecutionStatus,
-  type ExecutionSummary,
   type ReplayOutcome,
   type ReplayProgress,
   type ReplayWorkflowInput,
   type StartedReplay,
-} from './contract.ts';
+} from './replay-execution.contract.ts';
 import {
   cancelSignal,
   executionCreatedUpdate,
@@ -55,7 +52,7 @@ const PARTITIONS_PATCH = 'partitioned-replays';
 /** Marks the runs where a partition that failed for good fails its replay (before: it waited for a resume). */
 const PARTITION_FAILURE_PATCH = 'partition-failure-fails-replay';
 
-export type { ReplayWorkflowInput, ReplayOutcome } from './contract.ts';
+export type { ReplayWorkflowInput, ReplayOutcome } from './replay-execution.contract.ts';
 
 /** Keys of a replay's first page (one S3 listing): time to the first message stays short. */
 const FIRST_PAGE_SIZE = 1000;

@@ -8,7 +8,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { ReplayActivities } from '../activities/index.ts';
-import type { ReplayPartitionInput, ReplayPartitionOutcome } from './contract.ts';
+import type { ReplayPartitionInput, ReplayPartitionOutcome } from './replay-partition.contract.ts';
 import { resumeSignal } from './definitions.ts';
 import { activityOptions, publishUntilFinished, STEP_RETRY } from './publish-loop.ts';
 

@@ -6,11 +6,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  failureTypes,
-  type BulkReplayWorkflowInput,
-  type PublishPagesInput,
-} from '../../workflows/contract.ts';
+import { failureTypes } from '../../domain/replay.ts';
+import { type BulkReplayWorkflowInput } from '../../workflows/bulk-replay.contract.ts';
+import { type PublishPagesInput } from '../../workflows/replay-execution.contract.ts';
 import { cancelSignal } from '../../workflows/definitions.ts';
 import {
   bulkSettings,

@@ -7,7 +7,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { failureTypes, type ReplayWorkflowInput } from '../../workflows/contract.ts';
+import { failureTypes } from '../../domain/replay.ts';
+import { type ReplayWorkflowInput } from '../../workflows/replay-execution.contract.ts';
 import {
   cancelSignal,
   pauseSignal,

@@ -6,12 +6,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { failureTypes } from '../../domain/replay.ts';
 import {
-  failureTypes,
   type PublishPagesInput,
   type PublishPagesResult,
-  type SetPartitionStatusInput,
-} from '../../workflows/contract.ts';
+} from '../../workflows/replay-execution.contract.ts';
+import { type SetPartitionStatusInput } from '../../workflows/replay-partition.contract.ts';
 import { resumeSignal } from '../../workflows/definitions.ts';
 import {
   closeStubWorker,
