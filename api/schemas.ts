@@ -3,7 +3,7 @@
  * Titles and descriptions follow the contract (docs/contract.md).
  */
 import { z } from '@hono/zod-openapi';
-import { executionStatuses, replaySources } from '../workflows/contract.ts';
+import { executionStatuses, replaySources } from '../domain/replay.ts';
 
 const uuidExample = '01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10';
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;

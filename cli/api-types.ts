@@ -853,10 +853,10 @@ export interface components {
        */
       source_execution_id: string;
       /**
-       * @description `completed`: the counts are final. `running`: counted so far (a preview job). `failed`: see `error`
+       * @description `completed`: the counts are final. `running`: counted so far (a preview job). `failed`: see `error`. `cancelled`: its job was cancelled (Temporal UI or CLI); the counts stop where it was
        * @enum {string}
        */
-      status: 'running' | 'completed' | 'failed';
+      status: 'running' | 'completed' | 'failed' | 'cancelled';
       to_route: string;
     };
     /** ValidationError */

@@ -20,6 +20,7 @@ export const SCENARIOS = [
   'preview-job',
   'partitioned',
   'paused-resumed',
+  'partition-failed',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

@@ -16,20 +16,24 @@ import type { ReplayActivities } from '../../activities/index.ts';
 import {
   failureTypes,
   isFinished,
-  type BulkReplaySettings,
   type BulkReplaySummary,
-  type BulkReplayWorkflowInput,
   type ExecutionStatus,
   type ExecutionSummary,
+} from '../../domain/replay.ts';
+import {
+  type BulkReplaySettings,
+  type BulkReplayWorkflowInput,
   type NewBulkReplay,
-  type NewReplay,
   type PreparedChild,
+} from '../../workflows/bulk-replay.contract.ts';
+import {
+  type NewReplay,
   type PublishPagesInput,
   type PublishPagesResult,
   type ReplaySettings,
   type ReplayWorkflowInput,
   type StartedReplay,
-} from '../../workflows/contract.ts';
+} from '../../workflows/replay-execution.contract.ts';
 import {
   BULK_REPLAY_WORKFLOW_TYPE,
   bulkReplayCreatedUpdate,
@@ -92,6 +96,14 @@ const ACTIVITY_NAMES = [
   'setBulkReplayStatus',
   'loadBulkReplay',
   'awaitStartedChildren',
+  'planPartitions',
+  'setPartitionStatus',
+  'completePartitionedReplay',
+  'setReplayPaused',
+  'setReplayRate',
+  'countReplayPreview',
+  'failReplayPreview',
+  'cancelReplayPreview',
 ] as const satisfies readonly (keyof ReplayActivities)[];
 
 /** What a test's body gets: where to start its workflows, and ids that route to its stubs. */
