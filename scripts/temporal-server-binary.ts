@@ -4,9 +4,12 @@
  * build of the version the pinned CLI embeds, else a build with Go
  * (`go install go.temporal.io/server/cmd/server@v1.29.1 go.temporal.io/server/cmd/tools/sql@v1.29.1`,
  * about 3.5 minutes once on two cores). `npm run temporal:server-binary` prints the folder.
+ * The Temporal UI server (github.com/temporalio/ui-server/v2, the version the CLI embeds) is found
+ * the same way: TEMPORAL_UI_SERVER_PATH, the cache, a build with Go (about 2 minutes).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -72,6 +75,58 @@ async function buildWithGo(cacheDir: string, log: (line: string) => void): Promi
   } catch (error) {
     log(`go install failed: ${(error as Error).message.split('\n').slice(0, 5).join(' | ')}`);
     return false;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** The UI server the pinned CLI embeds (its go.mod): its assets are compiled into the binary. */
+export const TEMPORAL_UI_VERSION = '2.42.1';
+
+export function temporalUiCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cacheRoot = env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
+  return path.join(cacheRoot, 'execution-replay', `temporal-ui-${TEMPORAL_UI_VERSION}`);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The Temporal UI server binary, or undefined (with the reason logged) when there is none and Go cannot build it. */
+export async function findTemporalUiServer(
+  log: (line: string) => void = () => {},
+): Promise<string | undefined> {
+  const explicit = process.env.TEMPORAL_UI_SERVER_PATH;
+  if (explicit) return (await exists(explicit)) ? explicit : undefined;
+  const cacheDir = temporalUiCacheDir();
+  const cached = path.join(cacheDir, 'server');
+  if (await exists(cached)) return cached;
+  const staging = `${cacheDir}.building-${process.pid}`;
+  log(
+    `building the Temporal UI server v${TEMPORAL_UI_VERSION} with Go (once, about 2 min; cached in ${cacheDir}) ...`,
+  );
+  await mkdir(staging, { recursive: true });
+  try {
+    await execFileAsync(
+      'go',
+      ['install', '-p', '1', `github.com/temporalio/ui-server/v2/cmd/server@v${TEMPORAL_UI_VERSION}`],
+      {
+        env: { ...process.env, GOBIN: staging, GOFLAGS: '-buildvcs=false' },
+        timeout: 30 * 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    await mkdir(cacheDir, { recursive: true });
+    await rename(path.join(staging, 'server'), cached);
+    return cached;
+  } catch (error) {
+    log(`no Temporal UI: go install failed: ${(error as Error).message.split('\n').slice(0, 3).join(' | ')}`);
+    return undefined;
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

@@ -30,8 +30,10 @@ export type ClusterServiceName = (typeof CLUSTER_SERVICES)[number];
 
 export interface TemporalClusterOptions {
   binaries: TemporalServerBinaries;
-  /** Holds the config, the certificates (kept across starts) and the services' logs. */
+  /** Holds the config and the certificates (kept across starts). */
   dir: string;
+  /** Where the services' logs go (`temporal-<service>.log`); default: dir. */
+  logDir?: string;
   /** A Postgres URL whose user may create databases (the stack's embedded Postgres). */
   postgresUrl: string;
   /** The cluster's databases: `<databasePrefix>` and `<databasePrefix>_visibility`. */
@@ -42,6 +44,8 @@ export interface TemporalClusterOptions {
   maxConnections?: number;
   startTimeoutMs?: number;
   log?: (line: string) => void;
+  /** A Temporal UI in front of the frontend (over mTLS, with the client certificate), on 127.0.0.1. */
+  ui?: { binary: string; port: number };
 }
 
 export interface ClusterService {
@@ -64,6 +68,9 @@ export interface TemporalCluster {
   services: Record<ClusterServiceName, ClusterService>;
   /** `<dir>/temporal.toml`: the same connection as a profile, for the `temporal` CLI and the service. */
   configFile: string;
+  uiUrl: string | undefined;
+  /** The UI server's process, when there is one. */
+  ui: ManagedProcess | undefined;
   stop(): Promise<void>;
 }
 
@@ -281,6 +288,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const services = {
     history: clusterService(options, 'history'),
   } as Record<ClusterServiceName, ClusterService>;
+  let ui: ManagedProcess | undefined;
   const stop = async () => {
     // the frontend first, so that clients see it go before the services behind it
     for (const name of ['frontend', 'worker', 'matching', 'history'] as const)
@@ -296,11 +304,63 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     for (const name of ['matching', 'frontend', 'worker'] as const)
       services[name] = clusterService(options, name);
     await waitUntilReady(settings, namespace, services, options.startTimeoutMs ?? 120_000, log);
+    if (options.ui) ui = await startUi(options, options.ui, address, namespace, certs);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { address, namespace, certs, env, settings, services, configFile, stop };
+  const stopAll = async () => {
+    await ui?.stop();
+    await stop();
+  };
+  const uiUrl = options.ui ? `http://127.0.0.1:${options.ui.port}` : undefined;
+  return { address, namespace, certs, env, settings, services, configFile, uiUrl, ui, stop: stopAll };
+}
+
+/** The Temporal UI server, configured to reach the frontend with the client certificate. */
+async function startUi(
+  options: TemporalClusterOptions,
+  ui: { binary: string; port: number },
+  address: string,
+  namespace: string,
+  certs: TemporalCerts,
+): Promise<ManagedProcess> {
+  const root = path.join(options.dir, 'ui');
+  await mkdir(path.join(root, 'config'), { recursive: true });
+  const config = {
+    temporalGrpcAddress: address,
+    host: '127.0.0.1',
+    port: ui.port,
+    enableUi: true,
+    defaultNamespace: namespace,
+    notifyOnNewVersion: false,
+    cors: { cookieInsecure: true, allowOrigins: [`http://127.0.0.1:${ui.port}`] },
+    tls: {
+      caFile: certs.caCert,
+      certFile: certs.clientCert,
+      keyFile: certs.clientKey,
+      serverName: 'localhost',
+      enableHostVerification: true,
+    },
+  };
+  await writeFile(path.join(root, 'config', 'development.yaml'), `${JSON.stringify(config, null, 2)}\n`);
+  const logFile = path.join(options.logDir ?? options.dir, 'temporal-ui.log');
+  const child = startManagedProcess(
+    'temporal-ui',
+    ui.binary,
+    ['--root', root, '--config', 'config', '--env', 'development', 'start'],
+    { logFile },
+  );
+  await Promise.race([
+    waitForPort('127.0.0.1', ui.port, 30_000),
+    child.exited.then(() => {
+      throw new Error(`Temporal UI server exited during start; see ${logFile}`);
+    }),
+  ]).catch(async (error: unknown) => {
+    await child.stop();
+    throw error;
+  });
+  return child;
 }
 
 /**
@@ -334,7 +394,7 @@ function certsIn(dir: string): TemporalCerts {
 }
 
 function clusterService(options: TemporalClusterOptions, name: ClusterServiceName): ClusterService {
-  const logFile = path.join(options.dir, `temporal-${name}.log`);
+  const logFile = path.join(options.logDir ?? options.dir, `temporal-${name}.log`);
   const launch = () =>
     startManagedProcess(
       `temporal-${name}`,
