@@ -116,7 +116,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     connection = await connectTemporalClient(settings, 10_000);
     await ensureNamespace(connection, namespace, log);
     const { added, existing } = await registerSearchAttributes(connection, namespace, log);
-    log(`search attributes ready on ${target}: ${added.length} added, ${existing.length} already there`);
+    log(
+      `search attributes ready on ${settings.address}, namespace ${namespace}: ${added.length} added, ${existing.length} already there (${target})`,
+    );
   } catch (error) {
     process.stderr.write(`temporal:setup failed on ${target}: ${(error as Error).message}\n`);
     process.exitCode = 1;
