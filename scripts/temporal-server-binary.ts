@@ -149,7 +149,7 @@ export async function findTemporalServer(
   if ((await buildWithGo(cacheDir, log)) && (await works(binariesIn(cacheDir)))) return binariesIn(cacheDir);
   throw new TemporalServerNotFound(
     'No Temporal server found: set TEMPORAL_SERVER_DIR to a folder with `server` and `sql` ' +
-      `(go.temporal.io/server v${TEMPORAL_SERVER_VERSION}'s cmd/server and cmd/tools/sql), or put Go >= 1.24 on PATH to build them.`,
+      `(go.temporal.io/server v${TEMPORAL_SERVER_VERSION}'s cmd/server and cmd/tools/sql), or put Go >= 1.25 on PATH to build them.`,
   );
 }
 
