@@ -299,6 +299,34 @@ export function connectTemporalClient(
   );
 }
 
+/** Which setting to look at for a handshake's failure, by what OpenSSL or Node said. */
+const HANDSHAKE_HINTS: [RegExp, string][] = [
+  [
+    /certificate required/i,
+    'the server wants a client certificate: TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH',
+  ],
+  [
+    /unknown ca|bad certificate|certificate unknown/i,
+    'the server does not accept the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH)',
+  ],
+  [
+    /self.signed|unable to (verify|get local issuer)|UNABLE_TO_VERIFY/i,
+    "the server's certificate is not signed by TEMPORAL_TLS_SERVER_CA_CERT_PATH (or a system root)",
+  ],
+  [
+    /ALTNAME|does not match|Hostname\/IP/i,
+    "the server's certificate does not carry TEMPORAL_TLS_SERVER_NAME (or the address's host)",
+  ],
+  [/wrong version number|packet length too long/i, 'the server does not speak TLS (TEMPORAL_TLS)'],
+];
+
+function handshakeCause(error: NodeJS.ErrnoException): string {
+  // OpenSSL's errors carry the reason between colons: "...:ssl3_read_bytes:tlsv13 alert certificate required:..."
+  const reason = /routines:[^:]*:([^:]+):/.exec(error.message)?.[1] ?? error.message;
+  const hint = HANDSHAKE_HINTS.find(([pattern]) => pattern.test(`${error.message} ${error.code ?? ''}`));
+  return `TLS handshake failed: ${reason}${hint ? ` (${hint[1]})` : ''}`;
+}
+
 /** The cause of a failed TLS handshake with the settings' certificates, or undefined if it succeeds. */
 export function tlsHandshakeFailure(
   settings: TemporalConnectionSettings,
@@ -321,9 +349,7 @@ export function tlsHandshakeFailure(
       resolve(cause);
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      done(`TLS handshake failed: ${error.message}${error.code ? ` (${error.code})` : ''}`),
-    );
+    socket.on('error', (error: NodeJS.ErrnoException) => done(handshakeCause(error)));
     // with TLS 1.3 the server refuses a client certificate after the client's side finished:
     // its alert arrives as an error shortly after secureConnect
     socket.on('secureConnect', () => {

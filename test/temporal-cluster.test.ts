@@ -162,6 +162,7 @@ describe('over mTLS', () => {
     expect(line.level).toBe(60); // fatal
     expect(line.msg).toContain(`Temporal at ${cluster.address}`);
     expect(line.msg).toMatch(/certificate required/i);
+    expect(line.msg).toContain('TEMPORAL_TLS_CLIENT_CERT_PATH');
   });
 });
 
