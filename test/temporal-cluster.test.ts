@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { startTemporalCluster, type TemporalCluster } from '../scripts/stack/temporal-cluster.ts';
 import { findTemporalServer } from '../scripts/temporal-server-binary.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
@@ -30,6 +31,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let cluster: TemporalCluster;
 let stack: TestStack;
 let configId: string;
+// the seeding's own store, with retries: the api's makes one attempt, and a shared s3rver under
+// load sometimes drops a connection while hundreds of objects are stored
+let seedStore: ObjectStore;
 
 beforeAll(async () => {
   const services = inject('stack');
@@ -55,18 +59,24 @@ beforeAll(async () => {
     BULK_REPLAY_WINDOW_SIZE: '4',
   });
   expect(stack.config.temporal.tls?.clientCertPair).toBeDefined();
+  seedStore = new ObjectStore({
+    ...objectStoreOptionsFromConfig(stack.config),
+    maxAttempts: 5,
+    requestTimeoutMs: 30_000,
+  });
   await stack.startWorker();
   configId = (await registerConfig(stack)).id;
 }, 600_000);
 
 afterAll(async () => {
+  seedStore?.close();
   await stack?.close();
   await cluster?.stop();
 });
 
 async function parentWith(objects: number) {
   const parent = await createExecution(stack, configId);
-  const keys = await seedOutputs(stack, parent.id, STAGE, objects, { concurrency: 32 });
+  const keys = await seedOutputs({ objectStore: seedStore }, parent.id, STAGE, objects, { concurrency: 16 });
   return { id: parent.id, keys };
 }
 
