@@ -4,7 +4,7 @@
  */
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import { createReconcileActivities, createReplayActivities } from './activities/index.ts';
 import { loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
@@ -19,6 +19,13 @@ import {
 import { ObjectStore, objectStoreOptionsFromConfig } from './adapters/object-store.ts';
 import { ensureReconcilerSchedule } from './adapters/reconciler-schedule.ts';
 import { createRouteTransport } from './adapters/route-transport.ts';
+import {
+  TemporalConnectError,
+  connectTemporal,
+  connectTemporalClient,
+  describeTemporalTarget,
+  nativeConnectionOptions,
+} from './adapters/temporal-connection.ts';
 import { initTracing, temporalWorkerTracing } from './adapters/tracing.ts';
 import {
   bundleWorkflows,
@@ -26,6 +33,9 @@ import {
   workflowBuildId,
   type WorkflowBundle,
 } from './adapters/workflow-bundle.ts';
+
+/** How long a worker's start waits for Temporal before it gives up with the cause. */
+const TEMPORAL_CONNECT_TIMEOUT_MS = 30_000;
 
 export interface ReplayWorkerHandle {
   /** One Temporal worker per role: the workflow task queue's, the publish task queue's. */
@@ -77,9 +87,19 @@ export async function createReplayWorker(
   });
   const routeTransport = createRouteTransport(config, pool, logger);
   await routeTransport.start();
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // bounded: a refused handshake ends the start with its cause instead of retrying unseen
+  const connection = await connectTemporal(
+    config.temporal,
+    () => NativeConnection.connect(nativeConnectionOptions(config.temporal)),
+    TEMPORAL_CONNECT_TIMEOUT_MS,
+  ).catch(async (error: unknown) => {
+    await routeTransport.close().catch(() => {});
+    await pool.end().catch(() => {});
+    objectStore.close();
+    throw error;
+  });
   // the reconciler's activity describes workflows, which needs a client
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await connectTemporalClient(config.temporal, TEMPORAL_CONNECT_TIMEOUT_MS);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   // the process that runs the reconciler's workflow keeps its schedule; a publish-only one does not
   if (config.RECONCILER_SCHEDULE && config.WORKER_ROLES.includes('workflows')) {
@@ -158,7 +178,7 @@ export async function createReplayWorker(
             roles: config.WORKER_ROLES,
             task_queue: config.TEMPORAL_TASK_QUEUE,
             publish_task_queue: publishTaskQueueOf(config),
-            temporal: config.TEMPORAL_ADDRESS,
+            temporal: describeTemporalTarget(config.temporal),
             build_id: buildId,
             workflow_bundle: prebuilt ? 'prebuilt' : 'bundled at start',
           },
@@ -232,7 +252,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const tracing = initTracing({ serviceName: 'execution-replay-worker' });
   enableProcessMetrics();
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const handle = await createReplayWorker(config);
+  const handle = await createReplayWorker(config).catch((error: unknown) => {
+    // one line with the cause (a refused TLS handshake, a missing client certificate), then exit
+    if (!(error instanceof TemporalConnectError)) throw error;
+    createLogger(config.LOG_LEVEL, { process: 'worker' }).fatal(error.message);
+    process.exit(1);
+  });
   await handle.run();
   await tracing?.shutdown();
 }

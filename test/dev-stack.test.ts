@@ -31,6 +31,7 @@ const STACK_KEYS = [
   'temporal_namespace',
   'temporal_ui_url',
   'temporal_cli',
+  'temporal_config_file',
   'task_queue',
   'database_url',
   's3',
