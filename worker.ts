@@ -6,7 +6,11 @@ import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
-import { createReconcileActivities, createReplayActivities } from './activities/index.ts';
+import {
+  createBulkCancelActivities,
+  createReconcileActivities,
+  createReplayActivities,
+} from './activities/index.ts';
 import { loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
 import { createPool } from './adapters/database.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
@@ -115,6 +119,7 @@ export async function createReplayWorker(
       routeNameTemplate: config.ROUTE_NAME_TEMPLATE,
     }),
     ...createReconcileActivities({ pool, temporal, logger }),
+    ...createBulkCancelActivities({ pool, temporal, logger }),
   };
   const activityInterceptors = [
     ...tracing.activity,

@@ -345,6 +345,36 @@ const scenarios: Scenario[] = [
       return runs;
     },
   },
+  {
+    name: 'bulk-resumed-cancelled',
+    description:
+      'a bulk replay of 2 paced parents terminated outside the service, resumed, then cancelled: the resumed run stops the children the first run left running',
+    stack: 'paced',
+    async run(stack) {
+      const parents = [await parentWithOutputs(stack, 60), await parentWithOutputs(stack, 60)];
+      const created = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+        replay: { ...REPLAY, max_messages_per_second: 4 },
+        execution_ids: parents,
+        max_concurrent: 2,
+      });
+      await expectStatus(created, 202);
+      const bulkId = created.body.id as string;
+      const bulkOf = async () => (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${bulkId}`)).body;
+      await waitFor(async () => ((await bulkOf()).started === 2 ? true : undefined));
+      await stack.temporal.workflow
+        .getHandle(bulkReplayWorkflowId(bulkId))
+        .terminate('closed outside the service');
+      const resumed = await requestJson(stack, 'POST', `/api/v1/bulk-replays/${bulkId}/resume`);
+      if (resumed.status !== 200 && resumed.status !== 202) await expectStatus(resumed, 200);
+      // the new run waits for the children the first one started
+      await sleep(1500);
+      const cancelled = await requestJson(stack, 'POST', `/api/v1/bulk-replays/${bulkId}/cancel`);
+      if (cancelled.status !== 200 && cancelled.status !== 202) await expectStatus(cancelled, 200);
+      await waitFor(async () => ((await bulkOf()).status === 'cancelled' ? true : undefined));
+      await stack.temporal.workflow.getHandle(bulkReplayWorkflowId(bulkId)).result();
+      return runsOf(stack, bulkReplayWorkflowId(bulkId), 'bulk-resumed-cancelled');
+    },
+  },
 ];
 
 const configs = new Map<TestStack, string>();

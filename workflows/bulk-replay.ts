@@ -18,7 +18,7 @@ import {
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { ReplayActivities } from '../activities/index.ts';
+import type { BulkCancelActivities, ReplayActivities } from '../activities/index.ts';
 import { failureTypes, type BulkReplaySummary, type ExecutionStatus } from '../domain/replay.ts';
 import {
   type BulkReplayOutcome,
@@ -43,6 +43,8 @@ import { replayUserMetadata } from './user-metadata.ts';
 
 /** Marks the runs that record a child that could not be started (before: it was dropped silently). */
 const CHILD_NOT_STARTED_PATCH = 'bulk-child-not-started-recorded';
+/** Marks the resumed runs whose cancel also stops the children an earlier run left running. */
+const CANCEL_EARLIER_CHILDREN_PATCH = 'bulk-cancel-earlier-children';
 
 /**
  * Replays many parents, each as an ordinary replay (its own record, workflow `replay-<id>` and
@@ -59,6 +61,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     retry: { ...retry, maximumAttempts: 3 },
   });
   const statusActivities = proxyLocalActivities<ReplayActivities>({ startToCloseTimeout: '30s', retry });
+  const cancelActivities = proxyLocalActivities<BulkCancelActivities>({ startToCloseTimeout: '30s', retry });
   const stepActivities = proxyActivities<ReplayActivities>({
     startToCloseTimeout: '120s',
     retry: { ...retry, maximumAttempts: settings.stepMaxAttempts },
@@ -314,6 +317,12 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
       // the children were asked to cancel with the scope: wait until they have
       await CancellationScope.nonCancellable(async () => {
         await condition(() => running.size === 0);
+        // a resumed run did not start the children an earlier run left running: ask each of them
+        if (input.resume && patched(CANCEL_EARLIER_CHILDREN_PATCH))
+          await cancelActivities.cancelBulkChildren({
+            bulkReplayId: bulk.id,
+            reason: `bulk replay ${bulk.id} cancelled`,
+          });
         await setStatus('cancelled', 'cancelled by operator');
       });
       await handlersFinished();

@@ -21,6 +21,7 @@ export const SCENARIOS = [
   'partitioned',
   'paused-resumed',
   'partition-failed',
+  'bulk-resumed-cancelled',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

@@ -261,4 +261,35 @@ describe.concurrent('a bulk replay', () => {
       ]);
     });
   });
+
+  it('resumed, then cancelled: the children an earlier run left running are cancelled too', async () => {
+    const fakes = new FakeReplays();
+    const stubs: StubActivities = {};
+    const cancelled: string[] = [];
+    const waiting = deferred();
+    await withStubs(stubs, async (scope) => {
+      // its parents were all started by the run closed outside the service
+      const bulk = new FakeBulkReplay(scope, newBulkReplay(scope, 2), 0);
+      Object.assign(stubs, activitiesOf(fakes, bulk), {
+        async awaitStartedChildren() {
+          waiting.resolve();
+          await heartbeatUntil(new Promise<never>(() => {}));
+        },
+        async cancelBulkChildren({ bulkReplayId }: { bulkReplayId: string }) {
+          cancelled.push(bulkReplayId);
+          return 2;
+        },
+      } satisfies StubActivities);
+      const { handle } = await startBulkReplay(scope.temporal, scope.taskQueue, {
+        bulk: bulk.bulk,
+        settings: bulkSettings(scope.taskQueue),
+        resume: true,
+      });
+      await waiting.promise;
+      await handle.signal(cancelSignal);
+      expect(await handle.result()).toMatchObject({ status: 'cancelled' });
+      expect(cancelled).toEqual([bulk.bulk.id]);
+      expect(bulk.statusChanges.map((change) => change.status)).toEqual(['cancelled']);
+    });
+  });
 });

@@ -12,7 +12,7 @@ import { defaultPayloadConverter, type UpdateDefinition, type Workflow } from '@
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import type { ReplayActivities } from '../../activities/index.ts';
+import type { BulkCancelActivities, ReplayActivities } from '../../activities/index.ts';
 import {
   failureTypes,
   isFinished,
@@ -44,7 +44,7 @@ import {
 import type { bulkReplay } from '../../workflows/bulk-replay.ts';
 import type { replayExecution } from '../../workflows/replay-execution.ts';
 
-export type StubActivities = Partial<ReplayActivities>;
+export type StubActivities = Partial<ReplayActivities & BulkCancelActivities>;
 
 /** Keys one fake page holds. */
 export const KEYS_PER_PAGE = 10;
@@ -104,7 +104,8 @@ const ACTIVITY_NAMES = [
   'countReplayPreview',
   'failReplayPreview',
   'cancelReplayPreview',
-] as const satisfies readonly (keyof ReplayActivities)[];
+  'cancelBulkChildren',
+] as const satisfies readonly (keyof (ReplayActivities & BulkCancelActivities))[];
 
 /** What a test's body gets: where to start its workflows, and ids that route to its stubs. */
 export interface StubScope {
