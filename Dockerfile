@@ -14,6 +14,7 @@ COPY adapters/ ./adapters/
 COPY activities/ ./activities/
 COPY api/ ./api/
 COPY services/ ./services/
+COPY domain/ ./domain/
 COPY workflows/ ./workflows/
 COPY worker.ts ./
 COPY scripts/ ./scripts/

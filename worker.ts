@@ -4,9 +4,13 @@
  */
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
-import { createReconcileActivities, createReplayActivities } from './activities/index.ts';
+import {
+  createBulkCancelActivities,
+  createReconcileActivities,
+  createReplayActivities,
+} from './activities/index.ts';
 import { ConfigError, loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
 import { createPool } from './adapters/database.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
@@ -19,6 +23,13 @@ import {
 import { ObjectStore, objectStoreOptionsFromConfig } from './adapters/object-store.ts';
 import { ensureReconcilerSchedule } from './adapters/reconciler-schedule.ts';
 import { createRouteTransport } from './adapters/route-transport.ts';
+import {
+  TemporalConnectError,
+  connectTemporal,
+  connectTemporalClient,
+  describeTemporalTarget,
+  nativeConnectionOptions,
+} from './adapters/temporal-connection.ts';
 import { initTracing, temporalWorkerTracing } from './adapters/tracing.ts';
 import {
   bundleWorkflows,
@@ -26,6 +37,9 @@ import {
   workflowBuildId,
   type WorkflowBundle,
 } from './adapters/workflow-bundle.ts';
+
+/** How long a worker's start waits for Temporal before it gives up with the cause. */
+const TEMPORAL_CONNECT_TIMEOUT_MS = 30_000;
 
 export interface ReplayWorkerHandle {
   /** One Temporal worker per role: the workflow task queue's, the publish task queue's. */
@@ -89,9 +103,19 @@ export async function createReplayWorker(
     objectStore.close();
     throw error;
   }
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // bounded: a refused handshake ends the start with its cause instead of retrying unseen
+  const connection = await connectTemporal(
+    config.temporal,
+    () => NativeConnection.connect(nativeConnectionOptions(config.temporal)),
+    TEMPORAL_CONNECT_TIMEOUT_MS,
+  ).catch(async (error: unknown) => {
+    await routeTransport.close().catch(() => {});
+    await pool.end().catch(() => {});
+    objectStore.close();
+    throw error;
+  });
   // the reconciler's activity describes workflows, which needs a client
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await connectTemporalClient(config.temporal, TEMPORAL_CONNECT_TIMEOUT_MS);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   // the process that runs the reconciler's workflow keeps its schedule; a publish-only one does not
   if (config.RECONCILER_SCHEDULE && config.WORKER_ROLES.includes('workflows')) {
@@ -101,8 +125,16 @@ export async function createReplayWorker(
   // aborted by shutdown(): publishing slices end after their page and the workers stop polling
   const draining = new AbortController();
   const activities = {
-    ...createReplayActivities({ pool, objectStore, routeTransport, logger, draining: draining.signal }),
+    ...createReplayActivities({
+      pool,
+      objectStore,
+      routeTransport,
+      logger,
+      routeNameTemplate: config.ROUTE_NAME_TEMPLATE,
+      draining: draining.signal,
+    }),
     ...createReconcileActivities({ pool, temporal, logger }),
+    ...createBulkCancelActivities({ pool, temporal, logger }),
   };
   const activityInterceptors = [
     ...tracing.activity,
@@ -187,7 +219,7 @@ export async function createReplayWorker(
             roles: config.WORKER_ROLES,
             task_queue: config.TEMPORAL_TASK_QUEUE,
             publish_task_queue: publishTaskQueueOf(config),
-            temporal: config.TEMPORAL_ADDRESS,
+            temporal: describeTemporalTarget(config.temporal),
             build_id: buildId,
             workflow_bundle: prebuilt ? 'prebuilt' : 'bundled at start',
           },
@@ -266,9 +298,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   Runtime.install({ shutdownSignals: [] });
   const handle = await createReplayWorker(config).catch((error: unknown) => {
     // a setting the broker refused: one line naming it, as for any configuration error
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(2);
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    // one line with the cause (a refused TLS handshake, a missing client certificate), then exit
+    if (!(error instanceof TemporalConnectError)) throw error;
+    createLogger(config.LOG_LEVEL, { process: 'worker' }).fatal(error.message);
+    process.exit(1);
   });
   // SIGTERM (Kubernetes, docker stop) drains
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => handle.shutdown());

@@ -13,14 +13,12 @@ import {
 } from '../adapters/bulk-replays.ts';
 import { newExecutionId } from '../adapters/ids.ts';
 import { prepareReplay, replayRequestLookups, ReplayRequestRefused } from '../services/replay-request.ts';
+import { failureTypes, type BulkReplaySummary, type ExecutionStatus } from '../domain/replay.ts';
 import {
-  failureTypes,
-  type BulkReplaySummary,
-  type ExecutionStatus,
   type NewBulkReplay,
   type PrepareChildrenInput,
   type PreparedChildren,
-} from '../workflows/contract.ts';
+} from '../workflows/bulk-replay.contract.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
 

@@ -12,6 +12,8 @@ export interface ReplayActivityDependencies {
   logger: Logger;
   /** Aborted when the worker drains (SIGTERM): a publishing slice ends after its page, handing the replay back. */
   draining?: AbortSignal;
+  /** ROUTE_NAME_TEMPLATE: a route's destination, whose pace every replay into it shares (default `{route}`). */
+  routeNameTemplate?: string;
 }
 
 /** A logger for the running activity: its execution, workflow, type and attempt on every line. */

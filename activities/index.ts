@@ -7,6 +7,7 @@ import { createStatusActivities } from './replay-status.ts';
 import { createStartActivities } from './start-replay.ts';
 
 export type { ReplayActivityDependencies } from './dependencies.ts';
+export { createBulkCancelActivities, type BulkCancelActivities } from './bulk-cancel.ts';
 export { createReconcileActivities, reconcileClosedReplays } from './reconcile.ts';
 export type * from './reconcile.ts';
 

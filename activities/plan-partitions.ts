@@ -9,12 +9,12 @@ import {
   type PartitionRange,
 } from '../adapters/replay-partitions.ts';
 import { replayListing } from '../adapters/storage-paths.ts';
+import { countStatusChange } from '../adapters/metrics.ts';
+import { failureTypes, type ExecutionSummary } from '../domain/replay.ts';
 import {
-  failureTypes,
-  type ExecutionSummary,
   type PlanPartitionsInput,
   type SetPartitionStatusInput,
-} from '../workflows/contract.ts';
+} from '../workflows/replay-partition.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 import { whileHeartbeating } from './heartbeat.ts';
 import { compareKeys } from './key-order.ts';
@@ -169,16 +169,17 @@ export function createPartitionActivities({ pool, objectStore, logger }: ReplayA
      * the replay is `running` again.
      */
     async setPartitionStatus(input: SetPartitionStatusInput): Promise<void> {
-      await withTransaction(pool, async (client) => {
+      const replay = await withTransaction(pool, async (client) => {
         await setPartitionStatus(client, input.executionId, input.partition, input.status, input.error);
         if (input.status === 'interrupted') {
-          await setExecutionStatus(client, input.executionId, 'interrupted', input.error, {
+          return setExecutionStatus(client, input.executionId, 'interrupted', input.error, {
             onlyFrom: ['running'],
           });
         } else if ((await partitionTotals(client, input.executionId)).interrupted === 0) {
           await setExecutionStatus(client, input.executionId, 'running', null, { onlyFrom: ['interrupted'] });
         }
       });
+      countStatusChange(replay);
       activityLogger(logger, input.executionId).info(
         { partition: input.partition, status: input.status, error: input.error },
         'partition status changed',
@@ -204,6 +205,7 @@ export function createPartitionActivities({ pool, objectStore, logger }: ReplayA
           failureTypes.executionNotFound,
         );
       }
+      countStatusChange(record);
       activityLogger(logger, record.id).info(
         { published: record.published_count },
         'partitioned replay completed',

@@ -8,16 +8,23 @@ import {
   setSourceExecution,
   type ExecutionRecord,
 } from '../adapters/executions.ts';
-import { findRoute, getPipelineConfig } from '../adapters/pipeline-configs.ts';
-import { executionBucket, reserveMessages, routeBucket } from '../adapters/rate-buckets.ts';
+import { strictestRouteLimit } from '../adapters/pipeline-configs.ts';
+import {
+  destinationBucket,
+  executionBucket,
+  reserveMessages,
+  returnMessages,
+} from '../adapters/rate-buckets.ts';
 import { commitPartitionPage, getPartition } from '../adapters/replay-partitions.ts';
 import { replayMessageId } from '../adapters/ids.ts';
 import { messagesPublished, publishBatchDuration, replaysFinished } from '../adapters/metrics.ts';
 import type { StoredObject } from '../adapters/object-store.ts';
 import type { OutgoingMessage } from '../adapters/route-queue.ts';
+import { routeDestination } from '../adapters/route-transport.ts';
 import { replayListing, type ReplayListing } from '../adapters/storage-paths.ts';
 import { resolveReplaySource } from '../services/replay-source.ts';
-import { failureTypes, type PublishPagesInput, type PublishPagesResult } from '../workflows/contract.ts';
+import { failureTypes } from '../domain/replay.ts';
+import { type PublishPagesInput, type PublishPagesResult } from '../workflows/replay-execution.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 import { whileHeartbeating } from './heartbeat.ts';
 import { compareKeys } from './key-order.ts';
@@ -26,6 +33,15 @@ import { compareKeys } from './key-order.ts';
 const PACED_PAGE_SECONDS = 1;
 /** How often a paced wait heartbeats and looks whether the replay was paused. */
 const PACE_CHECK_MS = 1000;
+
+/**
+ * The lowest pace a replay publishes at, in messages per second: one message every ten seconds. The
+ * api refuses lower limits; a lower one sent to the workflow directly (a signal) is raised to it.
+ * Above it, one paced wait always fits in a publishing activity's run.
+ */
+export const MIN_MESSAGES_PER_SECOND = 0.1;
+/** Longest one paced wait may be: well within REPLAY_ACTIVITY_TIMEOUT_SECONDS (300 by default). */
+const MAX_PACE_WAIT_SECONDS = 60;
 
 /** The limits a replay publishes under, in messages per second; null: none. */
 interface PaceLimits {
@@ -36,8 +52,11 @@ interface PaceLimits {
 /** The lower of the limits: the rate the replay's pages are sized for. */
 function pacedRate(limits: PaceLimits): number | null {
   const rates = [limits.replay, limits.route].filter((rate): rate is number => rate !== null);
-  return rates.length ? Math.min(...rates) : null;
+  return rates.length ? Math.max(MIN_MESSAGES_PER_SECOND, Math.min(...rates)) : null;
 }
+
+/** What a paced wait came to: publish the page, stop (paused), or hand the slice back and try later. */
+type PaceOutcome = 'go' | 'paused' | 'later';
 
 /** A partition's message sequences start at (partition + 1) times this: unique across partitions. */
 const PARTITION_SEQUENCE_SPAN = 1_000_000_000_000;
@@ -97,6 +116,7 @@ export function createPublishActivities({
   routeTransport,
   logger,
   draining,
+  routeNameTemplate = '{route}',
 }: ReplayActivityDependencies) {
   /**
    * `lineage`: the nearest of the parent and its ancestors that stored outputs of the stage (the
@@ -118,10 +138,13 @@ export function createPublishActivities({
     return source;
   }
 
-  /** The route's own limit, from the replay's config (configs do not change once registered). */
-  async function routeLimitOf(record: ReplayRecord): Promise<number | null> {
-    const config = await getPipelineConfig(pool, record.config_id);
-    return (config && findRoute(config, record.to_route)?.max_messages_per_second) ?? null;
+  /**
+   * The destination's limit: the strictest any config sets for a route of this name, since every
+   * such route sends to the same queue or topic (ROUTE_NAME_TEMPLATE), whichever config a replay
+   * names (a second config with the same route, a cross-pipeline config_id).
+   */
+  function destinationLimitOf(record: ReplayRecord): Promise<number | null> {
+    return strictestRouteLimit(pool, record.to_route);
   }
 
   /**
@@ -183,26 +206,66 @@ export function createPublishActivities({
     });
   }
 
-  /**
-   * Waits until `count` messages may go out under the replay's own limit and its route's (token
-   * buckets in Postgres, shared by every worker); false when the replay was paused
-   * meanwhile (its reservation is not given back: pace errs slow).
-   */
-  async function waitForPace(record: ReplayRecord, limits: PaceLimits, count: number): Promise<boolean> {
-    if (count === 0) return true;
-    const waits = await Promise.all([
-      limits.replay ? reserveMessages(pool, executionBucket(record.id), limits.replay, count) : 0,
-      limits.route ? reserveMessages(pool, routeBucket(record.to_route), limits.route, count) : 0,
-    ]);
+  /** Sleeps up to `ms` a second at a time; true when the replay was paused meanwhile. */
+  async function sleepUnlessPaused(record: ReplayRecord, ms: number): Promise<boolean> {
     const context = Context.current();
-    let remainingMs = Math.max(...waits) * 1000;
-    while (remainingMs > 0) {
+    for (let remainingMs = ms; remainingMs > 0;) {
       const step = Math.min(remainingMs, PACE_CHECK_MS);
       await context.sleep(step);
       remainingMs -= step;
-      if ((await replayControls(pool, record.id))?.paused) return false;
+      if ((await replayControls(pool, record.id))?.paused) return true;
     }
-    return true;
+    return false;
+  }
+
+  /**
+   * Waits until `count` messages may go out under the replay's own limit and its destination's
+   * (token buckets in Postgres, shared by every worker). A wait is at most MAX_PACE_WAIT_SECONDS:
+   * when the buckets owe more than that (many publishers share one destination), nothing is
+   * reserved and the activity waits its turn a second at a time, or hands its slice back (`later`)
+   * rather than outlast its own timeout. `paused` when the replay was paused meanwhile (a
+   * reservation made is not given back: pace errs slow).
+   */
+  async function waitForPace(
+    record: ReplayRecord,
+    limits: PaceLimits,
+    count: number,
+    sliceEnds: number,
+  ): Promise<PaceOutcome> {
+    if (count === 0) return 'go';
+    const buckets = [
+      limits.replay === null ? undefined : { key: executionBucket(record.id), rate: limits.replay },
+      limits.route === null
+        ? undefined
+        : {
+            key: destinationBucket(routeDestination(routeNameTemplate, record.to_route)),
+            rate: limits.route,
+          },
+    ].filter((bucket) => bucket !== undefined);
+    for (;;) {
+      let waitSeconds = 0;
+      let retryAfterSeconds: number | undefined;
+      const taken: string[] = [];
+      for (const bucket of buckets) {
+        const rate = Math.max(MIN_MESSAGES_PER_SECOND, bucket.rate);
+        const reservation = await reserveMessages(pool, bucket.key, rate, count, MAX_PACE_WAIT_SECONDS);
+        if (!reservation.reserved) {
+          retryAfterSeconds = reservation.retryAfterSeconds;
+          break;
+        }
+        taken.push(bucket.key);
+        waitSeconds = Math.max(waitSeconds, reservation.waitSeconds);
+      }
+      if (retryAfterSeconds === undefined) {
+        return (await sleepUnlessPaused(record, waitSeconds * 1000)) ? 'paused' : 'go';
+      }
+      // one bucket refused the page: the other's reservation goes back, and the page waits its turn
+      for (const key of taken) await returnMessages(pool, key, count);
+      const untilSliceEnds = sliceEnds - Date.now();
+      if (untilSliceEnds <= 0) return 'later';
+      if (await sleepUnlessPaused(record, Math.min(retryAfterSeconds * 1000, untilSliceEnds, PACE_CHECK_MS)))
+        return 'paused';
+    }
   }
 
   /** The whole replay: its cursor and counters are on its record; its last page completes it. */
@@ -341,7 +404,7 @@ export function createPublishActivities({
       );
       const list = (startAfter: string | null, maxKeys: number) =>
         listPage(listing, startAfter, maxKeys, scope.endAt);
-      const routeLimit = await routeLimitOf(record);
+      let routeLimit = await destinationLimitOf(record);
       const sliceEnds = Date.now() + input.sliceSeconds * 1000;
 
       let limits: PaceLimits = { replay: record.max_messages_per_second, route: routeLimit };
@@ -369,7 +432,13 @@ export function createPublishActivities({
           const more = !last && pages < input.maxPages && Date.now() < sliceEnds && !draining?.aborted;
           // unpaced, page n+1 is listed while page n is published; paced, listing waits for the pace
           next = more && pacedRate(limits) === null ? listFrom(page.lastKey) : undefined;
-          if (!(await waitForPace(record, limits, page.objects.length))) return result(false, true);
+          const pace = await waitForPace(record, limits, page.objects.length, sliceEnds);
+          if (pace === 'paused') return result(false, true);
+          if (pace === 'later') {
+            // its turn did not come within the slice: the workflow asks again
+            pages -= 1;
+            return result(false);
+          }
 
           const started = performance.now();
           const commit = await withTransaction(pool, async (client) => {
@@ -437,6 +506,7 @@ export function createPublishActivities({
           const controls = await replayControls(pool, record.id);
           if (controls?.paused) return result(false, true);
           const wasPaced = pacedRate(limits) !== null;
+          routeLimit = await destinationLimitOf(record);
           limits = { replay: controls?.max_messages_per_second ?? null, route: routeLimit };
           // paced (now or until now): the next page is listed at the pace as it stands
           if (wasPaced || pacedRate(limits) !== null) next = listFrom(scope.cursor);

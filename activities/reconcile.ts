@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { listIdleRunningReplays, setExecutionStatus } from '../adapters/executions.ts';
 import type { Logger } from '../adapters/logger.ts';
+import { countStatusChange } from '../adapters/metrics.ts';
 
 export interface ReconcileDependencies {
   pool: pg.Pool;
@@ -36,6 +37,7 @@ export async function reconcileClosedReplays(
     const reason = `workflow ${workflowId} ${closedAs === 'not found' ? 'was not found' : `ended as ${closedAs}`} outside the service; resume to continue from the cursor`;
     // only from `running`: a workflow that moved the record meanwhile (resumed, finished) wins
     const record = await setExecutionStatus(pool, id, 'interrupted', reason, { onlyFrom: ['running'] });
+    countStatusChange(record);
     if (record?.status === 'interrupted' && record.error === reason) {
       marked.push(id);
       logger.warn(

@@ -1,8 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { failReplayPreview, getReplayPreview, saveReplayPreviewTally } from '../adapters/replay-previews.ts';
+import {
+  cancelReplayPreview,
+  failReplayPreview,
+  getReplayPreview,
+  saveReplayPreviewTally,
+} from '../adapters/replay-previews.ts';
 import { replayListing } from '../adapters/storage-paths.ts';
 import { continueTally } from '../services/replay-preview.ts';
-import { failureTypes, type CountPreviewInput, type CountPreviewResult } from '../workflows/contract.ts';
+import { failureTypes } from '../domain/replay.ts';
+import { type CountPreviewInput, type CountPreviewResult } from '../workflows/preview-replay.contract.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
 import { whileHeartbeating } from './heartbeat.ts';
 
@@ -64,6 +70,12 @@ export function createPreviewActivities({ pool, objectStore, logger }: ReplayAct
     /** A preview whose counting spent its retries: failed, with the reason, for GET to show. */
     async failReplayPreview(input: { previewId: string; error: string }): Promise<void> {
       await failReplayPreview(pool, input.previewId, input.error);
+    },
+
+    /** A preview whose job was cancelled: `cancelled`, so GET no longer shows it running. Idempotent. */
+    async cancelReplayPreview(input: { previewId: string }): Promise<void> {
+      await cancelReplayPreview(pool, input.previewId);
+      logger.info({ preview_id: input.previewId }, 'replay preview cancelled');
     },
   };
 }

@@ -7,13 +7,9 @@ import {
   setReplayRate,
   setRoutesStatus,
 } from '../adapters/executions.ts';
-import { replaysFinished, replaysInterrupted } from '../adapters/metrics.ts';
-import {
-  failureTypes,
-  isFinished,
-  type ExecutionSummary,
-  type SetStatusInput,
-} from '../workflows/contract.ts';
+import { countStatusChange } from '../adapters/metrics.ts';
+import { failureTypes, type ExecutionSummary } from '../domain/replay.ts';
+import { type SetStatusInput } from '../workflows/replay-execution.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 
 export function createStatusActivities({ pool, logger }: ReplayActivityDependencies) {
@@ -43,9 +39,7 @@ export function createStatusActivities({ pool, logger }: ReplayActivityDependenc
         { status: record.status, requested: input.status, error: input.error },
         'execution status changed',
       );
-      if (isFinished(input.status) && record.status === input.status)
-        replaysFinished.inc({ status: input.status });
-      if (input.status === 'interrupted') replaysInterrupted.inc();
+      countStatusChange(record);
       return executionSummary(record);
     },
 

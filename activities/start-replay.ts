@@ -4,7 +4,9 @@ import { insertReplayWithRoutes, replayStateOf, setExecutionStatus } from '../ad
 import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import { listPartitions, resumePartitions } from '../adapters/replay-partitions.ts';
 import { RouteMissingError } from '../adapters/route-transport.ts';
-import { failureTypes, type NewReplay, type StartedReplay } from '../workflows/contract.ts';
+import { replaysStarted } from '../adapters/metrics.ts';
+import { failureTypes } from '../domain/replay.ts';
+import { type NewReplay, type StartedReplay } from '../workflows/replay-execution.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 
 /**
@@ -51,6 +53,7 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
       const source = replay.replay_source === 'lineage' ? null : replay.parent_execution_id;
       try {
         const record = await insertReplayWithRoutes(pool, replay, routes, source);
+        if (record.created) replaysStarted.inc({ replay_source: replay.replay_source });
         activityLogger(logger, replay.id).info({ status: record.status, routes }, 'replay started');
         return replayStateOf(record);
       } catch (error) {

@@ -2,13 +2,9 @@
  * Bulk replays and their parents (bulk_replay_items). A child's status is its own execution
  * record's, so the counts are always those of the records, read live.
  */
-import type {
-  BulkReplayFilter,
-  BulkReplaySummary,
-  ExecutionStatus,
-  NewBulkReplay,
-} from '../workflows/contract.ts';
-import { finishedStatuses } from '../workflows/contract.ts';
+import type { BulkReplayFilter, NewBulkReplay } from '../workflows/bulk-replay.contract.ts';
+import type { BulkReplaySummary, ExecutionStatus } from '../domain/replay.ts';
+import { finishedStatuses } from '../domain/replay.ts';
 import type { Queryable } from './database.ts';
 
 /** Parents one bulk replay takes, listed or matched by a filter. */
@@ -214,6 +210,20 @@ export async function unfinishedChildren(db: Queryable, bulkId: string): Promise
     [bulkId],
   );
   return result.rows[0]!.count;
+}
+
+/** The children of the bulk replay that started and have not finished: their ids and workflow ids. */
+export async function openChildren(
+  db: Queryable,
+  bulkId: string,
+): Promise<{ execution_id: string; workflow_id: string | null }[]> {
+  const result = await db.query<{ execution_id: string; workflow_id: string | null }>(
+    `SELECT e.id::text AS execution_id, e.workflow_id FROM bulk_replay_items i JOIN executions e ON e.id = i.execution_id
+      WHERE i.bulk_replay_id = $1 AND e.status IN ('running', 'interrupted')
+      ORDER BY i.position`,
+    [bulkId],
+  );
+  return result.rows;
 }
 
 /** A page of the parents and their children's statuses, by position. */

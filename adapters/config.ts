@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  TemporalSettingError,
+  temporalSettingsFromEnv,
+  type TemporalConnectionSettings,
+} from './temporal-connection.ts';
 
 /**
  * Every setting of the api and the worker, read from environment variables once at start.
@@ -67,8 +72,18 @@ export const kafkaSaslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] a
 export const routeTransportKinds = ['pgboss', 'kafka', 'sqs'] as const;
 
 const configFields = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // Temporal's own environment configuration (adapters/temporal-connection.ts resolves them with the
+  // profile of TEMPORAL_CONFIG_FILE, as the `temporal` CLI does); defaults: localhost:7233, `default`
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: z.string().optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
+  TEMPORAL_CONFIG_FILE: z.string().min(1).optional(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('execution-replay'),
   /** Task queue of the long list-and-publish activities; default `<TEMPORAL_TASK_QUEUE>-publish`. */
   TEMPORAL_PUBLISH_TASK_QUEUE: z.string().min(1).optional(),
@@ -284,7 +299,13 @@ export const configSchema = configFields.superRefine((config, context) => {
     });
 });
 
-export type AppConfig = z.infer<typeof configSchema>;
+/** The parsed settings, with the Temporal target resolved (TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE as connected to). */
+export type AppConfig = Omit<z.infer<typeof configSchema>, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'> & {
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+  /** Every Temporal connection of the process is made from these (adapters/temporal-connection.ts). */
+  temporal: TemporalConnectionSettings;
+};
 
 /** The publish task queue: its own setting, or the workflow task queue's name with `-publish`. */
 export function publishTaskQueueOf(config: AppConfig): string {
@@ -302,7 +323,22 @@ export class ConfigError extends Error {}
 export function parseConfig(env: NodeJS.ProcessEnv): AppConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = configSchema.safeParse(cleaned);
-  if (result.success) return result.data;
+  if (result.success) {
+    let temporal: TemporalConnectionSettings;
+    try {
+      temporal = temporalSettingsFromEnv(cleaned);
+    } catch (error) {
+      if (error instanceof TemporalSettingError)
+        throw new ConfigError(`configuration error: ${error.message}`);
+      throw error;
+    }
+    return {
+      ...result.data,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
+      temporal,
+    };
+  }
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0]);
   const message =
@@ -318,6 +354,7 @@ export const fileVariables = [
   'SQS_ACCESS_KEY_ID',
   'SQS_SECRET_ACCESS_KEY',
   'KAFKA_SASL_PASSWORD',
+  'TEMPORAL_API_KEY',
 ] as const;
 
 /** The environment with each `<NAME>_FILE` of fileVariables read into `<NAME>` (one trailing newline dropped). */

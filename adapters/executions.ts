@@ -2,10 +2,9 @@ import {
   finishedStatuses,
   type ExecutionStatus,
   type ExecutionSummary,
-  type NewReplay,
   type ReplaySource,
-  type StartedReplay,
-} from '../workflows/contract.ts';
+} from '../domain/replay.ts';
+import { type NewReplay, type StartedReplay } from '../workflows/replay-execution.contract.ts';
 import type { Queryable } from './database.ts';
 import { isUuid } from './ids.ts';
 
@@ -112,7 +111,7 @@ export async function insertReplayWithRoutes(
   replay: NewReplay,
   routes: string[],
   sourceExecutionId: string | null,
-): Promise<ExecutionRecord> {
+): Promise<ExecutionRecord & { created: boolean }> {
   // one statement, so one round trip: the record and its routes commit together or not at all
   const inserted = await db.query<ExecutionRow>(
     `WITH inserted AS (
@@ -143,11 +142,11 @@ export async function insertReplayWithRoutes(
       routes,
     ],
   );
-  if (inserted.rows[0]) return toRecord(inserted.rows[0]);
+  if (inserted.rows[0]) return { ...toRecord(inserted.rows[0]), created: true };
   // a retried start: the first attempt stored it
   const stored = await getExecution(db, replay.id);
   if (!stored) throw new Error(`execution ${replay.id} vanished after insert`);
-  return stored;
+  return { ...stored, created: false };
 }
 
 /** The contract's ExecutionResponse fields of a record (and only those). */
@@ -344,18 +343,26 @@ export async function setExecutionStatus(
   status: ExecutionStatus,
   error: string | null = null,
   options: { onlyFrom?: readonly ExecutionStatus[] } = {},
-): Promise<ExecutionRecord | undefined> {
+): Promise<(ExecutionRecord & { changedFrom?: ExecutionStatus }) | undefined> {
   const final = finishedStatuses.includes(status);
-  const result = await db.query<ExecutionRow>(
-    `UPDATE executions
+  // the status before, locked: the caller learns whether this very statement changed it
+  const result = await db.query<ExecutionRow & { previous_status: ExecutionStatus }>(
+    `WITH previous AS (SELECT status AS previous_status FROM executions WHERE id = $1 FOR UPDATE)
+     UPDATE executions
         SET status = $2, error = $3, updated_at = now(),
             completed_at = CASE WHEN $4::boolean THEN COALESCE(completed_at, now()) ELSE NULL END
+       FROM previous
       WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')
         AND ($5::text[] IS NULL OR status = ANY($5::text[]))
-      RETURNING ${COLUMNS}`,
+      RETURNING ${COLUMNS}, previous_status`,
     [id, status, error, final, options.onlyFrom ?? null],
   );
-  if (result.rows[0]) return toRecord(result.rows[0]);
+  const [row] = result.rows;
+  if (row) {
+    const { previous_status: previous, ...updated } = row;
+    const record = toRecord(updated);
+    return previous === status ? record : { ...record, changedFrom: previous };
+  }
   return getExecution(db, id);
 }
 

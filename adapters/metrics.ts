@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { ExecutionStatus } from '../domain/replay.ts';
 
 export const registry = new Registry();
 
@@ -18,10 +19,10 @@ export const httpRequestDuration = new Histogram({
   registers: [registry],
 });
 
-/** api: replay requests answered 200 (a new replay, or the one an Idempotency-Key already made). */
+/** worker: replays whose record was created (once each: not a repeated request, not a retried start). */
 export const replaysStarted = new Counter({
   name: 'replay_replays_started_total',
-  help: 'Replay requests the api accepted (200), by replay_source',
+  help: 'Replays started (their record created), by replay_source',
   labelNames: ['replay_source'] as const,
   registers: [registry],
 });
@@ -40,6 +41,20 @@ export const replaysInterrupted = new Counter({
   help: 'Times a replay became interrupted (a step spent its attempts)',
   registers: [registry],
 });
+
+/**
+ * Counts a replay's status change once: called with what a statement that changed the record in
+ * Postgres saw before (`changedFrom`), after its transaction committed. A retried step finds the
+ * status already set, changes nothing, and counts nothing.
+ */
+export function countStatusChange(
+  change: { status: ExecutionStatus; changedFrom?: ExecutionStatus } | undefined,
+) {
+  if (!change?.changedFrom) return;
+  if (change.status === 'interrupted') replaysInterrupted.inc();
+  else if (change.status === 'completed' || change.status === 'failed' || change.status === 'cancelled')
+    replaysFinished.inc({ status: change.status });
+}
 
 /** worker: messages written to the route queue (a batch retried after its commit counts once). */
 export const messagesPublished = new Counter({

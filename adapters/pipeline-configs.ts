@@ -76,3 +76,17 @@ export async function getPipelineConfig(db: Queryable, id: string): Promise<Pipe
 export function findRoute(config: PipelineDefinition, routeName: string): RouteDefinition | undefined {
   return config.routes.find((route) => route.name === routeName);
 }
+
+/**
+ * The strictest `max_messages_per_second` any registered config sets for a route of this name
+ * (null: none sets one). Routes of one name share a destination, so they share its limit.
+ */
+export async function strictestRouteLimit(db: Queryable, routeName: string): Promise<number | null> {
+  const result = await db.query<{ strictest: number | null }>(
+    `SELECT min((route->>'max_messages_per_second')::float8) AS strictest
+       FROM pipeline_configs, jsonb_array_elements(definition->'routes') AS route
+      WHERE route->>'name' = $1`,
+    [routeName],
+  );
+  return result.rows[0]?.strictest ?? null;
+}

@@ -81,6 +81,15 @@ export async function failReplayPreview(db: Queryable, id: string, error: string
   );
 }
 
+/** A preview whose job was cancelled (Temporal UI or CLI): it counts no more. */
+export async function cancelReplayPreview(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `UPDATE replay_previews SET status = 'cancelled', updated_at = now(), completed_at = now()
+      WHERE id = $1 AND status = 'running'`,
+    [id],
+  );
+}
+
 /** A preview whose job could not be started: the request failed, and leaves nothing behind. */
 export async function deleteReplayPreview(db: Queryable, id: string): Promise<void> {
   await db.query('DELETE FROM replay_previews WHERE id = $1', [id]);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
-import { httpRequestDuration, renderMetrics, replaysStarted } from '../adapters/metrics.ts';
+import { httpRequestDuration, renderMetrics } from '../adapters/metrics.ts';
 import { activeTraceId, inHttpSpan } from '../adapters/tracing.ts';
 import { authMiddleware } from './auth.ts';
 import { jsonWithoutContentType } from './content-type.ts';
@@ -40,7 +40,6 @@ import { replayControlRoutes } from './routes/replay-controls.ts';
 const CORRELATION_ID_PATTERN = /^[\w.:-]{1,128}$/;
 /** Retry-After of a 503 for a dependency that is down (overload answers say their own). */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
-const REPLAY_ROUTE = '/api/v1/executions/:execution_id/replay';
 const UNMATCHED_ROUTE = '(unmatched)';
 
 /** The route pattern label of a request: the handler's path, or '(unmatched)' when only '*' matched. */
@@ -76,11 +75,6 @@ export function createApp(given: ApiDependencies) {
         { method: c.req.method, route, status: String(status) },
         (performance.now() - started) / 1000,
       );
-      if (route === REPLAY_ROUTE && c.req.method === 'POST' && status === 200) {
-        const body = (await c.req.json().catch(() => undefined)) as { replay_source?: unknown } | undefined;
-        const source = typeof body?.replay_source === 'string' ? body.replay_source : 'unknown';
-        replaysStarted.inc({ replay_source: source });
-      }
     }
   });
 

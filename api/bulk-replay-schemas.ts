@@ -1,7 +1,7 @@
 /** The wire shapes of bulk replays: one zod schema each, for validation, types and /openapi.json. */
 import { z } from '@hono/zod-openapi';
 import { MAX_BULK_REPLAY_PARENTS } from '../adapters/bulk-replays.ts';
-import { executionStatuses } from '../workflows/contract.ts';
+import { executionStatuses } from '../domain/replay.ts';
 import { ExecutionReplayRequestSchema, MAX_NAME_REFERENCE_LENGTH, MAX_TAG_LENGTH } from './schemas.ts';
 
 export const DEFAULT_MAX_CONCURRENT = 10;

@@ -16,13 +16,8 @@ import { newExecutionId } from '../adapters/ids.ts';
 import type { Logger } from '../adapters/logger.ts';
 import { findRoute, getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import { normaliseFromPath } from '../adapters/storage-paths.ts';
-import {
-  failureTypes,
-  isFinished,
-  type BulkReplaySummary,
-  type BulkReplayWorkflowInput,
-  type NewBulkReplay,
-} from '../workflows/contract.ts';
+import { failureTypes, isFinished, type BulkReplaySummary } from '../domain/replay.ts';
+import { type BulkReplayWorkflowInput, type NewBulkReplay } from '../workflows/bulk-replay.contract.ts';
 import {
   BULK_REPLAY_WORKFLOW_TYPE,
   bulkReplayCreatedUpdate,
@@ -31,6 +26,7 @@ import {
   pauseSignal,
   resumeSignal,
 } from '../workflows/definitions.ts';
+import { cancelOpenBulkChildren } from '../services/bulk-replay-cancel.ts';
 import { searchAttributes } from '../workflows/search-attributes.ts';
 import { bulkReplayUserMetadata } from '../workflows/user-metadata.ts';
 import type { BulkReplayRequest } from './bulk-replay-schemas.ts';
@@ -222,7 +218,15 @@ export function createBulkReplayService(
           handle.signal(cancelSignal, `cancelled through the api (${call.correlationId})`),
         );
       } else {
-        // its workflow was closed outside the service: nothing runs that could be asked
+        // its workflow was closed outside the service: its children (abandoned) are asked one by
+        // one, first, so a cancel that fails midway can be asked again
+        await temporal.connection.withDeadline(Date.now() + settings.dependencyTimeoutMs, () =>
+          cancelOpenBulkChildren(
+            { pool, temporal, logger: call.logger },
+            id,
+            `cancelled through the api with bulk replay ${id} (${call.correlationId})`,
+          ),
+        );
         await withTransaction(pool, (client) =>
           setBulkReplayStatus(client, id, 'cancelled', 'cancelled through the api'),
         );

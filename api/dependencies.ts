@@ -5,7 +5,8 @@ import type { Logger } from '../adapters/logger.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import type { RouteTransport } from '../adapters/route-transport.ts';
 import type { ApiAuthOptions } from './auth.ts';
-import type { BulkReplaySettings, ReplaySettings } from '../workflows/contract.ts';
+import type { BulkReplaySettings } from '../workflows/bulk-replay.contract.ts';
+import type { ReplaySettings } from '../workflows/replay-execution.contract.ts';
 import type { ApiLimits } from './limits.ts';
 import type { StartAdmission } from './start-admission.ts';
 

@@ -1,5 +1,5 @@
 import { executionSummary, type ExecutionRecord } from '../adapters/executions.ts';
-import type { ExecutionSummary } from '../workflows/contract.ts';
+import type { ExecutionSummary } from '../domain/replay.ts';
 import type { ExecutionDetail, ExecutionResponse } from './schemas.ts';
 
 /** Exactly the contract's ExecutionResponse fields, nothing more. */

@@ -21,9 +21,9 @@ export const ReplayPreviewSchema = z
       description:
         'The preview job, when the preview continues after its request (202); null when it was answered at once',
     }),
-    status: z.enum(['running', 'completed', 'failed']).openapi({
+    status: z.enum(['running', 'completed', 'failed', 'cancelled']).openapi({
       description:
-        '`completed`: the counts are final. `running`: counted so far (a preview job). `failed`: see `error`',
+        '`completed`: the counts are final. `running`: counted so far (a preview job). `failed`: see `error`. `cancelled`: its job was cancelled (Temporal UI or CLI); the counts stop where it was',
     }),
     execution_id: z.uuid().openapi({ description: 'The parent execution (its UUID or tag, resolved)' }),
     source_execution_id: z.uuid().openapi({

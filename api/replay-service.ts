@@ -5,7 +5,7 @@
  */
 import { executionSummary, getExecution, isTagTaken } from '../adapters/executions.ts';
 import { deleteIdempotencyKey } from '../adapters/idempotency-keys.ts';
-import { failureTypes, type ExecutionSummary } from '../workflows/contract.ts';
+import { failureTypes, type ExecutionSummary } from '../domain/replay.ts';
 import { newExecutionId } from '../adapters/ids.ts';
 import type { Logger } from '../adapters/logger.ts';
 import { prepareReplay, replayRequestLookups, type ReplayRequest } from '../services/replay-request.ts';

@@ -3,7 +3,7 @@
  * Titles and descriptions follow the contract (docs/contract.md).
  */
 import { z } from '@hono/zod-openapi';
-import { executionStatuses, replaySources } from '../workflows/contract.ts';
+import { executionStatuses, replaySources } from '../domain/replay.ts';
 
 const uuidExample = '01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10';
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -19,6 +19,8 @@ export const MAX_METADATA_BYTES = 16 * 1024;
 export const MAX_CONFIG_STAGES = 100;
 export const MAX_CONFIG_ROUTES = 100;
 export const MAX_MESSAGES_PER_SECOND = 1_000_000;
+/** The lowest pace accepted: one message every ten seconds (a paced wait then fits in one publishing activity). */
+export const MIN_MESSAGES_PER_SECOND = 0.1;
 
 /** Levels of objects and arrays: `{}` is 1, `{"a": [1]}` is 2. Stops counting past `limit`. */
 function nestingDepth(value: unknown, limit: number): number {
@@ -124,14 +126,14 @@ export const ExecutionReplayRequestSchema = z
     }),
     max_messages_per_second: z
       .number()
-      .positive()
+      .min(MIN_MESSAGES_PER_SECOND)
       .max(MAX_MESSAGES_PER_SECOND)
       .nullable()
       .optional()
       .openapi({
         title: 'Max Messages Per Second',
         description:
-          "An addition to the contract: this replay's own pace. The route's limit (its config's `max_messages_per_second`) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).",
+          "An addition to the contract: this replay's own pace, from 0.1 (a message every ten seconds) up. The route's limit (the strictest `max_messages_per_second` any config sets for a route of that name: they share a destination) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).",
       }),
   })
   .openapi('ExecutionReplayRequest', {
@@ -240,7 +242,7 @@ export const HTTPValidationErrorSchema = z
   .openapi('HTTPValidationError', { title: 'HTTPValidationError' });
 
 /** Messages per second: a positive number up to a million (a replay's own limit, a route's). */
-export const RateLimitSchema = z.number().positive().max(MAX_MESSAGES_PER_SECOND);
+export const RateLimitSchema = z.number().min(MIN_MESSAGES_PER_SECOND).max(MAX_MESSAGES_PER_SECOND);
 
 const RouteDefinitionSchema = z.object({
   name: z.string().regex(NAME_PATTERN, nameMessage),
@@ -248,7 +250,7 @@ const RouteDefinitionSchema = z.object({
   output_stage: z.string().regex(NAME_PATTERN, nameMessage).nullable(),
   max_messages_per_second: RateLimitSchema.nullable().optional().openapi({
     description:
-      'Messages per second that every replay into this route shares, across all workers; absent: unlimited. A replay may ask for less, never more.',
+      'Messages per second that every replay into this route shares, across all workers, from 0.1 up; absent: unlimited. Routes of one name in several configs share one destination, and the strictest of their limits holds for all of them. A replay may ask for less, never more.',
   }),
 });
 

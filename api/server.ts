@@ -12,6 +12,7 @@ import { createPool } from '../adapters/database.ts';
 import { createLogger, type Logger } from '../adapters/logger.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { createRouteTransport } from '../adapters/route-transport.ts';
+import { clientConnectionOptions } from '../adapters/temporal-connection.ts';
 import { temporalClientInterceptors } from '../adapters/tracing.ts';
 import { createApp, type App } from './app.ts';
 import { loadApiAuth, type ApiAuthOptions } from './auth.ts';
@@ -51,7 +52,7 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
     applicationName: 'execution-replay-api',
     logger,
   });
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS, connectTimeout: timeoutMs });
+  const connection = Connection.lazy(clientConnectionOptions(config.temporal, { connectTimeout: timeoutMs }));
   const temporal = new Client({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

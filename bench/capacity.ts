@@ -16,6 +16,7 @@ import type pg from 'pg';
 import { getExecution } from '../adapters/executions.ts';
 import type { ObjectStore } from '../adapters/object-store.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
+import { temporalEnvOf } from '../adapters/temporal-connection.ts';
 import { startManagedProcess, type ManagedProcess } from '../scripts/stack/managed-process.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import type { BenchStack } from './bench-stack.ts';
@@ -231,7 +232,7 @@ function startCeilingWorker(stack: BenchStack): ManagedProcess {
       logFile: path.join(stack.workDir, 'ceiling-worker.log'),
       env: {
         ...process.env,
-        CEILING_TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS,
+        ...temporalEnvOf(stack.config),
         CEILING_TASK_QUEUE: CEILING_QUEUE,
       },
       cwd: ROOT,

@@ -30,13 +30,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { createPool } from '../adapters/database.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { createRouteTransport, type RouteTransport } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
+import { connectTemporalClient } from '../adapters/temporal-connection.ts';
 import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-latency.ts';
 import { startBenchStack, type BenchStack } from './bench-stack.ts';
 import { runCapacity } from './capacity.ts';
@@ -159,8 +160,8 @@ async function withStack<T>(
   });
   const routeTransport = createRouteTransport(stack.config, pool, createLogger('warn', { process: 'bench' }));
   const store = new ObjectStore({ ...objectStoreOptionsFromConfig(stack.config), requestTimeoutMs: 120_000 });
-  const connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection });
+  const connection = await connectTemporalClient(stack.config.temporal);
+  const temporal = new Client({ connection, namespace: stack.config.TEMPORAL_NAMESPACE });
   const post = async (route: string, body: unknown) => {
     const response = await fetch(`${stack.apiUrl}${route}`, {
       method: 'POST',

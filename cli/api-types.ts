@@ -383,7 +383,7 @@ export interface components {
       from_stage: string;
       /**
        * Max Messages Per Second
-       * @description An addition to the contract: this replay's own pace. The route's limit (its config's `max_messages_per_second`) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).
+       * @description An addition to the contract: this replay's own pace, from 0.1 (a message every ten seconds) up. The route's limit (the strictest `max_messages_per_second` any config sets for a route of that name: they share a destination) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).
        */
       max_messages_per_second?: number | null;
       /**
@@ -627,7 +627,7 @@ export interface components {
       from_stage: string;
       /**
        * Max Messages Per Second
-       * @description An addition to the contract: this replay's own pace. The route's limit (its config's `max_messages_per_second`) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).
+       * @description An addition to the contract: this replay's own pace, from 0.1 (a message every ten seconds) up. The route's limit (the strictest `max_messages_per_second` any config sets for a route of that name: they share a destination) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).
        */
       max_messages_per_second?: number | null;
       /**
@@ -724,7 +724,7 @@ export interface components {
       name: string;
       routes: {
         input_stage: string;
-        /** @description Messages per second that every replay into this route shares, across all workers; absent: unlimited. A replay may ask for less, never more. */
+        /** @description Messages per second that every replay into this route shares, across all workers, from 0.1 up; absent: unlimited. Routes of one name in several configs share one destination, and the strictest of their limits holds for all of them. A replay may ask for less, never more. */
         max_messages_per_second?: number | null;
         name: string;
         output_stage: string | null;
@@ -761,7 +761,7 @@ export interface components {
       name: string;
       routes: {
         input_stage: string;
-        /** @description Messages per second that every replay into this route shares, across all workers; absent: unlimited. A replay may ask for less, never more. */
+        /** @description Messages per second that every replay into this route shares, across all workers, from 0.1 up; absent: unlimited. Routes of one name in several configs share one destination, and the strictest of their limits holds for all of them. A replay may ask for less, never more. */
         max_messages_per_second?: number | null;
         name: string;
         output_stage: string | null;
@@ -853,10 +853,10 @@ export interface components {
        */
       source_execution_id: string;
       /**
-       * @description `completed`: the counts are final. `running`: counted so far (a preview job). `failed`: see `error`
+       * @description `completed`: the counts are final. `running`: counted so far (a preview job). `failed`: see `error`. `cancelled`: its job was cancelled (Temporal UI or CLI); the counts stop where it was
        * @enum {string}
        */
-      status: 'running' | 'completed' | 'failed';
+      status: 'running' | 'completed' | 'failed' | 'cancelled';
       to_route: string;
     };
     /** ValidationError */

@@ -264,6 +264,7 @@ interface StackFile {
   api_key?: string;
   temporal_address?: string;
   temporal_cli?: string;
+  temporal_config_file?: string | null;
   s3?: StackS3;
 }
 
@@ -381,6 +382,11 @@ async function main(): Promise<void> {
     });
     const temporalCli = stack?.temporal_cli ?? 'temporal';
     const temporalAddress = stack?.temporal_address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233';
+    // on the cluster the CLI reads the stack's profile (address, namespace, client certificate);
+    // elsewhere it reads the same TEMPORAL_* variables as the service
+    const temporalTarget = stack?.temporal_config_file
+      ? { prefix: `TEMPORAL_CONFIG_FILE=${stack.temporal_config_file} `, flags: '' }
+      : { prefix: '', flags: ` --address ${temporalAddress}` };
     // the route consumer reads the worker's variables: `npm run dev` writes them to stack.env
     const consume = `npm run route -- ${TO_ROUTE} --once`;
     const relative = path.relative(process.cwd(), STACK_ENV_FILE);
@@ -390,7 +396,7 @@ async function main(): Promise<void> {
       `   consume the messages:  ${existsSync(STACK_ENV_FILE) ? `(set -a; . ${envFile}; ${consume})` : consume}`,
     );
     log(
-      `   inspect the workflow:  ${temporalCli} workflow describe --workflow-id ${result.workflowId} --address ${temporalAddress}`,
+      `   inspect the workflow:  ${temporalTarget.prefix}${temporalCli} workflow describe --workflow-id ${result.workflowId}${temporalTarget.flags}`,
     );
   } catch (error) {
     const message = error instanceof DemoError ? error.message : String((error as Error).stack ?? error);

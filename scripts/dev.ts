@@ -7,6 +7,8 @@
  *   npm run dev                        # routes on pg-boss, in the embedded Postgres
  *   npm run dev -- --transport kafka   # routes on Kafka topics: starts a KRaft broker too
  *   npm run dev -- --transport sqs     # routes on SQS queues: starts ElasticMQ too (SQS_FIFO=true: FIFO)
+ *   npm run dev -- --temporal cluster  # on a Temporal cluster (Postgres persistence, four services,
+ *                                      # mTLS) instead of the dev server: scripts/stack/temporal-cluster.ts
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -23,8 +25,10 @@ import { startEmbeddedPostgres } from './stack/embedded-postgres.ts';
 import { startKafkaBroker } from './stack/kafka-broker.ts';
 import { startManagedProcess, type ManagedProcess } from './stack/managed-process.ts';
 import { startDefaultStore, type EmbeddedStoreKind } from './stack/default-store.ts';
-import { startTemporalDevServer, type TemporalDevServer } from './stack/temporal-dev-server.ts';
+import { startTemporalCluster } from './stack/temporal-cluster.ts';
+import { startTemporalDevServer } from './stack/temporal-dev-server.ts';
 import { findTemporalCli } from './temporal-binary.ts';
+import { findTemporalServer, findTemporalUiServer } from './temporal-server-binary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
@@ -53,7 +57,9 @@ const PORT_DEFAULTS = {
 
 const TRANSPORTS = ['pgboss', 'kafka', 'sqs'] as const;
 type Transport = (typeof TRANSPORTS)[number];
-const transport = transportFromArgs();
+const TEMPORAL_KINDS = ['dev', 'cluster'] as const;
+type TemporalKind = (typeof TEMPORAL_KINDS)[number];
+const { transport, temporalKind } = argsOrExit();
 type PortVariable = keyof typeof PORT_DEFAULTS;
 
 const ports = Object.fromEntries(
@@ -113,8 +119,10 @@ interface StackJson {
   api_key: string;
   temporal_address: string;
   temporal_namespace: string;
-  temporal_ui_url: string;
+  temporal_ui_url: string | null;
   temporal_cli: string;
+  /** The cluster's profile (mTLS): `TEMPORAL_CONFIG_FILE=<it> temporal ...`; null on the dev server. */
+  temporal_config_file: string | null;
   task_queue: string;
   database_url: string;
   s3: {
@@ -136,12 +144,20 @@ let stopping = false;
 let startup: Promise<void> = Promise.resolve();
 let finishing: Promise<void> | undefined;
 
-function transportFromArgs(): Transport {
-  const usage = 'usage: npm run dev [-- --transport pgboss|kafka|sqs]';
+function argsOrExit(): { transport: Transport; temporalKind: TemporalKind } {
+  const usage = 'usage: npm run dev [-- --transport pgboss|kafka|sqs] [--temporal dev|cluster]';
   try {
-    const { values } = parseArgs({ options: { transport: { type: 'string', default: 'pgboss' } } });
-    if ((TRANSPORTS as readonly string[]).includes(values.transport)) return values.transport as Transport;
-    process.stderr.write(`--transport must be pgboss, kafka or sqs\n${usage}\n`);
+    const { values } = parseArgs({
+      options: {
+        transport: { type: 'string', default: 'pgboss' },
+        temporal: { type: 'string', default: 'dev' },
+      },
+    });
+    if (!(TRANSPORTS as readonly string[]).includes(values.transport))
+      process.stderr.write(`--transport must be pgboss, kafka or sqs\n${usage}\n`);
+    else if (!(TEMPORAL_KINDS as readonly string[]).includes(values.temporal))
+      process.stderr.write(`--temporal must be dev or cluster\n${usage}\n`);
+    else return { transport: values.transport as Transport, temporalKind: values.temporal as TemporalKind };
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${usage}\n`);
   }
@@ -277,7 +293,18 @@ function managed(child: ManagedProcess, log: string): Service {
   };
 }
 
-async function startTemporal(binary: string): Promise<TemporalDevServer> {
+/** The stack's Temporal, dev server or cluster: where it is and what a client of it sets. */
+interface StackTemporal {
+  address: string;
+  namespace: string;
+  uiUrl: string | undefined;
+  /** TEMPORAL_* variables of the api and the workers. */
+  env: Record<string, string>;
+  /** A profile for the `temporal` CLI (the cluster's, with its client certificate). */
+  configFile: string | undefined;
+}
+
+async function startTemporal(binary: string): Promise<StackTemporal> {
   const server = await startTemporalDevServer({
     binary,
     port: ports.DEV_TEMPORAL_PORT,
@@ -287,7 +314,42 @@ async function startTemporal(binary: string): Promise<TemporalDevServer> {
     logFile: logFile('temporal'),
   });
   track(infra, managed(server.process, logFile('temporal')));
-  return server;
+  return {
+    address: server.address,
+    namespace: server.namespace,
+    uiUrl: server.uiUrl,
+    env: { TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: server.namespace },
+    configFile: undefined,
+  };
+}
+
+/**
+ * The Temporal server with its production persistence: four services on the stack's Postgres (in
+ * databases `temporal` and `temporal_visibility`), mTLS on the frontend, and the UI when it builds.
+ */
+async function startCluster(databaseUrl: Promise<string>): Promise<StackTemporal> {
+  const [binaries, uiBinary] = await Promise.all([findTemporalServer(say), findTemporalUiServer(say)]);
+  if (!uiBinary) say('no Temporal UI for the cluster (see docs/deploy.md); the `temporal` CLI works');
+  const cluster = await startTemporalCluster({
+    binaries,
+    dir: path.join(dataDir, 'temporal-cluster'),
+    logDir,
+    postgresUrl: await databaseUrl,
+    frontendPort: ports.DEV_TEMPORAL_PORT,
+    namespace: NAMESPACE,
+    log: say,
+    ...(uiBinary ? { ui: { binary: uiBinary, port: ports.DEV_TEMPORAL_UI_PORT } } : {}),
+  });
+  for (const service of Object.values(cluster.services))
+    track(infra, managed(service.process(), service.logFile));
+  if (cluster.ui) track(infra, managed(cluster.ui, logFile('temporal-ui')));
+  return {
+    address: cluster.address,
+    namespace: cluster.namespace,
+    uiUrl: cluster.uiUrl,
+    env: cluster.env,
+    configFile: cluster.configFile,
+  };
 }
 
 async function startPostgres(): Promise<string> {
@@ -421,7 +483,7 @@ async function startBroker(): Promise<{ json: TransportJson | undefined; env: Re
 
 /** Every variable `npm run api` / `npm run worker` need to join this stack. */
 function stackEnv(
-  temporal: TemporalDevServer,
+  temporal: StackTemporal,
   databaseUrl: string,
   s3: S3Settings,
   apiKey: string,
@@ -429,8 +491,7 @@ function stackEnv(
   return {
     // only the key's hash is configured: the api never holds the key itself
     API_KEYS: apiKeyLine('dev', apiKey),
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_NAMESPACE: temporal.namespace,
+    ...temporal.env,
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     DATABASE_URL: databaseUrl,
     DATABASE_SCHEMA: 'public',
@@ -496,7 +557,10 @@ async function start(): Promise<void> {
 
   // the workflow bundle, made once beside the services: a restarted worker polls again at once
   const bundle = writeWorkflowBundle(dataDir);
-  const starts = [startTemporal(temporalCli), startPostgres(), startS3(), startBroker(), bundle] as const;
+  const postgres = startPostgres();
+  // the cluster keeps its state in the stack's Postgres: it starts once Postgres is up
+  const temporalStart = temporalKind === 'cluster' ? startCluster(postgres) : startTemporal(temporalCli);
+  const starts = [temporalStart, postgres, startS3(), startBroker(), bundle] as const;
   // wait for all before failing on one, so that everything that did start is tracked and gets stopped
   await Promise.allSettled(starts);
   const [temporal, databaseUrl, s3, broker, { codePath: workflowBundlePath }] = await Promise.all(starts);
@@ -530,8 +594,9 @@ async function start(): Promise<void> {
     api_key: apiKey,
     temporal_address: temporal.address,
     temporal_namespace: temporal.namespace,
-    temporal_ui_url: temporal.uiUrl!,
+    temporal_ui_url: temporal.uiUrl ?? null,
     temporal_cli: temporalCli,
+    temporal_config_file: temporal.configFile ?? null,
     task_queue: TASK_QUEUE,
     database_url: databaseUrl,
     s3: {
@@ -572,8 +637,17 @@ function printSummary(stack: StackJson, seconds: number): void {
     ['api', stack.api_url],
     ['api docs', `${stack.api_url}/docs`],
     ['api key', `${stack.api_key} (Authorization: Bearer ...)`],
-    ['Temporal UI', stack.temporal_ui_url],
-    ['Temporal', `${stack.temporal_address} (namespace ${stack.temporal_namespace})`],
+    ['Temporal UI', stack.temporal_ui_url ?? '(none)'],
+    [
+      'Temporal',
+      `${stack.temporal_address} (namespace ${stack.temporal_namespace}${stack.temporal_config_file ? ', cluster with mTLS' : ''})`,
+    ],
+    ...(stack.temporal_config_file
+      ? ([['temporal CLI', `TEMPORAL_CONFIG_FILE=${stack.temporal_config_file} temporal workflow list`]] as [
+          string,
+          string,
+        ][])
+      : []),
     ['Postgres', stack.database_url],
     ['S3', `${stack.s3.endpoint} (${stack.s3.kind}, bucket ${stack.s3.bucket})`],
     ['routes', transportSummary(stack.transport)],

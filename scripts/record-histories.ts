@@ -299,6 +299,82 @@ const scenarios: Scenario[] = [
       return runsOf(stack, replayWorkflowId(id), 'paused-resumed');
     },
   },
+  {
+    name: 'partition-failed',
+    description:
+      'a paced replay split into partitions whose record is failed meanwhile: each partition fails for good, and so does the replay',
+    stack: 'partitioned',
+    async run(stack) {
+      const parent = await createExecution(stack, await configOf(stack));
+      for (const folder of ['a/', 'b/', 'c/']) await seedOutputs(stack, parent.id, STAGE, 10, { folder });
+      const started = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, {
+        ...REPLAY,
+        max_messages_per_second: 2,
+      });
+      await expectStatus(started, 200);
+      const id = started.body.id as string;
+      await waitFor(async () => {
+        const found = await stack.pool.query('SELECT 1 FROM replay_partitions WHERE execution_id = $1', [id]);
+        return found.rowCount ? true : undefined;
+      });
+      // another path finishes the record: the partitions' next page finds it not running
+      await stack.pool.query(
+        `UPDATE executions SET status = 'failed', error = 'failed by the recorder' WHERE id = $1`,
+        [id],
+      );
+      await stack.temporal.workflow
+        .getHandle(replayWorkflowId(id))
+        .result()
+        .catch(() => undefined);
+      const partitions = (
+        await stack.pool.query<{ partition: number }>(
+          'SELECT partition FROM replay_partitions WHERE execution_id = $1 ORDER BY partition',
+          [id],
+        )
+      ).rows;
+      const runs = await runsOf(stack, replayWorkflowId(id), 'partition-failed');
+      for (const { partition } of partitions) {
+        runs.push(
+          ...(await runsOf(
+            stack,
+            partitionWorkflowId(replayWorkflowId(id), partition),
+            `partition-failed-p${partition}`,
+          )),
+        );
+      }
+      return runs;
+    },
+  },
+  {
+    name: 'bulk-resumed-cancelled',
+    description:
+      'a bulk replay of 2 paced parents terminated outside the service, resumed, then cancelled: the resumed run stops the children the first run left running',
+    stack: 'paced',
+    async run(stack) {
+      const parents = [await parentWithOutputs(stack, 60), await parentWithOutputs(stack, 60)];
+      const created = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+        replay: { ...REPLAY, max_messages_per_second: 4 },
+        execution_ids: parents,
+        max_concurrent: 2,
+      });
+      await expectStatus(created, 202);
+      const bulkId = created.body.id as string;
+      const bulkOf = async () => (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${bulkId}`)).body;
+      await waitFor(async () => ((await bulkOf()).started === 2 ? true : undefined));
+      await stack.temporal.workflow
+        .getHandle(bulkReplayWorkflowId(bulkId))
+        .terminate('closed outside the service');
+      const resumed = await requestJson(stack, 'POST', `/api/v1/bulk-replays/${bulkId}/resume`);
+      if (resumed.status !== 200 && resumed.status !== 202) await expectStatus(resumed, 200);
+      // the new run waits for the children the first one started
+      await sleep(1500);
+      const cancelled = await requestJson(stack, 'POST', `/api/v1/bulk-replays/${bulkId}/cancel`);
+      if (cancelled.status !== 200 && cancelled.status !== 202) await expectStatus(cancelled, 200);
+      await waitFor(async () => ((await bulkOf()).status === 'cancelled' ? true : undefined));
+      await stack.temporal.workflow.getHandle(bulkReplayWorkflowId(bulkId)).result();
+      return runsOf(stack, bulkReplayWorkflowId(bulkId), 'bulk-resumed-cancelled');
+    },
+  },
 ];
 
 const configs = new Map<TestStack, string>();

@@ -1,18 +1,56 @@
 /**
- * `npm run temporal:setup`: registers the service's search attributes (workflows/search-attributes.ts,
- * all Keyword) on the Temporal cluster of TEMPORAL_ADDRESS, namespace TEMPORAL_NAMESPACE. Safe to run
- * again: attributes that exist already are left as they are. The dev server (`npm run dev`, the
- * tests) registers them at start; production clusters need this once per namespace.
+ * `npm run temporal:setup`: registers the namespace when the cluster does not have it yet (a
+ * self-hosted cluster; Temporal Cloud's exist already) and the service's search attributes
+ * (workflows/search-attributes.ts, all Keyword), on the Temporal cluster of the TEMPORAL_* settings
+ * (adapters/temporal-connection.ts: address, namespace, API key or mTLS, profile). Safe to run again:
+ * what exists already is left as it is. The dev server (`npm run dev`, the tests) registers them at
+ * start; production clusters need this once per namespace.
  */
 import { pathToFileURL } from 'node:url';
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import proto from '@temporalio/proto';
+import { ConfigError } from '../adapters/config.ts';
+import {
+  TemporalSettingError,
+  connectTemporalClient,
+  describeTemporalTarget,
+  temporalSettingsFromEnv,
+} from '../adapters/temporal-connection.ts';
 import { searchAttributeNames } from '../workflows/search-attributes.ts';
 
 const { temporal } = proto;
 const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 // gRPC ALREADY_EXISTS: another run registered it between our listing and our call
 const ALREADY_EXISTS = 6;
+const NOT_FOUND = 5;
+/** How long a namespace registered here keeps closed workflows. */
+const NAMESPACE_RETENTION = '3 days';
+
+/** Registers the namespace if the cluster does not know it; true when it did. */
+export async function ensureNamespace(
+  connection: Connection,
+  namespace: string,
+  log: (line: string) => void = () => {},
+): Promise<boolean> {
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return false;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== NOT_FOUND) throw error;
+  }
+  try {
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs(NAMESPACE_RETENTION),
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
+    return false;
+  }
+  log(`registered namespace ${namespace}`);
+  return true;
+}
 
 export interface SetupResult {
   added: string[];
@@ -62,20 +100,27 @@ export async function registerSearchAttributes(
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const address = process.env.TEMPORAL_ADDRESS || 'localhost:7233';
-  const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
+  let settings;
+  try {
+    settings = temporalSettingsFromEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof TemporalSettingError)) throw error;
+    process.stderr.write(`${new ConfigError(`configuration error: ${error.message}`).message}\n`);
+    process.exit(2);
+  }
+  const { namespace } = settings;
+  const target = describeTemporalTarget(settings);
   const log = (line: string) => process.stdout.write(`${line}\n`);
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 10_000 });
+    connection = await connectTemporalClient(settings, 10_000);
+    await ensureNamespace(connection, namespace, log);
     const { added, existing } = await registerSearchAttributes(connection, namespace, log);
     log(
-      `search attributes ready on ${address}, namespace ${namespace}: ${added.length} added, ${existing.length} already there`,
+      `search attributes ready on ${settings.address}, namespace ${namespace}: ${added.length} added, ${existing.length} already there (${target})`,
     );
   } catch (error) {
-    process.stderr.write(
-      `temporal:setup failed on ${address}, namespace ${namespace}: ${(error as Error).message}\n`,
-    );
+    process.stderr.write(`temporal:setup failed on ${target}: ${(error as Error).message}\n`);
     process.exitCode = 1;
   } finally {
     await connection?.close();

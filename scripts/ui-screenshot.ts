@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { ObjectStore } from '../adapters/object-store.ts';
+import { connectTemporalClient, temporalSettingsFromEnv } from '../adapters/temporal-connection.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { call, createApiClient, resolveApiTarget, stackFile } from '../cli/client.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
@@ -97,7 +98,12 @@ async function main() {
   // the UI addresses a tab of one run
   const namespace = stack.temporal_namespace ?? 'default';
   const workflowId = replayWorkflowId(replay.id);
-  const connection = await Connection.connect({ address: stack.temporal_address });
+  const connection = await connectTemporalClient(
+    temporalSettingsFromEnv({
+      TEMPORAL_ADDRESS: stack.temporal_address,
+      TEMPORAL_CONFIG_FILE: stack.temporal_config_file ?? undefined,
+    }),
+  );
   const { runId } = await new Client({ connection, namespace }).workflow.getHandle(workflowId).describe();
   await connection.close();
   const url = `${stack.temporal_ui_url}/namespaces/${namespace}/workflows/${workflowId}/${runId}/user-metadata`;

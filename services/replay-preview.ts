@@ -7,7 +7,7 @@
 import type { ListPage } from '../adapters/object-store.ts';
 import type { RouteDefinition } from '../adapters/pipeline-configs.ts';
 import type { ReplayListing } from '../adapters/storage-paths.ts';
-import type { ReplaySource } from '../workflows/contract.ts';
+import type { ReplaySource } from '../domain/replay.ts';
 
 /** Keys in a preview's sample. */
 export const PREVIEW_SAMPLE_SIZE = 10;
@@ -262,7 +262,7 @@ export interface PreviewPlan {
   rate: PreviewRate;
 }
 
-export type PreviewStatus = 'running' | 'completed' | 'failed';
+export type PreviewStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** A preview as the api answers it: the plan, the counts (final once completed), the estimate. */
 export interface PreviewView extends PreviewPlan, PreviewCounts {

@@ -13,7 +13,8 @@ import {
   type RouteDefinition,
 } from '../adapters/pipeline-configs.ts';
 import { normaliseFromPath } from '../adapters/storage-paths.ts';
-import type { NewReplay, ReplaySource } from '../workflows/contract.ts';
+import type { NewReplay } from '../workflows/replay-execution.contract.ts';
+import type { ReplaySource } from '../domain/replay.ts';
 
 /** The replay request body (the contract's ExecutionReplayRequest), already schema-valid. */
 export interface ReplayRequest {

@@ -4,7 +4,7 @@
  * none did). The publishing activity and the preview both ask this, so they read the same folder.
  */
 import { stageFolder } from '../adapters/storage-paths.ts';
-import type { ReplaySource } from '../workflows/contract.ts';
+import type { ReplaySource } from '../domain/replay.ts';
 
 export interface ReplaySourceLookups {
   /** The store's key prefix (S3_PREFIX). */

@@ -340,4 +340,33 @@ describe('cancel', () => {
     const again = await requestJson(stack, 'POST', `/api/v1/bulk-replays/${response.body.id}/cancel`);
     expect(again.status).toBe(409);
   });
+
+  it('whose workflow was closed outside the service stops every child still publishing', async () => {
+    const parents = [await parentWithOutputs(200), await parentWithOutputs(200)];
+    const response = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+      replay: { ...REPLAY, max_messages_per_second: 20 },
+      execution_ids: parents.map((parent) => parent.id),
+      max_concurrent: 2,
+    });
+    expect(response.status).toBe(202);
+    const id = response.body.id;
+    await waitForBulk(id, (body) => body.started === 2);
+    // terminated from the UI or CLI: its children (ParentClosePolicy.ABANDON) go on publishing
+    await stack.temporal.workflow.getHandle(`bulk-replay-${id}`).terminate('closed outside the service');
+    const children = (await itemsOf(id)).map((item) => item.execution_id as string);
+
+    const cancelled = await requestJson(stack, 'POST', `/api/v1/bulk-replays/${id}/cancel`);
+    expect([200, 202], JSON.stringify(cancelled.body)).toContain(cancelled.status);
+    for (const child of children) {
+      let record: any;
+      for (let tries = 0; tries < 100 && record?.status !== 'cancelled'; tries += 1) {
+        record = (await requestJson(stack, 'GET', `/api/v1/executions/${child}`)).body;
+        await sleep(100);
+      }
+      expect(record.status).toBe('cancelled');
+      const description = await stack.temporal.workflow.getHandle(`replay-${child}`).describe();
+      expect(description.status.name).not.toBe('RUNNING');
+    }
+    expect((await waitForBulk(id, finished)).status).toBe('cancelled');
+  });
 });

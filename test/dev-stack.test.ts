@@ -31,11 +31,12 @@ const STACK_KEYS = [
   'temporal_namespace',
   'temporal_ui_url',
   'temporal_cli',
+  'temporal_config_file',
   'task_queue',
   'database_url',
   's3',
 ];
-const S3_KEYS = ['endpoint', 'bucket', 'region', 'access_key_id', 'secret_access_key', 'prefix'];
+const S3_KEYS = ['kind', 'endpoint', 'bucket', 'region', 'access_key_id', 'secret_access_key', 'prefix'];
 
 const CONFIG = {
   name: 'd',
@@ -80,6 +81,8 @@ describe('npm run dev', { timeout: 300_000 }, () => {
     expect(Object.keys(stack).sort()).toEqual([...STACK_KEYS].sort());
     expect(stack.transport).toEqual({ kind: 'pgboss', database_url: stack.database_url, schema: 'pgboss' });
     expect(Object.keys(stack.s3).sort()).toEqual([...S3_KEYS].sort());
+    // the store a new user meets: versitygw, built with Go like the Temporal CLI
+    expect(stack.s3.kind).toBe('versitygw');
 
     const ready = await fetch(`${stack.api_url}/readyz`);
     expect(ready.status).toBe(200);

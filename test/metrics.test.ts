@@ -7,8 +7,10 @@ import { apiSettingsFromConfig } from '../api/dependencies.ts';
 import { Writable } from 'node:stream';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStatusActivities } from '../activities/replay-status.ts';
 import { registry } from '../adapters/metrics.ts';
 import { initTracing, temporalClientInterceptors } from '../adapters/tracing.ts';
 import { createApp } from '../api/app.ts';
@@ -255,5 +257,69 @@ describe('failures', () => {
     } finally {
       await broken.close();
     }
+  });
+});
+
+describe('each replay counted once, whatever its shape', () => {
+  const REPLAY = {
+    replay_source: 'storage',
+    from_stage: 'markdown_segmented',
+    to_route: 'embedding_generator',
+  };
+
+  it('a request repeated with its Idempotency-Key starts one replay, counted once', async () => {
+    const configId = (await registerConfig(stack)).id;
+    const parent = await createExecution(stack, configId);
+    await seedOutputs(stack, parent.id, 'markdown_segmented', 3);
+    const before = await metricValue('replay_replays_started_total', { replay_source: 'storage' });
+    const headers = { 'Idempotency-Key': `metrics-${parent.id}` };
+    const path = `/api/v1/executions/${parent.id}/replay`;
+    const first = await requestJson(stack, 'POST', path, REPLAY, headers);
+    const again = await requestJson(stack, 'POST', path, REPLAY, headers);
+    expect([first.status, again.status]).toEqual([200, 200]);
+    expect(again.body.id).toBe(first.body.id);
+    await waitForExecution(stack, first.body.id, (record) => record.status === 'completed');
+    expect(await metricValue('replay_replays_started_total', { replay_source: 'storage' })).toBe(before + 1);
+  });
+
+  it('a partitioned replay counts as finished, once', async () => {
+    const configId = (await registerConfig(stack)).id;
+    const parent = await createExecution(stack, configId);
+    // past REPLAY_PARTITION_AFTER_PAGES pages of 10 keys: it is split
+    await seedOutputs(stack, parent.id, 'markdown_segmented', 120);
+    const before = await metricValue('replay_replays_finished_total', { status: 'completed' });
+    const response = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, REPLAY);
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    await waitForExecution(stack, response.body.id, (record) => record.status === 'completed');
+    const partitions = await stack.pool.query(
+      'SELECT count(*)::int AS count FROM replay_partitions WHERE execution_id = $1',
+      [response.body.id],
+    );
+    expect(partitions.rows[0].count).toBeGreaterThanOrEqual(2);
+    expect(await metricValue('replay_replays_finished_total', { status: 'completed' })).toBe(before + 1);
+  });
+
+  it('a status change retried after it landed counts once', async () => {
+    const configId = (await registerConfig(stack)).id;
+    const parent = await createExecution(stack, configId);
+    await seedOutputs(stack, parent.id, 'markdown_segmented', 60);
+    const response = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, {
+      ...REPLAY,
+      max_messages_per_second: 1,
+    });
+    expect(response.status).toBe(200);
+    const { setExecutionStatus } = createStatusActivities({
+      pool: stack.pool,
+      objectStore: stack.objectStore,
+      routeTransport: stack.routeTransport,
+      logger: pino({ level: 'silent' }),
+    });
+    const before = await metricValue('replay_replays_finished_total', { status: 'failed' });
+    const input = { executionId: response.body.id, status: 'failed' as const, error: 'failed by the test' };
+    // the same step twice, as a retry after a lost result runs it
+    const activities = new MockActivityEnvironment();
+    await activities.run(setExecutionStatus, input);
+    await activities.run(setExecutionStatus, input);
+    expect(await metricValue('replay_replays_finished_total', { status: 'failed' })).toBe(before + 1);
   });
 });

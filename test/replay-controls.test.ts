@@ -39,7 +39,7 @@ async function parentWith(objects: number, config = configId) {
 }
 
 /** Each page's messages commit together: their pages, as [commit time in ms, messages], in order. */
-async function pagesOf(executionIds: string[]): Promise<[number, number][]> {
+async function pagesOf(executionIds: string[], route = ROUTE): Promise<[number, number][]> {
   const schema = stack.config.PGBOSS_SCHEMA;
   const { rows } = await stack.pool.query<{ at: Date; n: number }>(
     `SELECT created_on AS at, count(*)::int AS n FROM (
@@ -47,7 +47,7 @@ async function pagesOf(executionIds: string[]): Promise<[number, number][]> {
        UNION ALL
        SELECT created_on FROM ${schema}.archive WHERE name = $1 AND data->>'execution_id' = ANY ($2)) AS m
      GROUP BY created_on ORDER BY created_on`,
-    [ROUTE, executionIds],
+    [route, executionIds],
   );
   return rows.map((row) => [row.at.getTime(), row.n]);
 }
@@ -83,28 +83,48 @@ describe('rate limits', () => {
     await expectExactlyOnce(response.body.id, parent.keys);
   });
 
-  it("two replays into one limited route share the route's limit", async () => {
-    const limited = (
-      await registerConfig(stack, {
-        ...DOCUMENTS_PIPELINE,
-        name: 'limited',
-        routes: DOCUMENTS_PIPELINE.routes.map((route) =>
-          route.name === ROUTE ? { ...route, max_messages_per_second: 200 } : route,
-        ),
-      })
-    ).id;
+  it("two replays into one limited route share the route's limit; another config's route of that name too", async () => {
+    // a route of its own: its limit holds for every replay into it, whatever config names it
+    const LIMITED_ROUTE = 'limited_generator';
+    const withRoute = (name: string, limit?: number) => ({
+      ...DOCUMENTS_PIPELINE,
+      name,
+      routes: [
+        ...DOCUMENTS_PIPELINE.routes,
+        {
+          name: LIMITED_ROUTE,
+          input_stage: STAGE,
+          output_stage: 'embeddings',
+          max_messages_per_second: limit,
+        },
+      ],
+    });
+    const limited = (await registerConfig(stack, withRoute('limited', 200))).id;
+    const unlimited = (await registerConfig(stack, withRoute('unlimited'))).id;
     const first = await parentWith(600, limited);
     const second = await parentWith(600, limited);
-    const started = await Promise.all(
-      [first, second].map((parent) =>
-        requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, REPLAY),
+    // a cross-pipeline replay through a config that sets no limit for a route of that name
+    const third = await parentWith(600, limited);
+    const started = await Promise.all([
+      ...[first, second].map((parent) =>
+        requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, {
+          ...REPLAY,
+          to_route: LIMITED_ROUTE,
+        }),
       ),
-    );
+      requestJson(stack, 'POST', `/api/v1/executions/${third.id}/replay`, {
+        ...REPLAY,
+        to_route: LIMITED_ROUTE,
+        config_id: unlimited,
+      }),
+    ]);
     const ids = started.map((response) => response.body.id as string);
     for (const id of ids) await waitForExecution(stack, id, (record) => record.status === 'completed');
-    const pace = paceOf(await pagesOf(ids));
+    const pace = paceOf(await pagesOf(ids, LIMITED_ROUTE));
     expect(pace).toBeLessThan(200 * 1.15);
     expect(pace).toBeGreaterThan(200 * 0.7);
+    // the unlimited config's replay went at the destination's pace too: never a page above a second's worth
+    expect(Math.max(...(await pagesOf([ids[2]!], LIMITED_ROUTE)).map(([, n]) => n))).toBeLessThanOrEqual(200);
   });
 
   it('a live rate change takes effect within one page', async () => {
@@ -134,6 +154,11 @@ describe('rate limits', () => {
     expect(late.status).toBe(409);
     const bad = await requestJson(stack, 'PATCH', `/api/v1/executions/${id}`, { max_messages_per_second: 0 });
     expect(bad.status).toBe(422);
+    // below one message every ten seconds: refused (a wait must fit in one publishing activity)
+    const tiny = await requestJson(stack, 'PATCH', `/api/v1/executions/${id}`, {
+      max_messages_per_second: 0.001,
+    });
+    expect(tiny.status).toBe(422);
   });
 });
 

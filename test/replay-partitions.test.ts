@@ -3,6 +3,8 @@ import { listPartitions } from '../adapters/replay-partitions.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { partitionWorkflowId, replayWorkflowId } from '../workflows/definitions.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
+import { WorkflowFailedError, type ApplicationFailure } from '@temporalio/client';
+import { failureTypes } from '../domain/replay.ts';
 import { createExecution, registerConfig, requestJson, waitForExecution } from './support/fixtures.ts';
 
 /**
@@ -164,4 +166,32 @@ describe('partitioned replays', () => {
     await waitForExecution(stack, id, (record) => record.status === 'completed');
     await expectExactlyOnce(id, keys);
   });
+
+  it('a partition that fails for good fails the replay with its own failure, without waiting for a resume', async () => {
+    const parent = await createExecution(stack, configId);
+    await seed(parent.id, nested(8, 100));
+    const id = await replayOf(parent.id, { max_messages_per_second: 300 });
+    let partitions = await listPartitions(stack.pool, id);
+    for (let tries = 0; tries < 200 && partitions.length === 0; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      partitions = await listPartitions(stack.pool, id);
+    }
+    expect(partitions.length).toBeGreaterThanOrEqual(2);
+    // another path finishes the record: each partition's next page finds it not running, for good
+    await stack.pool.query(
+      `UPDATE executions SET status = 'failed', error = 'failed by the test' WHERE id = $1`,
+      [id],
+    );
+    const failure = await stack.temporal.workflow
+      .getHandle(replayWorkflowId(id))
+      .result()
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe(failureTypes.replayFailed);
+    expect(cause.message).toMatch(/partition \d+: execution .* is failed/);
+    expect(cause.message).not.toContain('Child Workflow execution failed');
+    expect((cause.cause as ApplicationFailure).type).toBe(failureTypes.notRunning);
+    expect((await listPartitions(stack.pool, id)).some((item) => item.status === 'interrupted')).toBe(false);
+  }, 60_000);
 });

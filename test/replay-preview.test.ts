@@ -302,4 +302,36 @@ describe('a large listing', () => {
     );
     expect([unknown.status, unknown.body.error_code]).toEqual([404, 'REPLAY_PREVIEW_NOT_FOUND']);
   });
+
+  it('a preview job cancelled from the Temporal UI or CLI ends cancelled, not running', async () => {
+    // an api whose preview jobs count on a task queue no worker polls: the job stays running until cancelled
+    const settings = apiSettingsFromConfig(stack.config);
+    const app = createApp({
+      pool: stack.pool,
+      temporal: stack.temporal,
+      objectStore: stack.objectStore,
+      routeTransport: stack.routeTransport,
+      logger: stack.logger,
+      settings: {
+        ...settings,
+        preview: { ...settings.preview, inlineMaxKeys: 2 },
+        replay: { ...settings.replay, publishTaskQueue: `${settings.replay.publishTaskQueue}-nobody-polls` },
+      },
+    });
+    const parent = await createExecution(stack, configId);
+    await putObjects(parent.id, ['a.json', 'b.json', 'c.json', 'd.json', 'e.json']);
+    const started = await app.request(`/api/v1/executions/${parent.id}/replay/preview`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(REQUEST),
+    });
+    expect(started.status).toBe(202);
+    const { id } = (await started.json()) as { id: string };
+    const handle = stack.temporal.workflow.getHandle(previewWorkflowId(id));
+    await handle.cancel();
+    expect(await handle.result()).toEqual({ preview_id: id, status: 'cancelled', error: null });
+    const shown = await requestJson(stack, 'GET', `/api/v1/replay-previews/${id}`);
+    expect(shown.status).toBe(200);
+    expect(shown.body).toMatchObject({ id, status: 'cancelled' });
+  });
 });

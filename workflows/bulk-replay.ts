@@ -9,6 +9,8 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -16,16 +18,14 @@ import {
   startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { ReplayActivities } from '../activities/index.ts';
+import type { BulkCancelActivities, ReplayActivities } from '../activities/index.ts';
+import { failureTypes, type BulkReplaySummary, type ExecutionStatus } from '../domain/replay.ts';
 import {
-  failureTypes,
   type BulkReplayOutcome,
   type BulkReplayProgress,
-  type BulkReplaySummary,
   type BulkReplayWorkflowInput,
-  type ExecutionStatus,
   type PreparedChild,
-} from './contract.ts';
+} from './bulk-replay.contract.ts';
 import {
   bulkProgressQuery,
   bulkReplayCreatedUpdate,
@@ -36,9 +36,15 @@ import {
   resumeSignal,
 } from './definitions.ts';
 import type { replayExecution } from './replay-execution.ts';
-import { describe, refusalOf, stepRunner } from './failures.ts';
+import { describe, refusalOf } from './failures.ts';
+import { stepRunner } from './publish-loop.ts';
 import { replaySearchAttributes, searchAttributes } from './search-attributes.ts';
 import { replayUserMetadata } from './user-metadata.ts';
+
+/** Marks the runs that record a child that could not be started (before: it was dropped silently). */
+const CHILD_NOT_STARTED_PATCH = 'bulk-child-not-started-recorded';
+/** Marks the resumed runs whose cancel also stops the children an earlier run left running. */
+const CANCEL_EARLIER_CHILDREN_PATCH = 'bulk-cancel-earlier-children';
 
 /**
  * Replays many parents, each as an ordinary replay (its own record, workflow `replay-<id>` and
@@ -55,6 +61,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     retry: { ...retry, maximumAttempts: 3 },
   });
   const statusActivities = proxyLocalActivities<ReplayActivities>({ startToCloseTimeout: '30s', retry });
+  const cancelActivities = proxyLocalActivities<BulkCancelActivities>({ startToCloseTimeout: '30s', retry });
   const stepActivities = proxyActivities<ReplayActivities>({
     startToCloseTimeout: '120s',
     retry: { ...retry, maximumAttempts: settings.stepMaxAttempts },
@@ -148,7 +155,8 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
 
   const runStep = stepRunner({
     enter: (name) => (step = name),
-    setStatus,
+    interrupt: (reason) => setStatus('interrupted', reason),
+    goOn: () => setStatus('running', null),
     resumes: () => resumeGeneration,
   });
 
@@ -158,24 +166,47 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     startedThisRun += 1;
     void (async () => {
       try {
-        const handle = await startChild<typeof replayExecution>(REPLAY_WORKFLOW_TYPE, {
-          workflowId: child.replay.workflow_id,
-          args: [{ execution: child.replay, settings: settings.replay }],
-          typedSearchAttributes: replaySearchAttributes(child.replay, bulk.id),
-          memo: { bulk_replay_id: bulk.id, position: child.position },
-          // what the UI shows of the child: the bulk replay's request, its parent, config and route
-          ...(child.described
-            ? replayUserMetadata(
-                child.replay,
-                { ...child.described, request: bulk.replay, bulk_replay_id: bulk.id },
-                settings.replay,
-              )
-            : {}),
-          // each child is an ordinary replay: it outlives a bulk replay closed outside the service
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
+        let handle;
+        try {
+          handle = await startChild<typeof replayExecution>(REPLAY_WORKFLOW_TYPE, {
+            workflowId: child.replay.workflow_id,
+            args: [{ execution: child.replay, settings: settings.replay }],
+            typedSearchAttributes: replaySearchAttributes(child.replay, bulk.id),
+            memo: { bulk_replay_id: bulk.id, position: child.position },
+            // what the UI shows of the child: the bulk replay's request, its parent, config and route
+            ...(child.described
+              ? replayUserMetadata(
+                  child.replay,
+                  { ...child.described, request: bulk.replay, bulk_replay_id: bulk.id },
+                  settings.replay,
+                )
+              : {}),
+            // each child is an ordinary replay: it outlives a bulk replay closed outside the service
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          });
+        } catch (error) {
+          if (isCancellation(error)) throw error;
+          // its workflow never started (its id taken, a namespace limit): say so, and fail its item
+          log.warn('bulk replay child not started', {
+            bulkReplayId: bulk.id,
+            position: child.position,
+            executionId: child.replay.id,
+            error: describe(error),
+          });
+          if (patched(CHILD_NOT_STARTED_PATCH)) {
+            await CancellationScope.nonCancellable(() =>
+              statusActivities.refuseBulkChild({
+                bulkReplayId: bulk.id,
+                position: child.position,
+                errorCode: 'REPLAY_NOT_STARTED',
+                error: `the replay's workflow could not be started: ${describe(error)}`,
+              }),
+            );
+          }
+          return;
+        }
         const outcome = await handle.result();
         if (outcome.status === 'rejected') {
           // its record was never created (its config went away): the parent fails here, visibly
@@ -286,6 +317,12 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
       // the children were asked to cancel with the scope: wait until they have
       await CancellationScope.nonCancellable(async () => {
         await condition(() => running.size === 0);
+        // a resumed run did not start the children an earlier run left running: ask each of them
+        if (input.resume && patched(CANCEL_EARLIER_CHILDREN_PATCH))
+          await cancelActivities.cancelBulkChildren({
+            bulkReplayId: bulk.id,
+            reason: `bulk replay ${bulk.id} cancelled`,
+          });
         await setStatus('cancelled', 'cancelled by operator');
       });
       await handlersFinished();

@@ -1,5 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BulkReplayProgress, BulkReplaySummary, ExecutionSummary, ReplayProgress } from './contract.ts';
+import type { BulkReplayProgress } from './bulk-replay.contract.ts';
+import type { BulkReplaySummary, ExecutionSummary } from '../domain/replay.ts';
+import type { ReplayProgress } from './replay-execution.contract.ts';
 
 /** Update-with-start target: resolves with the new record once the workflow has created it (early return). */
 export const executionCreatedUpdate = defineUpdate<ExecutionSummary>('executionCreated');

@@ -1,11 +1,26 @@
-import { ActivityFailure, ApplicationFailure, condition, isCancellation } from '@temporalio/workflow';
-import { failureTypes } from './contract.ts';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
+import { failureTypes } from '../domain/replay.ts';
 
-/** The ApplicationFailure an activity raised: wrapped in an ActivityFailure, or (local activities) not. */
-function applicationFailureOf(error: unknown): ApplicationFailure | undefined {
-  if (error instanceof ApplicationFailure) return error;
-  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) return error.cause;
-  return undefined;
+/** A wrapper that only says where a failure happened (an activity, a child workflow): its cause is the news. */
+function isWrapper(error: unknown): error is ActivityFailure | ChildWorkflowFailure {
+  return error instanceof ActivityFailure || error instanceof ChildWorkflowFailure;
+}
+
+/** The failure itself: through every activity and child workflow wrapper around it. */
+function causeOf(error: unknown): unknown {
+  let inner = error;
+  while (isWrapper(inner) && inner.cause) inner = inner.cause;
+  return inner;
+}
+
+/**
+ * The ApplicationFailure an activity or a child workflow raised: wrapped in ActivityFailures and
+ * ChildWorkflowFailures (a partition's failed step reaches its parent in both), or (local
+ * activities) not.
+ */
+export function applicationFailureOf(error: unknown): ApplicationFailure | undefined {
+  const inner = causeOf(error);
+  return inner instanceof ApplicationFailure ? inner : undefined;
 }
 
 /** A step failed for good: retrying or resuming it cannot help. */
@@ -13,10 +28,15 @@ export function isNonRetryable(error: unknown): boolean {
   return applicationFailureOf(error)?.nonRetryable === true;
 }
 
-/** The message an operator reads: the activity's own, not the wrapper's. */
+/** A child workflow failed for good (its own step did): resuming it cannot help. */
+export function isNonRetryableChild(error: unknown): boolean {
+  return error instanceof ChildWorkflowFailure && isNonRetryable(error);
+}
+
+/** The message an operator reads: the failure's own, not its wrappers' ("Child Workflow execution failed"). */
 export function describe(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
+  const inner = causeOf(error);
+  return inner instanceof Error ? inner.message : String(inner);
 }
 
 /**
@@ -28,34 +48,4 @@ export function refusalOf(error: unknown): ApplicationFailure {
   const failure = applicationFailureOf(error);
   if (failure?.nonRetryable) return failure;
   return ApplicationFailure.nonRetryable(describe(error), failureTypes.recordNotCreated);
-}
-
-/** What a workflow's step runner needs: where it says which step runs, its status, its resumes. */
-export interface StepHost {
-  enter(step: string): void;
-  setStatus(status: 'interrupted' | 'running', error: string | null): Promise<void>;
-  /** How many resumes have arrived so far. */
-  resumes(): number;
-}
-
-/**
- * Runs one step; when its retry budget is spent the workflow's record is `interrupted` and the step
- * waits for a resume that arrives after that, then runs again. Cancellation and non-retryable
- * failures go through.
- */
-export function stepRunner(host: StepHost) {
-  return async function runStep<T>(name: string, run: () => Promise<T>): Promise<T> {
-    for (;;) {
-      try {
-        host.enter(name);
-        return await run();
-      } catch (error) {
-        if (isCancellation(error) || isNonRetryable(error)) throw error;
-        const generation = host.resumes();
-        await host.setStatus('interrupted', `${name}: ${describe(error)}`);
-        await condition(() => host.resumes() > generation);
-        await host.setStatus('running', null);
-      }
-    }
-  };
 }

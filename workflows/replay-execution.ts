@@ -15,20 +15,16 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { ReplayActivities } from '../activities/index.ts';
+import { failureTypes, isFinished, type ExecutionStatus, type ExecutionSummary } from '../domain/replay.ts';
 import {
-  failureTypes,
-  isFinished,
   type CarriedState,
-  type ExecutionStatus,
-  type ExecutionSummary,
   type ReplayOutcome,
   type ReplayProgress,
   type ReplayWorkflowInput,
   type StartedReplay,
-} from './contract.ts';
+} from './replay-execution.contract.ts';
 import {
   cancelSignal,
   executionCreatedUpdate,
@@ -40,21 +36,23 @@ import {
   setRateSignal,
   setRateUpdate,
 } from './definitions.ts';
-import { describe, isNonRetryable, refusalOf, stepRunner } from './failures.ts';
+import { applicationFailureOf, describe, isNonRetryableChild, refusalOf } from './failures.ts';
+import {
+  activityOptions,
+  interruptAndWaitForResume,
+  publishUntilFinished,
+  STEP_RETRY,
+  stepRunner,
+} from './publish-loop.ts';
 import type { replayPartition } from './replay-partition.ts';
 import { searchAttributes } from './search-attributes.ts';
 
 /** Marks the runs that may split a large replay into partitions (docs/workflow-versioning.md). */
 const PARTITIONS_PATCH = 'partitioned-replays';
+/** Marks the runs where a partition that failed for good fails its replay (before: it waited for a resume). */
+const PARTITION_FAILURE_PATCH = 'partition-failure-fails-replay';
 
-export type { ReplayWorkflowInput, ReplayOutcome } from './contract.ts';
-
-/**
- * Bytes of history after which a run continues as new, whatever pagesPerRun says: far below
- * Temporal's limits (warning at 10 MB), and small enough that a worker or client fetches a whole
- * run's history in one gRPC message (4 MB by default).
- */
-const MAX_RUN_HISTORY_BYTES = 2 * 1024 * 1024;
+export type { ReplayWorkflowInput, ReplayOutcome } from './replay-execution.contract.ts';
 
 /** Keys of a replay's first page (one S3 listing): time to the first message stays short. */
 const FIRST_PAGE_SIZE = 1000;
@@ -69,7 +67,7 @@ const FIRST_PAGE_SIZE = 1000;
 export async function replayExecution(input: ReplayWorkflowInput): Promise<ReplayOutcome> {
   const { execution, settings } = input;
   const executionId = execution.id;
-  const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } as const;
+  const retry = STEP_RETRY;
   // The api waits for this one (update-with-start): run inside the first workflow task with no round
   // trip through the server, and a small budget so a dead database fails the request.
   const startActivities = proxyLocalActivities<ReplayActivities>({
@@ -79,12 +77,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   // Status changes must land eventually, whatever the outage: retried without limit.
   const statusActivities = proxyLocalActivities<ReplayActivities>({ startToCloseTimeout: '30s', retry });
   // The long work, on its own task queue: it never delays the first workflow task of a new replay.
-  const publishOptions = {
-    taskQueue: settings.publishTaskQueue,
-    startToCloseTimeout: `${settings.activityTimeoutSeconds}s`,
-    heartbeatTimeout: `${settings.heartbeatTimeoutSeconds}s`,
-    retry: { ...retry, maximumAttempts: settings.stepMaxAttempts },
-  } as const;
+  const longStep = (summary: string) => proxyActivities<ReplayActivities>(activityOptions(settings, summary));
 
   let summary: ExecutionSummary | undefined = input.carried?.summary;
   let rejection: ApplicationFailure | undefined;
@@ -212,11 +205,12 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     showDetails();
   }
 
-  const runStep = stepRunner({
-    enter: (name) => (step = name),
-    setStatus,
+  const interruptible = {
+    interrupt: (reason: string) => setStatus('interrupted', reason),
+    goOn: () => setStatus('running', null),
     resumes: () => resumeGeneration,
-  });
+  };
+  const runStep = stepRunner({ ...interruptible, enter: (name) => (step = name) });
 
   /**
    * Publishes every partition as a child workflow, at most `partitionsInFlight` at once, then
@@ -255,24 +249,41 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
           });
           return;
         } catch (error) {
-          if (isCancellation(error) || isNonRetryable(error)) throw error;
-          const generation = resumeGeneration;
-          const reason = `partition ${partition}: ${describe(error)}`;
-          await statusActivities.setPartitionStatus({
-            executionId,
-            partition,
-            status: 'interrupted',
-            error: reason,
-          });
-          lastError = reason;
-          showDetails();
-          await condition(() => resumeGeneration > generation);
-          await statusActivities.setPartitionStatus({
-            executionId,
-            partition,
-            status: 'running',
-            error: null,
-          });
+          if (isCancellation(error)) throw error;
+          // a partition that failed for good: a resume cannot help, the replay fails with its cause
+          if (isNonRetryableChild(error) && patched(PARTITION_FAILURE_PATCH)) {
+            const cause = applicationFailureOf(error)!;
+            throw ApplicationFailure.create({
+              message: `partition ${partition}: ${describe(error)}`,
+              type: cause.type ?? undefined,
+              nonRetryable: true,
+              cause,
+            });
+          }
+          await interruptAndWaitForResume(
+            {
+              interrupt: async (reason) => {
+                await statusActivities.setPartitionStatus({
+                  executionId,
+                  partition,
+                  status: 'interrupted',
+                  error: reason,
+                });
+                lastError = reason;
+                showDetails();
+              },
+              goOn: () =>
+                statusActivities.setPartitionStatus({
+                  executionId,
+                  partition,
+                  status: 'running',
+                  error: null,
+                }),
+              resumes: () => resumeGeneration,
+            },
+            `partition ${partition}: ${describe(error)}`,
+            resumeGeneration,
+          );
         }
       }
     } finally {
@@ -300,22 +311,26 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     // a partitioned replay resumed in a new run goes on with its partitions
     if (partitions >= 2) return runPartitions();
 
-    let pagesThisRun = 0;
-    for (;;) {
-      // an operator's pause or rate has reached Postgres before the next step reads it
-      await controls;
-      if (paused) {
-        step = 'paused';
-        showDetails();
-        await condition(() => !paused);
-        continue;
-      }
-      const after = cursor;
-      const result = await runStep('publishPages', () =>
-        proxyActivities<ReplayActivities>({
-          ...publishOptions,
-          summary: `list and publish pages after ${after === null ? 'the start' : `\`${after}\``}`,
-        }).publishPages({
+    const outcome = await publishUntilFinished({
+      ...interruptible,
+      settings,
+      stepName: 'publishPages',
+      async beforeStep() {
+        // an operator's pause or rate has reached Postgres before the next step reads it
+        await controls;
+        while (paused) {
+          step = 'paused';
+          showDetails();
+          await condition(() => !paused);
+          await controls;
+        }
+      },
+      publish(pagesThisRun) {
+        step = 'publishPages';
+        const after = cursor;
+        return longStep(
+          `list and publish pages after ${after === null ? 'the start' : `\`${after}\``}`,
+        ).publishPages({
           executionId,
           firstPageSize: Math.min(FIRST_PAGE_SIZE, settings.pageSize),
           pageSize: settings.pageSize,
@@ -324,45 +339,40 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
             ? (settings.partitionAfterPages ?? 4)
             : settings.pagesPerRun - pagesThisRun,
           sliceSeconds: settings.sliceSeconds,
-        }),
-      );
-      ({ cursor, listed, published, sourceExecutionId } = result);
-      showDetails();
-      if (result.finished) {
-        summary = result.summary ?? summary;
-        status = summary!.status;
-        showStatus(status);
+        });
+      },
+      record(result) {
+        ({ cursor, listed, published, sourceExecutionId } = result);
         showDetails();
-        return;
-      }
-      // Large replays are split into partitions, each a child workflow with its own cursor. A patch:
-      // runs recorded before partitions existed (or run by workers that did not have them) go on as one.
-      if (!result.paused && mayPartition() && patched(PARTITIONS_PATCH)) {
+        if (result.finished) {
+          summary = result.summary ?? summary;
+          status = summary!.status;
+          showStatus(status);
+          showDetails();
+        }
+      },
+      async afterStep(result) {
+        // Large replays are split into partitions, each a child workflow with its own cursor. A patch:
+        // runs recorded before partitions existed (or run by workers that did not have them) go on as one.
+        if (result.paused || !mayPartition() || !patched(PARTITIONS_PATCH)) return 'go-on';
         partitions = await runStep('planPartitions', () =>
-          proxyActivities<ReplayActivities>({
-            ...publishOptions,
-            summary: 'split the rest into partitions',
-          }).planPartitions({
+          longStep('split the rest into partitions').planPartitions({
             executionId,
             maxPartitions: settings.maxPartitions!,
           }),
         );
         showDetails();
-        if (partitions >= 2) return runPartitions();
-      }
-      // paused in Postgres but not here (resumed meanwhile): this workflow's word is the one that holds
-      if (result.paused && !paused)
-        void control(() => statusActivities.setReplayPaused({ executionId, paused: false }));
-      pagesThisRun += result.pages;
-      const info = workflowInfo();
-      if (
-        pagesThisRun >= settings.pagesPerRun ||
-        info.historySize > MAX_RUN_HISTORY_BYTES ||
-        info.continueAsNewSuggested
-      ) {
+        return partitions >= 2 ? 'stop' : 'go-on';
+      },
+      async whilePaused() {
+        // paused in Postgres but not here (resumed meanwhile): this workflow's word is the one that holds
+        if (!paused) void control(() => statusActivities.setReplayPaused({ executionId, paused: false }));
+        return 'go-on';
+      },
+      async continueAsNew() {
         await controls;
         await condition(allHandlersFinished);
-        await continueAsNew<typeof replayExecution>({
+        return continueAsNew<typeof replayExecution>({
           ...input,
           carried: {
             summary: summary!,
@@ -375,8 +385,9 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
             partitions,
           },
         });
-      }
-    }
+      },
+    });
+    if (outcome === 'stopped') return runPartitions();
   }
 
   // Finishing must not be cancellable: after a cancel request (UI, CLI, api) the workflow still
@@ -408,7 +419,13 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     await handlersFinished();
     // a record another path finished first (completed, cancelled) keeps its status
     if (summary?.status !== 'failed') return outcome(null);
-    throw ApplicationFailure.nonRetryable(message, failureTypes.replayFailed);
+    // the step's own failure (its type, a partition's) stays readable as the cause
+    throw ApplicationFailure.create({
+      message,
+      type: failureTypes.replayFailed,
+      nonRetryable: true,
+      cause: applicationFailureOf(error),
+    });
   }
   await handlersFinished();
   return outcome(null);

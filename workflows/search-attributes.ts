@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
-import type { NewReplay } from './contract.ts';
+import type { NewReplay } from './replay-execution.contract.ts';
 
 /**
  * Search attributes operators filter replays by (README, Operators). All Keyword: exact match.

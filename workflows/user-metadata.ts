@@ -4,13 +4,8 @@
  * the limits). Pure and deterministic: the api sets them when it starts a workflow, and the bulk
  * replay workflow when it starts its children.
  */
-import type {
-  BulkReplayFields,
-  NewBulkReplay,
-  NewReplay,
-  ReplaySettings,
-  RouteDescription,
-} from './contract.ts';
+import type { BulkReplayFields, NewBulkReplay, RouteDescription } from './bulk-replay.contract.ts';
+import type { NewReplay, ReplaySettings } from './replay-execution.contract.ts';
 
 /** The UI shows the summary on one line; longer is cut. */
 const MAX_SUMMARY_LENGTH = 200;

@@ -11,7 +11,7 @@ import {
 import { findRoute, getPipelineConfig } from '../../adapters/pipeline-configs.ts';
 import { cancelSignal, REPLAY_WORKFLOW_TYPE, resumeSignal } from '../../workflows/definitions.ts';
 import { replayUserMetadata } from '../../workflows/user-metadata.ts';
-import type { ReplayWorkflowInput } from '../../workflows/contract.ts';
+import type { ReplayWorkflowInput } from '../../workflows/replay-execution.contract.ts';
 import type { replayExecution } from '../../workflows/replay-execution.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';

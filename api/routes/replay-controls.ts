@@ -12,7 +12,7 @@ import {
   setReplayRate,
   type ExecutionRecord,
 } from '../../adapters/executions.ts';
-import { isFinished } from '../../workflows/contract.ts';
+import { isFinished } from '../../domain/replay.ts';
 import { pauseSignal, setRateUpdate } from '../../workflows/definitions.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';

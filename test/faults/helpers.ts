@@ -150,9 +150,10 @@ export async function expectPublishedExactlyOnce(
 export async function retriedActivities(
   stack: PrivateStack,
   executionId: string,
-  options: { withPartitions?: boolean } = {},
+  options: { withPartitions?: boolean; workflowId?: string } = {},
 ): Promise<{ activity: string; attempt: number; cause: string }[]> {
-  const workflowId = replayWorkflowId(executionId);
+  // another workflow of the replay's (a preview job's) when given
+  const workflowId = options.workflowId ?? replayWorkflowId(executionId);
   const retried: { activity: string; attempt: number; cause: string }[] = [];
   // a partitioned replay's publishing runs in its partitions' workflows (`<id>-p<n>`)
   const query = options.withPartitions

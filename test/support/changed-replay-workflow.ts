@@ -5,7 +5,7 @@
  * the safety net catches an unguarded change and that the policy's recipe works on our histories.
  */
 import { patched, sleep, workflowInfo } from '@temporalio/workflow';
-import type { ReplayOutcome, ReplayWorkflowInput } from '../../workflows/contract.ts';
+import type { ReplayOutcome, ReplayWorkflowInput } from '../../workflows/replay-execution.contract.ts';
 import { replayExecution as todaysReplayExecution } from '../../workflows/replay-execution.ts';
 
 export const UNGUARDED_CHANGE_WORKFLOW_ID = 'unguarded-change';

@@ -20,6 +20,8 @@ export const SCENARIOS = [
   'preview-job',
   'partitioned',
   'paused-resumed',
+  'partition-failed',
+  'bulk-resumed-cancelled',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 

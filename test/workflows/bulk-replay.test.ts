@@ -6,11 +6,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  failureTypes,
-  type BulkReplayWorkflowInput,
-  type PublishPagesInput,
-} from '../../workflows/contract.ts';
+import { failureTypes } from '../../domain/replay.ts';
+import { type BulkReplayWorkflowInput } from '../../workflows/bulk-replay.contract.ts';
+import { type PublishPagesInput } from '../../workflows/replay-execution.contract.ts';
 import { cancelSignal } from '../../workflows/definitions.ts';
 import {
   bulkSettings,
@@ -20,9 +18,11 @@ import {
   FakeReplays,
   heartbeatUntil,
   newBulkReplay,
+  replaySettings,
   runInputs,
   sleep,
   startBulkReplay,
+  startReplay,
   waitUntil,
   withStubs,
   type StubActivities,
@@ -160,6 +160,33 @@ describe.concurrent('a bulk replay', () => {
     });
   });
 
+  it('records a child whose workflow could not be started, and goes on with the others', async () => {
+    const fakes = new FakeReplays();
+    const stubs: StubActivities = {};
+    await withStubs(stubs, async (scope) => {
+      const bulk = new FakeBulkReplay(scope, newBulkReplay(scope, 2), 3);
+      Object.assign(stubs, activitiesOf(fakes, bulk));
+      // the second child's workflow id is taken already (ids are never reused)
+      const taken = bulk.children[1]!.replay;
+      const { handle: earlier } = await startReplay(scope.temporal, scope.taskQueue, {
+        execution: { ...taken, id: `${taken.id}-earlier` },
+        settings: replaySettings(scope.taskQueue),
+      });
+      await earlier.result();
+      const { handle } = await startBulkReplay(scope.temporal, scope.taskQueue, {
+        bulk: bulk.bulk,
+        settings: bulkSettings(scope.taskQueue),
+      });
+      expect(await handle.result()).toMatchObject({ status: 'completed' });
+      expect(bulk.refusedChildren).toHaveLength(1);
+      expect(bulk.refusedChildren[0]).toMatchObject({ position: 1, errorCode: 'REPLAY_NOT_STARTED' });
+      expect(bulk.refusedChildren[0]!.error).toContain('could not be started');
+      expect(
+        [0, 2].map((position) => fakes.record(bulk.children[position]!.replay.id).summary.status),
+      ).toEqual(['completed', 'completed']);
+    });
+  });
+
   it('is refused at its start (too many parents): the update fails, nothing else runs', async () => {
     const fakes = new FakeReplays();
     const stubs: StubActivities = {};
@@ -232,6 +259,37 @@ describe.concurrent('a bulk replay', () => {
         ['setExecutionStatus', 'cancelled'],
         ['setBulkReplayStatus', 'cancelled'],
       ]);
+    });
+  });
+
+  it('resumed, then cancelled: the children an earlier run left running are cancelled too', async () => {
+    const fakes = new FakeReplays();
+    const stubs: StubActivities = {};
+    const cancelled: string[] = [];
+    const waiting = deferred();
+    await withStubs(stubs, async (scope) => {
+      // its parents were all started by the run closed outside the service
+      const bulk = new FakeBulkReplay(scope, newBulkReplay(scope, 2), 0);
+      Object.assign(stubs, activitiesOf(fakes, bulk), {
+        async awaitStartedChildren() {
+          waiting.resolve();
+          await heartbeatUntil(new Promise<never>(() => {}));
+        },
+        async cancelBulkChildren({ bulkReplayId }: { bulkReplayId: string }) {
+          cancelled.push(bulkReplayId);
+          return 2;
+        },
+      } satisfies StubActivities);
+      const { handle } = await startBulkReplay(scope.temporal, scope.taskQueue, {
+        bulk: bulk.bulk,
+        settings: bulkSettings(scope.taskQueue),
+        resume: true,
+      });
+      await waiting.promise;
+      await handle.signal(cancelSignal);
+      expect(await handle.result()).toMatchObject({ status: 'cancelled' });
+      expect(cancelled).toEqual([bulk.bulk.id]);
+      expect(bulk.statusChanges.map((change) => change.status)).toEqual(['cancelled']);
     });
   });
 });

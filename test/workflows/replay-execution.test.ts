@@ -7,12 +7,16 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { failureTypes, type ReplayWorkflowInput } from '../../workflows/contract.ts';
+import { failureTypes } from '../../domain/replay.ts';
+import { type ReplayWorkflowInput } from '../../workflows/replay-execution.contract.ts';
 import {
   cancelSignal,
+  pauseSignal,
   progressQuery,
   REPLAY_WORKFLOW_TYPE,
   resumeSignal,
+  setRateSignal,
+  setRateUpdate,
 } from '../../workflows/definitions.ts';
 import {
   closeStubWorker,
@@ -316,6 +320,103 @@ describe.concurrent('a refused start', () => {
       });
       expect(await handle.result()).toMatchObject({ status: 'rejected', error: 'connection refused' });
       expect(fakes.calls.map((call) => call.attempt)).toEqual([1, 2, 3]);
+    });
+  });
+});
+
+// what operators do to a running replay: pause and resume it, change its rate
+describe.concurrent('a replay, operated mid-replay', () => {
+  it('is paused mid-replay: the step stops, nothing is published until a resume, then it goes on', async () => {
+    const fakes = new FakeReplays(() => 3);
+    let pausedInPostgres = false;
+    const firstPage = deferred();
+    const pauses: boolean[] = [];
+    const activities = fakes.activities({
+      async publishPages(input) {
+        // a page's transaction refuses to commit while the record is paused
+        if (pausedInPostgres) {
+          const record = fakes.record(input.executionId);
+          return {
+            pages: 0,
+            cursor: record.cursor,
+            listed: record.published,
+            published: record.published,
+            sourceExecutionId: 'parent-1',
+            finished: false,
+            paused: true,
+            summary: null,
+          };
+        }
+        const result = await fakes.publishPages({ ...input, maxPages: 1 });
+        firstPage.resolve();
+        if (!result.finished) await heartbeatUntil(new Promise((resolve) => setTimeout(resolve, 300)));
+        return result;
+      },
+      async setReplayPaused({ paused }) {
+        pauses.push(paused);
+        pausedInPostgres = paused;
+        return paused;
+      },
+    });
+    await withStubs(activities, async ({ temporal, taskQueue, newReplay }) => {
+      const execution = newReplay();
+      const { handle } = await startReplay(temporal, taskQueue, {
+        execution,
+        settings: replaySettings(taskQueue),
+      });
+      await firstPage.promise;
+      await handle.signal(pauseSignal);
+      await waitUntil(() => pauses.length === 1, 'the pause reaches Postgres');
+      const progress = await handle.query(progressQuery);
+      expect(progress).toMatchObject({ paused: true, status: 'running' });
+      // the step in flight ends; no other starts while paused
+      await sleep(800);
+      const stepsWhilePaused = fakes.callsOf('publishPages').length;
+      const publishedWhilePaused = fakes.record(execution.id).published;
+      await sleep(500);
+      expect(fakes.callsOf('publishPages')).toHaveLength(stepsWhilePaused);
+      expect(fakes.record(execution.id).published).toBe(publishedWhilePaused);
+      expect(publishedWhilePaused).toBeLessThan(3 * KEYS_PER_PAGE);
+
+      await handle.signal(resumeSignal);
+      expect(await handle.result()).toMatchObject({ status: 'completed', published: 3 * KEYS_PER_PAGE });
+      expect(pauses).toEqual([true, false]);
+      expect(fakes.statusChanges).toEqual([]);
+    });
+  });
+
+  it('takes a new rate mid-replay (setRate update and signal): Postgres first, then the answer', async () => {
+    const fakes = new FakeReplays(() => 2);
+    const rates: (number | null)[] = [];
+    const release = deferred();
+    const activities = fakes.activities({
+      async publishPages(input) {
+        await heartbeatUntil(release.promise);
+        return fakes.publishPages(input);
+      },
+      async setReplayRate({ maxMessagesPerSecond }) {
+        rates.push(maxMessagesPerSecond);
+        return maxMessagesPerSecond;
+      },
+    });
+    await withStubs(activities, async ({ temporal, taskQueue, newReplay }) => {
+      const execution = newReplay();
+      const { handle } = await startReplay(temporal, taskQueue, {
+        execution,
+        settings: replaySettings(taskQueue),
+      });
+      await waitUntil(() => fakes.callsOf('publishPages').length === 1, 'publishing starts');
+      expect(await handle.executeUpdate(setRateUpdate, { args: [5] })).toBe(5);
+      expect(rates).toEqual([5]);
+      expect(await handle.query(progressQuery)).toMatchObject({ max_messages_per_second: 5 });
+      // a bad rate is refused by the update's validator, and changes nothing
+      await expect(handle.executeUpdate(setRateUpdate, { args: [-1] })).rejects.toThrow();
+      await handle.signal(setRateSignal, null);
+      await waitUntil(() => rates.length === 2, 'the lifted limit reaches Postgres');
+      expect(rates).toEqual([5, null]);
+      release.resolve();
+      expect(await handle.result()).toMatchObject({ status: 'completed', published: 2 * KEYS_PER_PAGE });
+      expect(await handle.query(progressQuery)).toMatchObject({ max_messages_per_second: null });
     });
   });
 });

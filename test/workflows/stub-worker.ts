@@ -12,24 +12,28 @@ import { defaultPayloadConverter, type UpdateDefinition, type Workflow } from '@
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import type { ReplayActivities } from '../../activities/index.ts';
+import type { BulkCancelActivities, ReplayActivities } from '../../activities/index.ts';
 import {
   failureTypes,
   isFinished,
-  type BulkReplaySettings,
   type BulkReplaySummary,
-  type BulkReplayWorkflowInput,
   type ExecutionStatus,
   type ExecutionSummary,
+} from '../../domain/replay.ts';
+import {
+  type BulkReplaySettings,
+  type BulkReplayWorkflowInput,
   type NewBulkReplay,
-  type NewReplay,
   type PreparedChild,
+} from '../../workflows/bulk-replay.contract.ts';
+import {
+  type NewReplay,
   type PublishPagesInput,
   type PublishPagesResult,
   type ReplaySettings,
   type ReplayWorkflowInput,
   type StartedReplay,
-} from '../../workflows/contract.ts';
+} from '../../workflows/replay-execution.contract.ts';
 import {
   BULK_REPLAY_WORKFLOW_TYPE,
   bulkReplayCreatedUpdate,
@@ -40,7 +44,7 @@ import {
 import type { bulkReplay } from '../../workflows/bulk-replay.ts';
 import type { replayExecution } from '../../workflows/replay-execution.ts';
 
-export type StubActivities = Partial<ReplayActivities>;
+export type StubActivities = Partial<ReplayActivities & BulkCancelActivities>;
 
 /** Keys one fake page holds. */
 export const KEYS_PER_PAGE = 10;
@@ -92,7 +96,16 @@ const ACTIVITY_NAMES = [
   'setBulkReplayStatus',
   'loadBulkReplay',
   'awaitStartedChildren',
-] as const satisfies readonly (keyof ReplayActivities)[];
+  'planPartitions',
+  'setPartitionStatus',
+  'completePartitionedReplay',
+  'setReplayPaused',
+  'setReplayRate',
+  'countReplayPreview',
+  'failReplayPreview',
+  'cancelReplayPreview',
+  'cancelBulkChildren',
+] as const satisfies readonly (keyof (ReplayActivities & BulkCancelActivities))[];
 
 /** What a test's body gets: where to start its workflows, and ids that route to its stubs. */
 export interface StubScope {

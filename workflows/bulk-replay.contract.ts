@@ -1,0 +1,118 @@
+/** The contract of `bulkReplay`: its input, carried state, progress and outcome, and its steps' data. */
+import type { BulkReplaySummary, ExecutionStatus, ReplaySource } from '../domain/replay.ts';
+import type { NewReplay, ReplaySettings } from './replay-execution.contract.ts';
+
+/** The replay fields every child of a bulk replay shares (the contract's request, without a tag). */
+export interface BulkReplayFields {
+  replay_source: ReplaySource;
+  from_stage: string;
+  to_route: string;
+  from_path?: string | null;
+  metadata?: Record<string, unknown> | null;
+  config_id?: string | null;
+  /** Each child's own rate limit (the request's field, which every child replay takes). */
+  max_messages_per_second?: number | null;
+}
+
+/** Which executions a bulk replay replays, when they are not listed one by one. */
+export interface BulkReplayFilter {
+  config_id?: string | null;
+  tag_prefix?: string | null;
+  status?: ExecutionStatus[] | null;
+  started_after?: string | null;
+  started_before?: string | null;
+}
+
+/** A bulk replay to create; its id (UUID v7) is chosen by the api. */
+export interface NewBulkReplay {
+  id: string;
+  workflow_id: string;
+  replay: BulkReplayFields;
+  /** The parents as given (UUIDs or tags), replayed in this order... */
+  execution_ids: string[] | null;
+  /** ...or the executions a filter matches when the bulk replay is created (oldest first). */
+  filter: BulkReplayFilter | null;
+  max_concurrent: number;
+}
+
+export interface BulkReplaySettings {
+  /** Parents checked (and given execution ids) per activity. */
+  windowSize: number;
+  /** Children a workflow run starts before it continues as new (it drains its running ones first). */
+  childrenPerRun: number;
+  stepMaxAttempts: number;
+  /** How each child replay runs. */
+  replay: ReplaySettings;
+}
+
+export interface BulkReplayWorkflowInput {
+  bulk: NewBulkReplay;
+  settings: BulkReplaySettings;
+  /** A new run for a bulk replay whose workflow closed outside our control: state comes from Postgres. */
+  resume?: boolean;
+  carried?: BulkCarriedState;
+}
+
+export interface BulkCarriedState {
+  summary: BulkReplaySummary;
+  /** The first position no earlier run has looked at. */
+  nextPosition: number;
+  /** Paused by an operator (absent in states carried before pausing existed). */
+  paused?: boolean;
+}
+
+/** A child replay ready to start, at its position in the bulk replay. */
+export interface PreparedChild {
+  position: number;
+  replay: NewReplay;
+  /** What its static details in the Temporal UI tell (workflows/user-metadata.ts). */
+  described?: ChildDescription;
+}
+
+/** The route a replay publishes to, as its target config defines it. */
+export interface RouteDescription {
+  name: string;
+  input_stage: string;
+  output_stage: string | null;
+  max_messages_per_second?: number | null;
+}
+
+/** What a bulk replay's child tells in the UI beyond its NewReplay and the bulk replay's request. */
+export interface ChildDescription {
+  /** The parent as the bulk replay named it, or its tag. */
+  parent_ref: string;
+  config: { id: string; name: string };
+  route: RouteDescription;
+}
+
+export interface PrepareChildrenInput {
+  bulkReplayId: string;
+  fromPosition: number;
+  limit: number;
+}
+
+export interface PreparedChildren {
+  /** Valid parents, each with its new execution id; bad ones were marked failed with their error. */
+  children: PreparedChild[];
+  nextPosition: number;
+  /** No position at or after nextPosition is left. */
+  done: boolean;
+}
+
+export interface BulkReplayProgress {
+  id: string;
+  status: ExecutionStatus | 'starting' | 'rejected';
+  step: string;
+  total: number;
+  /** Positions looked at so far (their children started, or refused). */
+  next_position: number;
+  /** Children running now (at most max_concurrent). */
+  running: number;
+  last_error: string | null;
+}
+
+export interface BulkReplayOutcome {
+  status: ExecutionStatus | 'rejected';
+  bulk_replay_id: string;
+  error: string | null;
+}
