@@ -5,7 +5,7 @@
 #   migrations: node dist/scripts/migrate.js
 # Also in the image: node dist/scripts/temporal-setup.js (search attributes), node dist/scripts/api-key.js.
 
-FROM node:20.20-bookworm-slim AS build
+FROM node:24.11-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -20,12 +20,12 @@ COPY worker.ts ./
 COPY scripts/ ./scripts/
 RUN npm run build
 
-FROM node:20.20-bookworm-slim AS deps
+FROM node:24.11-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
-FROM node:20.20-bookworm-slim AS runtime
+FROM node:24.11-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 # Code and dependencies stay owned by root: the node user can read them, not change them.

@@ -11,7 +11,7 @@ import {
   createReconcileActivities,
   createReplayActivities,
 } from './activities/index.ts';
-import { loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
+import { ConfigError, loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
 import { createPool } from './adapters/database.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
 import {
@@ -50,6 +50,10 @@ export interface ReplayWorkerHandle {
   buildId: string;
   /** Runs until shutdown() (or a signal); then closes every resource. */
   run(): Promise<void>;
+  /**
+   * Drains: stops polling, lets each running publishing slice end after its page (its replay goes on
+   * at once on another worker) within WORKER_SHUTDOWN_GRACE_SECONDS, then run() resolves.
+   */
   shutdown(): void;
 }
 
@@ -89,8 +93,16 @@ export async function createReplayWorker(
     ...objectStoreOptionsFromConfig(config),
     requestTimeoutMs: config.WORKER_S3_TIMEOUT_MS,
   });
-  const routeTransport = createRouteTransport(config, pool, logger);
-  await routeTransport.start();
+  let routeTransport: ReturnType<typeof createRouteTransport>;
+  try {
+    routeTransport = createRouteTransport(config, pool, logger);
+    // a broker that refuses the credentials stops the start here (ConfigError), before any polling
+    await routeTransport.start();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    objectStore.close();
+    throw error;
+  }
   // bounded: a refused handshake ends the start with its cause instead of retrying unseen
   const connection = await connectTemporal(
     config.temporal,
@@ -110,6 +122,8 @@ export async function createReplayWorker(
     const schedule = await ensureReconcilerSchedule(temporal, config);
     logger.info({ schedule, every_seconds: config.RECONCILE_INTERVAL_SECONDS }, 'reconciler schedule');
   }
+  // aborted by shutdown(): publishing slices end after their page and the workers stop polling
+  const draining = new AbortController();
   const activities = {
     ...createReplayActivities({
       pool,
@@ -117,6 +131,7 @@ export async function createReplayWorker(
       routeTransport,
       logger,
       routeNameTemplate: config.ROUTE_NAME_TEMPLATE,
+      draining: draining.signal,
     }),
     ...createReconcileActivities({ pool, temporal, logger }),
     ...createBulkCancelActivities({ pool, temporal, logger }),
@@ -127,6 +142,8 @@ export async function createReplayWorker(
     requestCorrelationLogging(temporal, logger),
   ];
   const workers: Worker[] = [];
+  /** What run() waits on, by worker: a drain stops the workflows role once the publish role stopped. */
+  const runs = new Map<Worker, Promise<void>>();
   // Two task queues, so the first workflow task of a new replay never waits behind the list and
   // publish work of running ones: the workflow queue carries workflow tasks (with the local
   // activities that start a replay and change its status), the publish queue the long activities.
@@ -145,6 +162,7 @@ export async function createReplayWorker(
         },
         interceptors: { activity: activityInterceptors },
         maxConcurrentActivityTaskExecutions: config.WORKER_PUBLISH_CONCURRENCY,
+        shutdownGraceTime: `${config.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
       }),
     );
   }
@@ -160,13 +178,17 @@ export async function createReplayWorker(
         activities,
         interceptors: { activity: activityInterceptors },
         sinks: tracing.sinks,
+        shutdownGraceTime: `${config.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
       }),
     );
   }
   let metricsServer: Server | undefined;
   const metricsPort = options.metricsPort ?? config.WORKER_METRICS_PORT;
   if (metricsPort !== undefined) {
-    metricsServer = await startMetricsServer(metricsPort);
+    // /readyz: every Temporal worker of the process polls (not before run(), not while draining)
+    metricsServer = await startMetricsServer(metricsPort, undefined, () =>
+      workers.every((worker) => worker.getState() === 'RUNNING'),
+    );
     logger.info({ url: metricsServerUrl(metricsServer) }, 'worker metrics listening');
   }
   return {
@@ -174,7 +196,21 @@ export async function createReplayWorker(
     buildId,
     isRunning: () => workers.every((worker) => worker.getState() === 'RUNNING'),
     shutdown() {
-      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      const stop = (list: Worker[]) => {
+        for (const worker of list) if (worker.getState() === 'RUNNING') worker.shutdown();
+      };
+      if (draining.signal.aborted) return stop(workers);
+      logger.info({ grace_seconds: config.WORKER_SHUTDOWN_GRACE_SECONDS }, 'worker draining');
+      draining.abort();
+      // The publish role first: its slices end after their page. The workflow tasks their results
+      // cause still run here (this process holds them in its sticky cache), then the workflows role
+      // stops; stopped together, those tasks would wait for their timeout before another worker ran them.
+      const publishing = workers.filter((worker) => worker.options.taskQueue === publishTaskQueueOf(config));
+      const others = workers.filter((worker) => !publishing.includes(worker));
+      stop(publishing);
+      const publishRuns = publishing.map((worker) => runs.get(worker));
+      if (publishRuns.some((run) => run === undefined)) return stop(others);
+      void Promise.allSettled(publishRuns).then(() => stop(others));
     },
     async run() {
       try {
@@ -191,12 +227,14 @@ export async function createReplayWorker(
         );
         // one worker failing stops the others: the process is whole or not running
         await Promise.all(
-          workers.map((worker) =>
-            worker.run().catch((error: unknown) => {
+          workers.map((worker) => {
+            const running = worker.run().catch((error: unknown) => {
               for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
               throw error;
-            }),
-          ),
+            });
+            runs.set(worker, running);
+            return running;
+          }),
         );
       } finally {
         await routeTransport.close().catch(() => {});
@@ -256,13 +294,21 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const config = loadConfigOrExit();
   const tracing = initTracing({ serviceName: 'execution-replay-worker' });
   enableProcessMetrics();
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  // SIGINT and SIGTERM drain (handle.shutdown), in that order of roles; not the SDK's stop-all handler
+  Runtime.install({ shutdownSignals: [] });
   const handle = await createReplayWorker(config).catch((error: unknown) => {
+    // a setting the broker refused: one line naming it, as for any configuration error
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
     // one line with the cause (a refused TLS handshake, a missing client certificate), then exit
     if (!(error instanceof TemporalConnectError)) throw error;
     createLogger(config.LOG_LEVEL, { process: 'worker' }).fatal(error.message);
     process.exit(1);
   });
+  // SIGTERM (Kubernetes, docker stop) drains
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => handle.shutdown());
   await handle.run();
   await tracing?.shutdown();
 }

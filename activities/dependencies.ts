@@ -10,6 +10,8 @@ export interface ReplayActivityDependencies {
   objectStore: ObjectStore;
   routeTransport: RouteTransport;
   logger: Logger;
+  /** Aborted when the worker drains (SIGTERM): a publishing slice ends after its page, handing the replay back. */
+  draining?: AbortSignal;
   /** ROUTE_NAME_TEMPLATE: a route's destination, whose pace every replay into it shares (default `{route}`). */
   routeNameTemplate?: string;
 }

@@ -115,6 +115,7 @@ export function createPublishActivities({
   objectStore,
   routeTransport,
   logger,
+  draining,
   routeNameTemplate = '{route}',
 }: ReplayActivityDependencies) {
   /**
@@ -426,7 +427,9 @@ export function createPublishActivities({
           const page: ListedPage = await next;
           pages += 1;
           const last = !page.isTruncated;
-          const more = !last && pages < input.maxPages && Date.now() < sliceEnds;
+          // a draining worker ends the slice after this page: the workflow schedules the next one at
+          // once, for another worker, instead of losing it with this process
+          const more = !last && pages < input.maxPages && Date.now() < sliceEnds && !draining?.aborted;
           // unpaced, page n+1 is listed while page n is published; paced, listing waits for the pace
           next = more && pacedRate(limits) === null ? listFrom(page.lastKey) : undefined;
           const pace = await waitForPace(record, limits, page.objects.length, sliceEnds);

@@ -65,6 +65,9 @@ export function apiKeysFromList(list: string): (ApiKeyEntry | { error: string })
     .map(parseApiKeyEntry);
 }
 
+/** The SASL mechanisms of KAFKA_SASL_MECHANISM. */
+export const kafkaSaslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
 /** The route transports (adapters/transports/). */
 export const routeTransportKinds = ['pgboss', 'kafka', 'sqs'] as const;
 
@@ -184,6 +187,11 @@ const configFields = z.object({
     .transform(Number)
     .refine((port) => port <= 65535, 'must be a port number')
     .optional(),
+  /**
+   * Worker only: on SIGTERM, how long running activities may take to finish (a publishing slice ends
+   * after its current page) before they are cancelled; the process exits once they are done.
+   */
+  WORKER_SHUTDOWN_GRACE_SECONDS: positiveInt.default(30),
   /** Worker only: bound on each Postgres query of an activity (and on the wait for a connection). */
   WORKER_DATABASE_TIMEOUT_MS: positiveInt.default(60_000),
   /** Worker only: bound on each S3 request of an activity. */
@@ -221,6 +229,22 @@ const configFields = z.object({
   KAFKA_TOPIC_PARTITIONS: positiveInt.max(10_000).optional(),
   /** Replicas of a topic the service creates; unset: the broker's `default.replication.factor`. */
   KAFKA_TOPIC_REPLICATION: positiveInt.max(32).optional(),
+  /** SASL on the Kafka connections (with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD); unset: none. */
+  KAFKA_SASL_MECHANISM: z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(z.enum(kafkaSaslMechanisms, { error: 'must be plain, scram-sha-256 or scram-sha-512' }))
+    .optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  /** (or KAFKA_SASL_PASSWORD_FILE) */
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  /** TLS on the Kafka connections; default: on when a KAFKA_TLS_* file is set. */
+  KAFKA_TLS: booleanFromEnv.optional(),
+  /** PEM file of the CAs that sign the brokers' certificates; unset: Node.js's own CAs. */
+  KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
+  /** PEM client certificate (with KAFKA_TLS_KEY_FILE), for brokers that ask for one (mTLS). */
+  KAFKA_TLS_CERT_FILE: z.string().min(1).optional(),
+  KAFKA_TLS_KEY_FILE: z.string().min(1).optional(),
   /** SQS-compatible endpoint (e.g. ElasticMQ); unset: AWS's endpoint of SQS_REGION. */
   SQS_ENDPOINT: z.url().optional(),
   SQS_REGION: z.string().min(1).default('us-east-1'),
@@ -241,6 +265,32 @@ export const configSchema = configFields.superRefine((config, context) => {
       path: ['KAFKA_BROKERS'],
       message: 'is required when ROUTE_TRANSPORT is kafka',
     });
+  const issue = (name: string, message: string) =>
+    context.addIssue({ code: 'custom', path: [name], message });
+  if (config.KAFKA_SASL_MECHANISM) {
+    if (!config.KAFKA_SASL_USERNAME)
+      issue('KAFKA_SASL_USERNAME', 'is required when KAFKA_SASL_MECHANISM is set');
+    if (!config.KAFKA_SASL_PASSWORD)
+      issue(
+        'KAFKA_SASL_PASSWORD',
+        'is required when KAFKA_SASL_MECHANISM is set (or KAFKA_SASL_PASSWORD_FILE)',
+      );
+  } else if (config.KAFKA_SASL_USERNAME || config.KAFKA_SASL_PASSWORD) {
+    issue('KAFKA_SASL_MECHANISM', 'is required with KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD');
+  }
+  if (Boolean(config.KAFKA_TLS_CERT_FILE) !== Boolean(config.KAFKA_TLS_KEY_FILE))
+    issue(
+      config.KAFKA_TLS_CERT_FILE ? 'KAFKA_TLS_KEY_FILE' : 'KAFKA_TLS_CERT_FILE',
+      'is required with the other of KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE',
+    );
+  const tlsFiles = ['KAFKA_TLS_CA_FILE', 'KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE'] as const;
+  const tlsFile = tlsFiles.find((name) => config[name]);
+  if (config.KAFKA_TLS === false && tlsFile) issue('KAFKA_TLS', `is false, yet ${tlsFile} is set`);
+  if (Boolean(config.SQS_ACCESS_KEY_ID) !== Boolean(config.SQS_SECRET_ACCESS_KEY))
+    issue(
+      config.SQS_ACCESS_KEY_ID ? 'SQS_SECRET_ACCESS_KEY' : 'SQS_ACCESS_KEY_ID',
+      'is required with the other of SQS_ACCESS_KEY_ID and SQS_SECRET_ACCESS_KEY (or neither: the SDK default chain)',
+    );
   if (config.REPLAY_SLICE_SECONDS >= config.REPLAY_ACTIVITY_TIMEOUT_SECONDS)
     context.addIssue({
       code: 'custom',
@@ -303,6 +353,7 @@ export const fileVariables = [
   'S3_SECRET_ACCESS_KEY',
   'SQS_ACCESS_KEY_ID',
   'SQS_SECRET_ACCESS_KEY',
+  'KAFKA_SASL_PASSWORD',
   'TEMPORAL_API_KEY',
 ] as const;
 

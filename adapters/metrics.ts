@@ -110,10 +110,27 @@ export const activityFailureMetrics: ActivityInterceptorsFactory = (ctx) => ({
   },
 });
 
-/** A tiny HTTP server answering `GET /metrics` (the worker's, on WORKER_METRICS_PORT). */
-export async function startMetricsServer(port: number, host?: string): Promise<http.Server> {
+/** The paths of the worker's metrics server: its metrics, and its probes (Kubernetes). */
+export const WORKER_SERVER_PATHS = ['/metrics', '/healthz', '/readyz'] as const;
+
+/**
+ * A tiny HTTP server answering `GET /metrics` (the worker's, on WORKER_METRICS_PORT), and the probes:
+ * `/healthz` while the process lives, `/readyz` while `ready()` (the worker polls; not while draining).
+ */
+export async function startMetricsServer(
+  port: number,
+  host?: string,
+  ready: () => boolean = () => true,
+): Promise<http.Server> {
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
+    if (request.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
+      const ok = path === '/healthz' || ready();
+      response
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
+      return;
+    }
     if (request.method !== 'GET' || path !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import { httpRequestDuration, renderMetrics } from '../adapters/metrics.ts';
@@ -30,6 +29,7 @@ import { openApiDocument, registerOpenApiComponents } from './openapi.ts';
 import { bulkReplayRoutes } from './routes/bulk-replays.ts';
 import { startAdmission } from './start-admission.ts';
 import { configRoutes } from './routes/configs.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
@@ -132,7 +132,7 @@ export function createApp(given: ApiDependencies) {
 
   registerOpenApiComponents(app, auth.required);
   app.get('/openapi.json', (c) => c.json(openApiDocument(app, { auth, limits })));
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', docsRoutes());
 
   const allowedMethods = allowedMethodsOf(app.routes);
   app.notFound((c) => {

@@ -1,7 +1,7 @@
 /**
  * Bearer API keys. Only SHA-256 hashes of the keys are configured (API_KEYS, API_KEYS_FILE); a request's
  * key is hashed and compared with every configured hash in constant time. A `read` key may GET only.
- * Open without a key: /openapi.json and /docs, and /healthz, /readyz, /metrics unless
+ * Open without a key: /openapi.json and /docs (with its assets), and /healthz, /readyz, /metrics unless
  * PUBLIC_HEALTH_ENDPOINTS=false. Everything else (every /api route, and unknown paths) needs a key.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -16,12 +16,13 @@ import {
   type AppConfig,
 } from '../adapters/config.ts';
 import type { AppEnv, AuthenticatedKey } from './context.ts';
+import { DOCS_ASSET_PATHS } from './routes/docs.ts';
 import { errorResponseBody } from './errors.ts';
 
 export const AUTH_REALM = 'execution-replay';
 export const API_KEY_PREFIX = 'er_';
 /** Paths served without a key whatever the settings: the API's own description. */
-export const OPEN_PATHS: readonly string[] = ['/openapi.json', '/docs'];
+export const OPEN_PATHS: readonly string[] = ['/openapi.json', '/docs', ...DOCS_ASSET_PATHS];
 /** Paths served without a key unless PUBLIC_HEALTH_ENDPOINTS=false. */
 export const HEALTH_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics'];
 const READ_METHODS = new Set(['GET', 'HEAD']);

@@ -1,5 +1,5 @@
 /** The api process: `npm run api`, configured only by environment variables. */
-import { exitOnConfigError, loadConfigOrExit } from '../adapters/config.ts';
+import { ConfigError, exitOnConfigError, loadConfigOrExit } from '../adapters/config.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { enableProcessMetrics } from '../adapters/metrics.ts';
 import { initTracing } from '../adapters/tracing.ts';
@@ -20,8 +20,13 @@ if (!auth.required) {
 const tracing = initTracing({ serviceName: 'execution-replay-api' });
 enableProcessMetrics();
 
-const server = createApiServer(config, { logger, auth });
-const address = await server.listen();
+const server = exitOnConfigError(() => createApiServer(config, { logger, auth }));
+// the route broker refusing a setting (KAFKA_SASL_PASSWORD, KAFKA_TLS_CA_FILE) stops the start here
+const address = await server.listen().catch((error: unknown) => {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(2);
+});
 logger.info(
   {
     url: `http://${address.address}:${address.port}`,

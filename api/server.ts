@@ -96,7 +96,8 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
     async close() {
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       await Promise.allSettled([
-        transportStarted?.then(() => routeTransport.close()),
+        // a transport whose start failed may hold a connection too
+        transportStarted?.catch(() => {}).then(() => routeTransport.close()),
         pool.end(),
         connection.close(),
       ]);

@@ -51,6 +51,7 @@ const PORT_DEFAULTS = {
   DEV_S3_PORT: 4568,
   DEV_KAFKA_PORT: 9092,
   DEV_KAFKA_CONTROLLER_PORT: 9093,
+  DEV_KAFKA_SASL_PORT: 9094,
   DEV_SQS_PORT: 9324,
 };
 
@@ -96,7 +97,12 @@ interface S3Settings {
 /** Where the routes are: the transport's kind and how to reach it. */
 type TransportJson =
   | { kind: 'pgboss'; database_url: string; schema: string }
-  | { kind: 'kafka'; brokers: string }
+  | {
+      kind: 'kafka';
+      brokers: string;
+      /** The SASL_SSL listener beside the plaintext one: the settings a client needs to use it. */
+      sasl_ssl?: { brokers: string; mechanism: string; username: string; password: string; ca_file: string };
+    }
   | {
       kind: 'sqs';
       endpoint: string;
@@ -421,13 +427,26 @@ async function startBroker(): Promise<{ json: TransportJson | undefined; env: Re
     const kafka = await startKafkaBroker({
       port: ports.DEV_KAFKA_PORT,
       controllerPort: ports.DEV_KAFKA_CONTROLLER_PORT,
+      saslPort: ports.DEV_KAFKA_SASL_PORT,
       dataDir: path.join(dataDir, 'kafka'),
       logFile: logFile('kafka'),
       log: say,
     });
     track(infra, managed(kafka.process, logFile('kafka')));
     return {
-      json: { kind: 'kafka', brokers: kafka.brokers },
+      json: {
+        kind: 'kafka',
+        brokers: kafka.brokers,
+        ...(kafka.saslSsl && {
+          sasl_ssl: {
+            brokers: kafka.saslSsl.brokers,
+            mechanism: 'scram-sha-512',
+            username: kafka.saslSsl.username,
+            password: kafka.saslSsl.password,
+            ca_file: kafka.saslSsl.caFile,
+          },
+        }),
+      },
       env: { ROUTE_TRANSPORT: 'kafka', KAFKA_BROKERS: kafka.brokers },
     };
   }

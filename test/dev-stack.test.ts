@@ -178,7 +178,11 @@ describe('npm run dev', { timeout: 300_000 }, () => {
 
   it('runs the routes on a Kafka broker with --transport kafka and names it in stack.json and stack.env', async () => {
     await rm(path.join(dataDir, 'stack.json'), { force: true });
-    const kafkaPorts = { DEV_KAFKA_PORT: await freePort(), DEV_KAFKA_CONTROLLER_PORT: await freePort() };
+    const kafkaPorts = {
+      DEV_KAFKA_PORT: await freePort(),
+      DEV_KAFKA_CONTROLLER_PORT: await freePort(),
+      DEV_KAFKA_SASL_PORT: await freePort(),
+    };
     dev = startDev(
       dataDir,
       ports,
@@ -187,7 +191,17 @@ describe('npm run dev', { timeout: 300_000 }, () => {
     );
     const stack = await readStackJson(dev);
     const brokers = `127.0.0.1:${kafkaPorts.DEV_KAFKA_PORT}`;
-    expect(stack.transport).toEqual({ kind: 'kafka', brokers });
+    expect(stack.transport).toEqual({
+      kind: 'kafka',
+      brokers,
+      sasl_ssl: {
+        brokers: `127.0.0.1:${kafkaPorts.DEV_KAFKA_SASL_PORT}`,
+        mechanism: 'scram-sha-512',
+        username: 'replay',
+        password: expect.any(String),
+        ca_file: path.join(dataDir, 'kafka', 'tls', 'ca.pem'),
+      },
+    });
     const stackEnv = await readFile(path.join(dataDir, 'stack.env'), 'utf8');
     expect(stackEnv).toMatch(/^ROUTE_TRANSPORT=kafka$/m);
     expect(stackEnv).toContain(`KAFKA_BROKERS=${brokers}\n`);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig, requiredVariables } from '../adapters/config.ts';
+import { searchAttributes } from '../workflows/search-attributes.ts';
 
 /** Static checks of the container deployment: docker-compose.yml and the Dockerfile. No Docker needed. */
 
@@ -11,10 +12,13 @@ type Environment = Record<string, string | number | boolean | null> | string[];
 
 interface ComposeService {
   image?: string;
+  command?: string | string[];
+  ports?: string[];
   profiles?: string[];
   build?: unknown;
   environment?: Environment;
   depends_on?: string[] | Record<string, unknown>;
+  volumes?: string[];
 }
 
 interface ComposeFile {
@@ -126,6 +130,59 @@ describe('docker-compose.yml', () => {
     expect(rawEnvironmentOf(kafka).KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://kafka:9092');
   });
 
+  it('registers every search attribute of workflows/search-attributes.ts, with its type', () => {
+    const command = [compose.services['temporal-admin-tools']!.command ?? []].flat().join(' ');
+    const registered = Object.fromEntries(
+      [...command.matchAll(/--name (\w+) --type (\w+)/g)].map((match) => [match[1], match[2]]),
+    );
+    // the SDK's KEYWORD is the CLI's Keyword
+    const used = Object.fromEntries(
+      Object.values(searchAttributes).map((key) => [
+        key.name,
+        key.type.charAt(0) + key.type.slice(1).toLowerCase(),
+      ]),
+    );
+    expect(registered).toEqual(used);
+  });
+
+  it("binds Temporal's gRPC port and UI to 127.0.0.1 only", () => {
+    for (const name of ['temporal', 'temporal-ui']) {
+      const ports = compose.services[name]!.ports ?? [];
+      expect(ports.length, name).toBeGreaterThan(0);
+      for (const port of ports) expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    }
+  });
+
+  it('runs the api and the worker as the app role of docs/least-privilege.sql, with S3 keys of their own', () => {
+    const superuser = environmentOf(compose.services.postgresql!).POSTGRES_USER;
+    const minio = environmentOf(compose.services.minio!);
+    const userOf = (url: string) => new URL(url).username;
+    for (const name of ['api', 'worker']) {
+      const environment = environmentOf(compose.services[name]!);
+      expect(userOf(environment.DATABASE_URL!), name).toBe('replay_app');
+      expect(userOf(environment.DATABASE_URL!), name).not.toBe(superuser);
+      // a schema of its own, as docs/least-privilege.sql asks
+      expect(environment.DATABASE_SCHEMA, name).toBe('replay');
+      expect(environment.S3_ACCESS_KEY_ID, name).not.toBe(minio.MINIO_ROOT_USER);
+      expect(environment.S3_SECRET_ACCESS_KEY, name).not.toBe(minio.MINIO_ROOT_PASSWORD);
+    }
+    // the owner migrates, then gets the app role its grants; the roles come from the documented script
+    expect(userOf(environmentOf(compose.services.migrate!).DATABASE_URL!)).toBe('replay_owner');
+    const grants = compose.services['db-grants']!;
+    expect(environmentOf(grants).PGUSER).toBe('replay_owner');
+    expect(dependenciesOf(compose.services.api!)).toContain('db-grants');
+    for (const name of ['db-setup', 'db-grants'])
+      expect(compose.services[name]!.volumes, name).toContain(
+        './docs/least-privilege.sql:/least-privilege.sql:ro',
+      );
+    // the app's MinIO user is made with a policy of its own
+    const setup = [compose.services['minio-setup']!.command ?? []].flat().join('\n');
+    expect(setup).toMatch(/mc admin user add replay "\$\$S3_APP_ACCESS_KEY_ID"/);
+    expect(environmentOf(compose.services['minio-setup']!).S3_APP_ACCESS_KEY_ID).toBe(
+      environmentOf(compose.services.api!).S3_ACCESS_KEY_ID,
+    );
+  });
+
   it('names only existing services in depends_on', () => {
     const names = new Set(Object.keys(compose.services));
     const unknown = services.flatMap(([name, service]) =>
@@ -165,6 +222,16 @@ describe('the app services run the production build', () => {
 });
 
 describe('Dockerfile', () => {
+  it('runs on a Node.js LTS line still supported (even major, 22 or later)', () => {
+    const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
+    const majors = [...dockerfile.matchAll(/^FROM\s+node:(\d+)/gim)].map((match) => Number(match[1]));
+    expect(majors.length).toBeGreaterThan(0);
+    for (const major of majors) {
+      expect(major % 2, `node ${major}`).toBe(0);
+      expect(major, `node ${major}`).toBeGreaterThanOrEqual(22);
+    }
+  });
+
   it('pins every FROM image', () => {
     const stages = new Set<string>();
     const unpinned: string[] = [];

@@ -14,7 +14,7 @@ import type { TestProject } from 'vitest/node';
 import { ObjectStore } from '../adapters/object-store.ts';
 import { ELASTICMQ_CREDENTIALS, startElasticMq } from '../scripts/stack/elasticmq.ts';
 import { startEmbeddedPostgres } from '../scripts/stack/embedded-postgres.ts';
-import { startKafkaBroker } from '../scripts/stack/kafka-broker.ts';
+import { startKafkaBroker, type KafkaSaslSsl } from '../scripts/stack/kafka-broker.ts';
 import { freePort } from '../scripts/stack/free-port.ts';
 import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
 import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
@@ -73,16 +73,24 @@ export default async function setup(project: Pick<TestProject, 'provide'>) {
         return s3.endpoint;
       })(),
       (async () => {
-        if (process.env.TEST_KAFKA_BROKERS) return process.env.TEST_KAFKA_BROKERS;
+        if (process.env.TEST_KAFKA_BROKERS) {
+          // a running broker's SASL_SSL listener, as {"brokers", "username", "password", "caFile"}
+          const secure = process.env.TEST_KAFKA_SASL_SSL;
+          return {
+            brokers: process.env.TEST_KAFKA_BROKERS,
+            saslSsl: secure ? (JSON.parse(secure) as KafkaSaslSsl) : undefined,
+          };
+        }
         const kafka = await startKafkaBroker({
           port: await freePort(),
           controllerPort: await freePort(),
+          saslPort: await freePort(),
           dataDir: path.join(workDir, 'kafka'),
           logFile: path.join(workDir, 'kafka.log'),
           log,
         });
         stops.push(kafka.stop);
-        return kafka.brokers;
+        return { brokers: kafka.brokers, saslSsl: kafka.saslSsl };
       })(),
       (async () => {
         if (process.env.TEST_SQS_ENDPOINT) return process.env.TEST_SQS_ENDPOINT;
@@ -101,11 +109,11 @@ export default async function setup(project: Pick<TestProject, 'provide'>) {
     const failure = started.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
     const [temporalAddress, databaseUrl, s3Endpoint, kafkaBrokers, sqsEndpoint, workflowBundlePath] =
-      started.map((result) => (result as PromiseFulfilledResult<string>).value) as [
+      started.map((result) => (result as PromiseFulfilledResult<unknown>).value) as [
         string,
         string,
         string,
-        string,
+        TestStackInfo['kafka'],
         string,
         string,
       ];
@@ -126,7 +134,7 @@ export default async function setup(project: Pick<TestProject, 'provide'>) {
       temporalCli,
       databaseUrl,
       s3,
-      kafka: { brokers: kafkaBrokers },
+      kafka: kafkaBrokers,
       sqs: { endpoint: sqsEndpoint, ...ELASTICMQ_CREDENTIALS },
       versitygw,
       workflowBundlePath,

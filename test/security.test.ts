@@ -231,6 +231,33 @@ describe('bearer API keys', () => {
     }
   });
 
+  it('serves /docs from its own origin only: every asset the page names, without a key, under a CSP', async () => {
+    const page = await stack.app.request('/docs');
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*(unsafe-inline|https?:)/);
+    const html = await page.text();
+    // no CDN, no inline script: nothing the page loads comes from elsewhere or escapes the policy
+    expect(html).not.toMatch(/https?:\/\/|src="\/\//);
+    expect(html).not.toMatch(/<script>|<script(?![^>]*\ssrc=)[^>]*>/);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(4);
+    const types: Record<string, RegExp> = { js: /^text\/javascript/, css: /^text\/css/, png: /^image\/png/ };
+    for (const asset of assets) {
+      expect(asset, asset).toMatch(/^\/docs\/assets\/[\w.-]+$/);
+      const response = await stack.app.request(asset);
+      expect(response.status, asset).toBe(200);
+      expect(response.headers.get('content-type'), asset).toMatch(types[asset.split('.').pop()!]!);
+      expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(0);
+    }
+    const init = await (await stack.app.request(assets.find((asset) => asset.endsWith('init.js'))!)).text();
+    expect(init).toContain("url: '/openapi.json'");
+    const bundle = await (await stack.app.request('/docs/assets/swagger-ui-bundle.js')).text();
+    expect(bundle).toContain('SwaggerUIBundle');
+  });
+
   it('closes the health endpoints with PUBLIC_HEALTH_ENDPOINTS=false, never the documentation', async () => {
     const closed = appWith({ ...stack.auth, publicHealth: false });
     for (const route of ['/healthz', '/readyz', '/metrics']) {

@@ -9,6 +9,8 @@
  * one producer session are deduplicated by the broker (idempotence).
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import {
   Admin,
   Consumer,
@@ -20,8 +22,9 @@ import {
   type Message,
   type MessagesStream,
   type MessageToProduce,
+  type SASLOptions,
 } from '@platformatic/kafka';
-import type { AppConfig } from '../config.ts';
+import { ConfigError, type AppConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { OutgoingMessage, ReplayMessage } from '../route-queue.ts';
 import {
@@ -43,10 +46,51 @@ export interface KafkaSettings {
   /** Of created topics; undefined: the broker's defaults. */
   partitions?: number;
   replication?: number;
+  /** SASL (KAFKA_SASL_*); undefined: none. */
+  sasl?: SASLOptions;
+  /** TLS (KAFKA_TLS, KAFKA_TLS_*_FILE); undefined: plaintext. */
+  tls?: TlsOptions;
 }
 
+const SASL_MECHANISMS = {
+  plain: 'PLAIN',
+  'scram-sha-256': 'SCRAM-SHA-256',
+  'scram-sha-512': 'SCRAM-SHA-512',
+} as const;
+
+/** Reads a PEM file of a KAFKA_TLS_*_FILE setting; an unreadable one stops the start, naming it. */
+function pemOf(setting: string, file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(`configuration error: ${setting} cannot be read (${code})`);
+  }
+}
+
+/** TLS options: on with KAFKA_TLS=true, or unset and a KAFKA_TLS_* file set. */
+export function kafkaTlsFromConfig(config: AppConfig): TlsOptions | undefined {
+  const files = config.KAFKA_TLS_CA_FILE ?? config.KAFKA_TLS_CERT_FILE;
+  if (!(config.KAFKA_TLS ?? Boolean(files))) return undefined;
+  const ca = pemOf('KAFKA_TLS_CA_FILE', config.KAFKA_TLS_CA_FILE);
+  const cert = pemOf('KAFKA_TLS_CERT_FILE', config.KAFKA_TLS_CERT_FILE);
+  const key = pemOf('KAFKA_TLS_KEY_FILE', config.KAFKA_TLS_KEY_FILE);
+  return { ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) };
+}
+
+/** Throws a ConfigError (KAFKA_* files it cannot read). */
 export function kafkaSettingsFromConfig(config: AppConfig): KafkaSettings {
+  const mechanism = config.KAFKA_SASL_MECHANISM;
   return {
+    sasl: mechanism
+      ? {
+          mechanism: SASL_MECHANISMS[mechanism],
+          username: config.KAFKA_SASL_USERNAME,
+          password: config.KAFKA_SASL_PASSWORD,
+        }
+      : undefined,
+    tls: kafkaTlsFromConfig(config),
     brokers: config.KAFKA_BROKERS ?? [],
     clientId: config.KAFKA_CLIENT_ID,
     template: config.ROUTE_NAME_TEMPLATE,
@@ -66,7 +110,70 @@ const MAX_SEND_BYTES = 512 * 1024;
 /** How long ensureRoute waits for a created topic's partitions to have leaders. */
 const TOPIC_READY_TIMEOUT_MS = 30_000;
 
-const connection = { connectTimeout: 5000, requestTimeout: 30_000, retries: 3, retryDelay: 500 };
+const timeouts = { connectTimeout: 5000, requestTimeout: 30_000, retries: 3, retryDelay: 500 };
+
+/** Options of every client: timeouts, and SASL and TLS when configured. */
+function connectionOf(settings: KafkaSettings) {
+  return {
+    ...timeouts,
+    ...(settings.sasl ? { sasl: settings.sasl } : {}),
+    ...(settings.tls ? { tls: settings.tls } : {}),
+  };
+}
+
+const AUTHENTICATION_ERROR = 'PLT_KFK_AUTHENTICATION';
+/** Node.js's codes of a broker certificate that the configured CAs do not vouch for. */
+const CERTIFICATE_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME_INVALID/;
+
+/** The error itself or, for the client's aggregate errors, any error within or behind it. */
+function causes(error: unknown, seen = new Set<unknown>()): unknown[] {
+  if (!error || typeof error !== 'object' || seen.has(error)) return [];
+  seen.add(error);
+  const { cause, errors } = error as { cause?: unknown; errors?: unknown[] };
+  return [error, ...causes(cause, seen), ...(errors ?? []).flatMap((inner) => causes(inner, seen))];
+}
+
+/**
+ * A refusal that waiting will not cure, as a ConfigError naming the setting to fix: the broker refused
+ * the SASL credentials, or its certificate is not signed by the configured CAs. Else undefined.
+ */
+export function kafkaSettingError(error: unknown, settings: KafkaSettings): ConfigError | undefined {
+  const all = causes(error);
+  if (all.some((inner) => (inner as { code?: string }).code === AUTHENTICATION_ERROR)) {
+    const mechanism = settings.sasl?.mechanism ?? 'none';
+    return new ConfigError(
+      `configuration error: KAFKA_SASL_PASSWORD (or KAFKA_SASL_USERNAME) refused by the Kafka broker: SASL ${mechanism} authentication failed`,
+    );
+  }
+  const certificate = all.find((inner) => CERTIFICATE_ERRORS.test((inner as { code?: string }).code ?? ''));
+  if (certificate) {
+    const { code, message } = certificate as { code: string; message: string };
+    return new ConfigError(
+      `configuration error: KAFKA_TLS_CA_FILE does not vouch for the Kafka broker's certificate (${code}: ${message})`,
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Asks the brokers for their metadata: proves the address, TLS and the SASL credentials. Throws a
+ * ConfigError for credentials or a certificate refused, the client's error for anything else.
+ */
+export async function pingKafka(settings: KafkaSettings, clientId: string): Promise<void> {
+  const admin = new Admin({
+    clientId,
+    bootstrapBrokers: settings.brokers,
+    ...connectionOf(settings),
+    retries: 0,
+  });
+  try {
+    await admin.metadata({ topics: [] });
+  } catch (error) {
+    throw kafkaSettingError(error, settings) ?? error;
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
 
 type Record = MessageToProduce<string, string, string, string>;
 
@@ -188,12 +295,28 @@ export class KafkaTransport implements RouteTransport {
     this.#admin = new Admin({
       clientId: `${settings.clientId}-admin`,
       bootstrapBrokers: settings.brokers,
-      ...connection,
+      ...connectionOf(settings),
     });
   }
 
-  /** Connections are made on first use: a process starts while the broker is away. */
-  async start(): Promise<void> {}
+  /**
+   * Proves the credentials once: a broker that refuses them (or whose certificate the CAs do not
+   * vouch for) stops the start with a ConfigError naming the setting, before anything is published.
+   * A broker that is away is only logged: the process starts, the connections are made on first use.
+   */
+  async start(): Promise<void> {
+    try {
+      await pingKafka(this.#settings, `${this.#settings.clientId}-admin`);
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      this.#logger.warn({ err: error }, 'Kafka brokers not reachable at start; connecting on first use');
+    }
+  }
+
+  /** For /readyz: the brokers answer a metadata request over this transport's connection settings. */
+  ping(): Promise<void> {
+    return pingKafka(this.#settings, `${this.#settings.clientId}-admin`);
+  }
 
   async close(): Promise<void> {
     await this.#queue.catch(() => {});
@@ -228,7 +351,7 @@ export class KafkaTransport implements RouteTransport {
       idempotent: true,
       acks: -1,
       autocreateTopics: false,
-      ...connection,
+      ...connectionOf(this.#settings),
     }));
     try {
       for (const chunk of chunkRecords(records)) await producer.send({ messages: chunk });
@@ -275,7 +398,7 @@ export class KafkaRouteReader implements RouteReader {
       groupId,
       bootstrapBrokers: this.#settings.brokers,
       deserializers: stringDeserializers,
-      ...connection,
+      ...connectionOf(this.#settings),
     });
     this.#consumers.add(consumer);
     return consumer;
@@ -290,7 +413,7 @@ export class KafkaRouteReader implements RouteReader {
     const admin = new Admin({
       clientId: `${this.#settings.clientId}-reader`,
       bootstrapBrokers: this.#settings.brokers,
-      ...connection,
+      ...connectionOf(this.#settings),
     });
     let exists: boolean;
     try {

@@ -18,6 +18,8 @@ export interface RouteTransport {
    */
   publish(messages: OutgoingMessage[], db: Queryable): Promise<void>;
   start(): Promise<void>;
+  /** For /readyz: the broker answers (a transport in the service's own Postgres has none). */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -19,6 +19,7 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListQueuesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
@@ -231,6 +232,11 @@ export class SqsTransport implements RouteTransport {
   }
 
   async start(): Promise<void> {}
+
+  /** For /readyz: SQS answers a listing of at most one queue with these credentials. */
+  async ping(): Promise<void> {
+    await this.#client.send(new ListQueuesCommand({ MaxResults: 1 }));
+  }
 
   async close(): Promise<void> {
     this.#client.destroy();

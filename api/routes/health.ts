@@ -55,6 +55,9 @@ export function healthRoutes(deps: ApiDependencies) {
       postgres: () => pingDatabase(deps.pool),
       s3: () => deps.objectStore.ping(),
     };
+    // a broker transport's broker (Kafka, SQS); pg-boss lives in the Postgres checked above
+    const transport = deps.routeTransport;
+    if (transport.ping) checks[transport.kind] = () => transport.ping!();
     const entries = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {

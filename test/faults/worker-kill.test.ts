@@ -3,9 +3,11 @@
  * process, is killed with SIGKILL at several points of a 20,000-object replay and started again each
  * time. With the default settings, the publishing step lost with it is retried once its heartbeat
  * stops (heartbeat timeout, not the step's whole start-to-close bound); a page whose transaction had
- * committed before the kill is not published again (cursor compare-and-set).
+ * committed before the kill is not published again (cursor compare-and-set). And the graceful
+ * counterpart: a worker sent SIGTERM hands its running slice back after the page, and exits.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { replayWorkflowId } from '../../workflows/definitions.ts';
 import { startPrivateStack, type PrivateStack } from '../support/private-stack.ts';
 import {
   expectPublishedExactlyOnce,
@@ -58,7 +60,51 @@ it(`completes a ${OBJECTS}-object replay whose worker is SIGKILLed ${KILL_AT.len
   for (const attempt of retried) {
     expect(attempt).toMatchObject({ activity: 'publishPages', cause: 'TIMEOUT_TYPE_HEARTBEAT' });
   }
+  worker.kill('SIGTERM');
+  await worker.exited;
 }, 240_000);
+
+it('drains a worker on SIGTERM: its slice ends after the page, another worker goes on, exactly once', async () => {
+  const draining = stack.startWorkerProcess();
+  await draining.polling();
+  const id = await startReplay(stack, parentId);
+  const record = await waitForRecord(
+    stack,
+    id,
+    (item) => item.published_count >= 0.3 * OBJECTS || item.status !== 'running',
+    90_000,
+  );
+  expect(record.status).toBe('running');
+  draining.kill('SIGTERM');
+  // it exits by itself, within its grace period, not by the signal
+  expect(await draining.exited).toBe(0);
+  // the replay's next step waits in its task queue for the next worker
+  const other = stack.startWorkerProcess();
+
+  await waitForRecord(stack, id, (item) => item.status !== 'running', 240_000);
+  await expectPublishedExactlyOnce(stack, id, keys);
+  // handed back, not lost: no publishing step was retried (a lost one waits for its heartbeat
+  // timeout, then runs again as attempt 2), and the steps ran on both workers
+  expect(await retriedActivities(stack, id)).toEqual([]);
+  expect(await publishingIdentities(id)).toHaveLength(2);
+  other.kill('SIGTERM');
+  expect(await other.exited).toBe(0);
+}, 420_000);
+
+/** The workers (identities) that ran the replay's publishing steps, from its workflow histories. */
+async function publishingIdentities(executionId: string): Promise<string[]> {
+  const identities = new Set<string>();
+  for await (const run of stack.temporal.workflow.list({
+    query: `WorkflowId = '${replayWorkflowId(executionId)}'`,
+  })) {
+    const history = await stack.temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    for (const event of history.events ?? []) {
+      const identity = event.activityTaskStartedEventAttributes?.identity;
+      if (identity) identities.add(identity.replace(/-publish$/, ''));
+    }
+  }
+  return [...identities];
+}
 
 it('completes a partitioned replay whose worker is SIGKILLed while its partitions publish', async () => {
   let worker = stack.startWorkerProcess();

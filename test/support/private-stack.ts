@@ -159,7 +159,8 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
     const s3Directory = path.join(dir, 's3');
     await mkdir(s3Directory);
     const transport = options.transport ?? 'pgboss';
-    const [pgPort, s3Port, temporalPort, brokerPort, controllerPort] = await Promise.all([
+    const [pgPort, s3Port, temporalPort, brokerPort, controllerPort, saslPort] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -169,6 +170,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
     const kafkaOptions = {
       port: brokerPort,
       controllerPort,
+      ...(transport === 'kafka-sasl' ? { saslPort } : {}),
       dataDir: path.join(dir, 'kafka'),
       logFile: path.join(dir, 'kafka.log'),
     };
@@ -194,7 +196,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: pgPort, database: 'replay' }),
       startStore(),
       startTemporalDevServer(temporalOptions),
-      transport === 'kafka' ? startKafkaBroker(kafkaOptions) : undefined,
+      transport === 'kafka' || transport === 'kafka-sasl' ? startKafkaBroker(kafkaOptions) : undefined,
       transport === 'sqs' || transport === 'sqs-fifo' ? startElasticMq(sqsOptions) : undefined,
     ]);
     let kafka: KafkaBroker | undefined = kafkaResult.status === 'fulfilled' ? kafkaResult.value : undefined;
@@ -235,7 +237,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       ...transportEnv(
         transport,
         {
-          kafka: kafka && { brokers: kafka.brokers },
+          kafka: kafka && { brokers: kafka.brokers, saslSsl: kafka.saslSsl },
           sqs: sqs && {
             endpoint: sqs.endpoint,
             region: sqs.region,

@@ -33,9 +33,48 @@ describe('route transport configuration', () => {
     [{ SQS_ENDPOINT: 'not a url' }, 'SQS_ENDPOINT'],
     [{ SQS_FIFO: 'yes' }, 'SQS_FIFO'],
     [{ SQS_SEND_CONCURRENCY: '1000' }, 'SQS_SEND_CONCURRENCY'],
+    [{ SQS_ACCESS_KEY_ID: 'id' }, 'configuration error: SQS_SECRET_ACCESS_KEY is required with the other'],
+    [
+      { SQS_SECRET_ACCESS_KEY: 'secret' },
+      'configuration error: SQS_ACCESS_KEY_ID is required with the other',
+    ],
+    [
+      { KAFKA_SASL_MECHANISM: 'gssapi' },
+      'KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512',
+    ],
+    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'p' }, 'KAFKA_SASL_USERNAME is required'],
+    [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }, 'KAFKA_SASL_PASSWORD is required'],
+    [{ KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }, 'KAFKA_SASL_MECHANISM is required'],
+    [{ KAFKA_TLS_CERT_FILE: '/c.pem' }, 'KAFKA_TLS_KEY_FILE is required'],
+    [{ KAFKA_TLS_KEY_FILE: '/k.pem' }, 'KAFKA_TLS_CERT_FILE is required'],
+    [
+      { KAFKA_TLS: 'false', KAFKA_TLS_CA_FILE: '/ca.pem' },
+      'KAFKA_TLS is false, yet KAFKA_TLS_CA_FILE is set',
+    ],
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => parseConfig({ ...minimal, ...env })).toThrow(ConfigError);
     expect(() => parseConfig({ ...minimal, ...env })).toThrow(message);
+  });
+
+  it('builds SASL and TLS options from the KAFKA_SASL_* and KAFKA_TLS_* settings', () => {
+    const kafka = { ...minimal, ROUTE_TRANSPORT: 'kafka', KAFKA_BROKERS: 'k:9093' };
+    const plain = kafkaSettingsFromConfig(parseConfig(kafka));
+    expect([plain.sasl, plain.tls]).toEqual([undefined, undefined]);
+    const scram = kafkaSettingsFromConfig(
+      parseConfig({
+        ...kafka,
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'p',
+        KAFKA_TLS: 'true',
+      }),
+    );
+    expect(scram.sasl).toEqual({ mechanism: 'SCRAM-SHA-256', username: 'u', password: 'p' });
+    // TLS on Node.js's own CAs
+    expect(scram.tls).toEqual({});
+    expect(() =>
+      kafkaSettingsFromConfig(parseConfig({ ...kafka, KAFKA_TLS_CA_FILE: '/nonexistent/ca.pem' })),
+    ).toThrow('configuration error: KAFKA_TLS_CA_FILE cannot be read (ENOENT)');
   });
 });
 
