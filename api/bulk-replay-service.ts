@@ -254,19 +254,27 @@ export function createBulkReplayService(
           filter: null,
           max_concurrent: record.max_concurrent,
         };
-        await temporal.connection.withDeadline(Date.now() + settings.dependencyTimeoutMs, () =>
-          temporal.workflow.start(BULK_REPLAY_WORKFLOW_TYPE, {
-            workflowId: record.workflow_id,
-            taskQueue: settings.taskQueue,
-            args: [workflowInput(bulk, true)],
-            workflowIdConflictPolicy: 'FAIL',
-            typedSearchAttributes: [
-              { key: searchAttributes.BulkReplayId, value: id },
-              { key: searchAttributes.ReplayStatus, value: 'running' },
-            ],
-            memo: { resumed_by: call.correlationId },
-            ...bulkReplayUserMetadata(bulk, settings.bulk.replay),
-          }),
+        // two resumes of one closed bulk replay: the one whose run starts first wins, the other is a 409
+        await control.startClosed(
+          () =>
+            temporal.workflow.start(BULK_REPLAY_WORKFLOW_TYPE, {
+              workflowId: record.workflow_id,
+              taskQueue: settings.taskQueue,
+              args: [workflowInput(bulk, true)],
+              workflowIdConflictPolicy: 'FAIL',
+              typedSearchAttributes: [
+                { key: searchAttributes.BulkReplayId, value: id },
+                { key: searchAttributes.ReplayStatus, value: 'running' },
+              ],
+              memo: { resumed_by: call.correlationId },
+              ...bulkReplayUserMetadata(bulk, settings.bulk.replay),
+            }),
+          () =>
+            new ApiError(
+              409,
+              'BULK_REPLAY_NOT_INTERRUPTED',
+              `Bulk replay ${id} is being resumed by another request`,
+            ),
         );
       }
       call.logger.info({ bulk_replay_id: id }, 'bulk replay resumed');

@@ -1,6 +1,27 @@
 /** Signalling a running workflow from a request: bounded by the dependency timeout, like every call. */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApiError } from './errors.ts';
+
+type WorkflowHandle = ReturnType<Client['workflow']['getHandle']>;
+
+/** gRPC NOT_FOUND: what the server answers for a workflow that has no open run. */
+const GRPC_NOT_FOUND = 5;
+
+function isClosedWorkflow(error: unknown): boolean {
+  if (error instanceof WorkflowNotFoundError) return true;
+  const code = (error as { code?: unknown; cause?: { code?: unknown } })?.code;
+  const causeCode = (error as { cause?: { code?: unknown } })?.cause?.code;
+  return code === GRPC_NOT_FOUND || causeCode === GRPC_NOT_FOUND;
+}
+
+/** The workflow closed between the open check and the signal: the record has moved on, read it again. */
+export function workflowClosedError(workflowId: string): ApiError {
+  return new ApiError(
+    409,
+    'WORKFLOW_CLOSED',
+    `Workflow ${workflowId} closed before it took the request; read the record again before retrying`,
+  );
+}
 
 export function workflowControl(temporal: Client, timeoutMs: number) {
   const deadline = () => Date.now() + timeoutMs;
@@ -18,10 +39,32 @@ export function workflowControl(temporal: Client, timeoutMs: number) {
       }
     },
 
-    signal(workflowId: string, send: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<void>) {
-      return temporal.connection.withDeadline(deadline(), () =>
-        send(temporal.workflow.getHandle(workflowId)),
-      );
+    /**
+     * Signals (or updates) the workflow found open. One that closed since (it finished, or was
+     * terminated) answers 409 WORKFLOW_CLOSED, not a 500.
+     */
+    async signal(workflowId: string, send: (handle: WorkflowHandle) => Promise<void>): Promise<void> {
+      try {
+        await temporal.connection.withDeadline(deadline(), () =>
+          send(temporal.workflow.getHandle(workflowId)),
+        );
+      } catch (error) {
+        if (isClosedWorkflow(error)) throw workflowClosedError(workflowId);
+        throw error;
+      }
+    },
+
+    /**
+     * Starts a new run of a workflow found closed. A concurrent request that started it first wins:
+     * this one answers `conflict()` (a 409), not a 500.
+     */
+    async startClosed(start: () => Promise<unknown>, conflict: () => ApiError): Promise<void> {
+      try {
+        await temporal.connection.withDeadline(deadline(), start);
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) throw conflict();
+        throw error;
+      }
     },
 
     /** Waits (bounded) until read() shows the action applied; `applied: false` answers 202. */

@@ -82,7 +82,6 @@ function resumeInput(record: ExecutionRecord, deps: ApiDependencies): ReplayWork
 
 export function lifecycleRoutes(deps: ApiDependencies) {
   const app = new OpenAPIHono<AppEnv>();
-  const deadline = () => Date.now() + deps.settings.dependencyTimeoutMs;
   const control = workflowControl(deps.temporal, deps.settings.dependencyTimeoutMs);
 
   async function find(ref: string): Promise<ExecutionRecord> {
@@ -145,15 +144,23 @@ export function lifecycleRoutes(deps: ApiDependencies) {
       if (record.paused) await setReplayPaused(deps.pool, record.id, false);
       const input = resumeInput(record, deps);
       const userMetadata = await resumedUserMetadata(input);
-      await deps.temporal.connection.withDeadline(deadline(), () =>
-        deps.temporal.workflow.start<typeof replayExecution>(REPLAY_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue: deps.settings.taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'FAIL',
-          memo: { resumed_by: c.get('correlationId') },
-          ...userMetadata,
-        }),
+      // two resumes of one closed replay: the one whose run starts first wins, the other is a 409
+      await control.startClosed(
+        () =>
+          deps.temporal.workflow.start<typeof replayExecution>(REPLAY_WORKFLOW_TYPE, {
+            workflowId,
+            taskQueue: deps.settings.taskQueue,
+            args: [input],
+            workflowIdConflictPolicy: 'FAIL',
+            memo: { resumed_by: c.get('correlationId') },
+            ...userMetadata,
+          }),
+        () =>
+          new ApiError(
+            409,
+            'EXECUTION_NOT_INTERRUPTED',
+            `Execution ${record.id} is being resumed by another request`,
+          ),
       );
     }
     c.get('logger').info({ execution_id: record.id, workflow_id: workflowId }, 'replay resumed');
