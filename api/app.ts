@@ -12,6 +12,7 @@ import type { ApiDependencies } from './dependencies.ts';
 import { dependencyFailure } from './dependency-errors.ts';
 import {
   ApiError,
+  DependencyUnavailable,
   errorResponseBody,
   httpValidationError,
   jsonInvalidError,
@@ -152,6 +153,10 @@ export function createApp(given: ApiDependencies) {
   app.onError((error, c) => {
     const correlationId = c.get('correlationId');
     c.header('X-Correlation-ID', correlationId);
+    if (error instanceof DependencyUnavailable) {
+      // the client gets the stable detail and the correlation id; the cause's own text stays here
+      (c.get('logger') ?? deps.logger).warn({ err: error.failure }, error.message);
+    }
     if (error instanceof ApiError) {
       // a client told when to come back does not retry in a tight loop
       if (error.status === 503)

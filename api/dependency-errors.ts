@@ -66,7 +66,7 @@ export interface DependencyFailure {
   dependency: 'Postgres' | 'Temporal';
   /** Could not be reached (a warning), rather than refused the call (an error: likely a deployment fault). */
   unreachable: boolean;
-  /** For the client: names the dependency; Postgres's own messages (SQL, names) stay in the logs. */
+  /** For the client: names the dependency; the dependency's own messages (SQL, hosts, users) stay in the logs. */
   detail: string;
 }
 
@@ -79,13 +79,7 @@ export function dependencyFailure(error: unknown): DependencyFailure | undefined
     return { dependency: 'Postgres', unreachable: false, detail: 'Postgres could not serve the request' };
   }
   if (isTemporalError(error)) {
-    const cause = (error as { cause?: unknown }).cause;
-    const reason = cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
-    return {
-      dependency: 'Temporal',
-      unreachable: false,
-      detail: `Temporal could not serve the request: ${reason}`,
-    };
+    return { dependency: 'Temporal', unreachable: false, detail: 'Temporal could not serve the request' };
   }
   return undefined;
 }

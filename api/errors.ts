@@ -13,6 +13,21 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A dependency (Temporal, Postgres, S3, a broker) failed a request. The client gets `detail`, a
+ * stable message without the dependency's own text (hosts, users, SQL); the log gets `failure`
+ * under the request's correlation id.
+ */
+export class DependencyUnavailable extends ApiError {
+  constructor(
+    detail: string,
+    readonly failure: unknown,
+    retryAfterSeconds?: number,
+  ) {
+    super(503, 'SERVICE_UNAVAILABLE', detail, retryAfterSeconds);
+  }
+}
+
 export interface ErrorResponseBody {
   detail: string;
   error_code: string | null;

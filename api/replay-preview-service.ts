@@ -23,7 +23,7 @@ import { resolveReplaySource } from '../services/replay-source.ts';
 import type { previewReplay } from '../workflows/preview-replay.ts';
 import { PREVIEW_WORKFLOW_TYPE, previewWorkflowId } from '../workflows/definitions.ts';
 import type { ApiDependencies } from './dependencies.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, DependencyUnavailable } from './errors.ts';
 
 /** The part of the dependency timeout a preview spends listing within its request. */
 const INLINE_SHARE = 0.5;
@@ -111,11 +111,7 @@ export function createReplayPreviewService(
       } catch (error) {
         // no job without its workflow: a workflow that did start finds no preview and ends
         await deleteReplayPreview(pool, id).catch(() => {});
-        throw new ApiError(
-          503,
-          'SERVICE_UNAVAILABLE',
-          `Temporal did not start the preview job: ${(error as Error).message}`,
-        );
+        throw new DependencyUnavailable('Temporal did not start the preview job', error);
       }
       call.logger.info(
         { preview_id: id, workflow_id: workflowId, listed: tally.listed },

@@ -1,6 +1,6 @@
 /** Signalling a running workflow from a request: bounded by the dependency timeout, like every call. */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { ApiError } from './errors.ts';
+import { ApiError, DependencyUnavailable } from './errors.ts';
 
 type WorkflowHandle = ReturnType<Client['workflow']['getHandle']>;
 
@@ -35,7 +35,7 @@ export function workflowControl(temporal: Client, timeoutMs: number) {
         return description.status.name === 'RUNNING';
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return false;
-        throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Temporal unavailable: ${(error as Error).message}`);
+        throw new DependencyUnavailable('Temporal is unavailable', error);
       }
     },
 
