@@ -12,9 +12,6 @@ import { activityLogger, type ReplayActivityDependencies } from './dependencies.
  * the api's answer needs, and nothing that lists or publishes.
  */
 export function createStartActivities({ pool, routeTransport, logger }: ReplayActivityDependencies) {
-  // queues this process has made sure of: a route's queue is created once, not per replay
-  const readyRoutes = new Set<string>();
-
   async function routesOf(configId: string): Promise<string[]> {
     const config = await getPipelineConfig(pool, configId);
     if (!config) {
@@ -24,8 +21,8 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
       );
     }
     const routes = config.routes.map((route) => route.name);
+    // each transport remembers the routes it made sure of, and forgets one whose send failed
     for (const route of routes) {
-      if (readyRoutes.has(route)) continue;
       try {
         await routeTransport.ensureRoute(route);
       } catch (error) {
@@ -34,7 +31,6 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
           throw ApplicationFailure.nonRetryable(error.message, failureTypes.routeMissing);
         throw error;
       }
-      readyRoutes.add(route);
     }
     return routes;
   }

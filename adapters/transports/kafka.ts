@@ -211,11 +211,24 @@ export class KafkaTransport implements RouteTransport {
     return ready;
   }
 
-  /** Sends the records and waits for the broker's acks (all in-sync replicas) of every one. */
+  /**
+   * Sends the records and waits for the broker's acks (all in-sync replicas) of every one. A failed
+   * send forgets its topics: the next attempt makes sure of them again (recreates a deleted one).
+   */
   publish(messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
+    const routes = [...new Set(messages.map((message) => message.route))];
     const records = messages.map((message) => toRecord(topicOf(this.#settings, message.route), message));
-    const sending = this.#queue.catch(() => {}).then(() => this.#send(records));
+    const sending = this.#queue
+      .catch(() => {})
+      .then(async () => {
+        for (const route of routes) await this.ensureRoute(route);
+        await this.#send(records);
+      })
+      .catch((error: unknown) => {
+        for (const route of routes) this.#ready.delete(route);
+        throw error;
+      });
     this.#queue = sending;
     return sending;
   }

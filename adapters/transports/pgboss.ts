@@ -48,6 +48,8 @@ async function ensureQueue(boss: PgBoss, name: string): Promise<void> {
 export class PgBossTransport implements RouteTransport {
   readonly kind = 'pgboss' as const;
   readonly boss: PgBoss;
+  /** Routes whose queue this process has made sure of. */
+  readonly #ready = new Set<string>();
 
   constructor(
     pool: pg.Pool,
@@ -66,21 +68,29 @@ export class PgBossTransport implements RouteTransport {
     return this.boss.stop({ graceful: true, close: false, wait: true });
   }
 
-  ensureRoute(route: string): Promise<void> {
-    return ensureQueue(this.boss, routeDestination(this.template, route));
+  /** Made sure of once per process; a failed insert forgets its routes, so the next start asks again. */
+  async ensureRoute(route: string): Promise<void> {
+    if (this.#ready.has(route)) return;
+    await ensureQueue(this.boss, routeDestination(this.template, route));
+    this.#ready.add(route);
   }
 
   /** Inserts the jobs, with the message ids as job ids, in `db`'s transaction; an id already there is skipped. */
   async publish(messages: OutgoingMessage[], db: Queryable): Promise<void> {
     if (messages.length === 0) return;
-    await this.boss.insert(
-      messages.map((message) => ({
-        id: message.id,
-        name: routeDestination(this.template, message.route),
-        data: message.body,
-      })),
-      { db: asPgBossDb(db) },
-    );
+    try {
+      await this.boss.insert(
+        messages.map((message) => ({
+          id: message.id,
+          name: routeDestination(this.template, message.route),
+          data: message.body,
+        })),
+        { db: asPgBossDb(db) },
+      );
+    } catch (error) {
+      for (const message of messages) this.#ready.delete(message.route);
+      throw error;
+    }
   }
 }
 

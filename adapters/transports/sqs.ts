@@ -109,7 +109,7 @@ function isQueueMissing(error: unknown): boolean {
   return name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue';
 }
 
-/** A cache of queue URLs by route; a lookup that failed is asked again next time. */
+/** A cache of queue URLs by route; a lookup that failed, or a URL a send failed on, is asked again next time. */
 class QueueUrls {
   readonly #urls = new Map<string, Promise<string>>();
 
@@ -127,6 +127,10 @@ class QueueUrls {
       this.#urls.set(route, url);
     }
     return url;
+  }
+
+  forget(route: string): void {
+    this.#urls.delete(route);
   }
 
   async #resolve(route: string, create: boolean): Promise<string> {
@@ -246,11 +250,17 @@ export class SqsTransport implements RouteTransport {
     for (const message of messages)
       byRoute.set(message.route, [...(byRoute.get(message.route) ?? []), message]);
     for (const [route, routeMessages] of byRoute) {
-      const url = await this.#urls.get(route, false);
+      // a queue deleted since: the failed send forgot its URL, and this makes it again where allowed
+      const url = await this.#urls.get(route, true);
       const batches = batchEntries(
         routeMessages.map((message, index) => toEntry(message, index, this.#settings.fifo)),
       );
-      await inParallel(batches, this.#settings.sendConcurrency, (batch) => this.#sendBatch(url, batch));
+      try {
+        await inParallel(batches, this.#settings.sendConcurrency, (batch) => this.#sendBatch(url, batch));
+      } catch (error) {
+        this.#urls.forget(route);
+        throw error;
+      }
     }
   }
 

@@ -8,7 +8,7 @@ import type { InitMessage } from '../../adapters/route-queue.ts';
 import { replayMessageId } from '../../adapters/ids.ts';
 import { stageFolder } from '../../adapters/storage-paths.ts';
 import { createTestStack, type TestStack } from './test-stack.ts';
-import type { TestTransport } from './transports.ts';
+import { deleteDestination, type TestTransport } from './transports.ts';
 import {
   DOCUMENTS_PIPELINE,
   createExecution,
@@ -118,6 +118,33 @@ export function publishingSuite(transport: TestTransport): void {
       expect(init.map((message) => message.data.init)).toEqual([true]);
     });
   });
+
+  if (transport !== 'pgboss') {
+    describe('a destination deleted under a running replay', () => {
+      it('is made again by the next attempt, without a worker restart', async () => {
+        const parent = await createExecution(stack, configId);
+        const keys = await seedOutputs(stack, parent.id, 'markdown_segmented', 60);
+        const response = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, {
+          replay_source: 'storage',
+          from_stage: 'markdown_segmented',
+          to_route: 'embedding_generator',
+          // pages of about 15 messages, a second apart: the deletion lands mid-way
+          max_messages_per_second: 15,
+        });
+        expect(response.status, JSON.stringify(response.body)).toBe(200);
+        const id = response.body.id as string;
+        await waitForExecution(stack, id, (record) => record.published_count >= 15);
+        await deleteDestination(stack, 'embedding_generator');
+
+        const done = await waitForExecution(stack, id, (record) => record.status !== 'running', 120_000);
+        expect(done.status, done.error ?? '').toBe('completed');
+        expect(done.published_count).toBe(keys.length);
+        // what went out after the deletion is on the destination made again
+        const after = await stack.routeReader.messagesOf('embedding_generator', id);
+        expect(after.map((message) => message.data.object.key)).toContain(keys.at(-1));
+      });
+    });
+  }
 
   describe('replay sources', () => {
     it('from_path narrows storage to a folder or one key', async () => {
