@@ -174,6 +174,7 @@ export function chunkRecords(records: Record[], maxBytes = MAX_SEND_BYTES): Reco
 
 export class KafkaTransport implements RouteTransport {
   readonly kind = 'kafka' as const;
+  readonly transactional = false;
   readonly #settings: KafkaSettings;
   readonly #logger: Logger;
   readonly #admin: Admin;

@@ -47,6 +47,7 @@ async function ensureQueue(boss: PgBoss, name: string): Promise<void> {
 
 export class PgBossTransport implements RouteTransport {
   readonly kind = 'pgboss' as const;
+  readonly transactional = true;
   readonly boss: PgBoss;
   /** Routes whose queue this process has made sure of. */
   readonly #ready = new Set<string>();

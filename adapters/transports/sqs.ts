@@ -222,6 +222,7 @@ function toEntry(message: OutgoingMessage, index: number, fifo: boolean): SendMe
 
 export class SqsTransport implements RouteTransport {
   readonly kind = 'sqs' as const;
+  readonly transactional = false;
   readonly #settings: SqsSettings;
   readonly #logger: Logger;
   readonly #client: SQSClient;

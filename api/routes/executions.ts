@@ -1,17 +1,19 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { isUniqueViolation, withTransaction } from '../../adapters/database.ts';
+import { isUniqueViolation, withTransaction, type Queryable } from '../../adapters/database.ts';
 import {
   findExecutionByIdOrTag,
   insertExecutionIfAbsent,
   listExecutions,
   markRoutesStarted,
+  type ExecutionRecord,
 } from '../../adapters/executions.ts';
+import type { OutgoingMessage } from '../../adapters/route-queue.ts';
 import { newExecutionId, replayMessageId } from '../../adapters/ids.ts';
 import { getPipelineConfig } from '../../adapters/pipeline-configs.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { withTimeout } from '../dependency-errors.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, DependencyUnavailable } from '../errors.ts';
 import { toExecutionDetail, toExecutionResponse } from '../execution-views.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
 import {
@@ -90,8 +92,24 @@ export function executionRoutes(deps: ApiDependencies) {
       await withTimeout(transport, timeoutMs, deps.routeTransport.ensureRoute(route));
     const id = newExecutionId();
     const metadata = body.metadata ?? {};
+    const messageId = replayMessageId(id, config.entry_route, '');
+    const init: OutgoingMessage = {
+      id: messageId,
+      route: config.entry_route,
+      body: {
+        message_id: messageId,
+        execution_id: id,
+        config_id: config.id,
+        route: config.entry_route,
+        init: true,
+        metadata,
+      },
+    };
+    const publish = (db: Queryable) =>
+      withTimeout(transport, timeoutMs, deps.routeTransport.publish([init], db));
+    let record: ExecutionRecord;
     try {
-      const record = await withTransaction(deps.pool, async (client) => {
+      record = await withTransaction(deps.pool, async (client) => {
         const created = await insertExecutionIfAbsent(client, {
           id,
           config_id: config.id,
@@ -106,38 +124,29 @@ export function executionRoutes(deps: ApiDependencies) {
           workflow_id: null,
         });
         await markRoutesStarted(client, id, routes);
-        const messageId = replayMessageId(id, config.entry_route, '');
-        // pg-boss: in this transaction; a broker: acknowledged before it commits
-        await withTimeout(
-          transport,
-          timeoutMs,
-          deps.routeTransport.publish(
-            [
-              {
-                id: messageId,
-                route: config.entry_route,
-                body: {
-                  message_id: messageId,
-                  execution_id: id,
-                  config_id: config.id,
-                  route: config.entry_route,
-                  init: true,
-                  metadata,
-                },
-              },
-            ],
-            client,
-          ),
-        );
+        // pg-boss: the message commits with the record, exactly once
+        if (deps.routeTransport.transactional) await publish(client);
         return created;
       });
-      return c.json(toExecutionResponse(record), 201);
     } catch (error) {
       if (isUniqueViolation(error, 'executions_tag_key')) {
         throw new ApiError(409, 'TAG_CONFLICT', `Tag '${body.tag}' is already used by another execution`);
       }
       throw error;
     }
+    // a broker: only what committed is sent (a send cannot be rolled back), under the message's
+    // deterministic id, so that a resend is a duplicate consumers recognise
+    if (!deps.routeTransport.transactional) {
+      try {
+        await publish(deps.pool);
+      } catch (error) {
+        throw new DependencyUnavailable(
+          `Execution ${id} was created, but the route transport did not confirm its init message in time`,
+          error,
+        );
+      }
+    }
+    return c.json(toExecutionResponse(record), 201);
   });
 
   app.openapi(getExecution, async (c) => {

@@ -9,6 +9,11 @@ import { replayMessageId } from '../../adapters/ids.ts';
 import { stageFolder } from '../../adapters/storage-paths.ts';
 import { createTestStack, type TestStack } from './test-stack.ts';
 import { deleteDestination, type TestTransport } from './transports.ts';
+import { startDelayingProxy } from './delaying-proxy.ts';
+import { getExecution } from '../../adapters/executions.ts';
+import { SqsTransport, sqsSettingsFromConfig } from '../../adapters/transports/sqs.ts';
+import { createApp } from '../../api/app.ts';
+import { apiSettingsFromConfig } from '../../api/dependencies.ts';
 import {
   DOCUMENTS_PIPELINE,
   createExecution,
@@ -142,6 +147,56 @@ export function publishingSuite(transport: TestTransport): void {
         // what went out after the deletion is on the destination made again
         const after = await stack.routeReader.messagesOf('embedding_generator', id);
         expect(after.map((message) => message.data.object.key)).toContain(keys.at(-1));
+      });
+    });
+  }
+
+  if (transport === 'sqs') {
+    describe("a normal execution's init message on a broker slower than the api waits", () => {
+      it('is sent only for an execution that committed, under its deterministic id', async () => {
+        const proxy = await startDelayingProxy(stack.config.SQS_ENDPOINT!, (target) =>
+          target.endsWith('SendMessageBatch') ? 1500 : 0,
+        );
+        const slow = new SqsTransport(
+          { ...sqsSettingsFromConfig(stack.config), endpoint: proxy.url },
+          stack.logger,
+        );
+        try {
+          const app = createApp({
+            pool: stack.pool,
+            temporal: stack.temporal,
+            objectStore: stack.objectStore,
+            routeTransport: slow,
+            logger: stack.logger,
+            settings: { ...apiSettingsFromConfig(stack.config), dependencyTimeoutMs: 500 },
+          });
+          const response = await app.request('/api/v1/executions', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ config_id: configId, metadata: { slow: true } }),
+          });
+          expect([201, 503], await response.text()).toContain(response.status);
+          await proxy.idle();
+          const sent = proxy.delayed.flatMap((body) =>
+            (JSON.parse(body) as { Entries: { MessageBody: string }[] }).Entries.map(
+              (entry) => JSON.parse(entry.MessageBody) as InitMessage,
+            ),
+          );
+          expect(sent).toHaveLength(1);
+          // the message names an execution that exists, under the id every resend of it would carry
+          const [init] = sent;
+          const record = await getExecution(stack.pool, init!.execution_id);
+          expect(record?.metadata).toEqual({ slow: true });
+          expect(init!.message_id).toBe(replayMessageId(init!.execution_id, 'markdown_segmenter', ''));
+          const delivered = await stack.routeReader.messagesOf<InitMessage>(
+            'markdown_segmenter',
+            init!.execution_id,
+          );
+          expect(delivered.map((message) => message.id)).toEqual([init!.message_id]);
+        } finally {
+          await slow.close();
+          await proxy.close();
+        }
       });
     });
   }
