@@ -1,7 +1,7 @@
 /**
- * An HTTP proxy in front of an SQS-compatible server that holds the requests `delays` picks (by their
- * `x-amz-target`, e.g. `AmazonSQS.SendMessageBatch`) before passing them on unchanged: a broker
- * slower than the api waits. It keeps the bodies it passed on, and says when none is in flight.
+ * An HTTP proxy in front of an SQS- or S3-compatible server that holds the requests `delays` picks (by
+ * their `x-amz-target`, e.g. `AmazonSQS.SendMessageBatch`) before passing them on unchanged: a broker
+ * slower than the api waits. It keeps what it passed on, and says when none is in flight.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,8 @@ export interface DelayingProxy {
   url: string;
   /** Bodies of the delayed requests, once passed on. */
   delayed: string[];
+  /** Every request passed on: `METHOD /path`. */
+  requests: string[];
   /** Resolves once no request is held or in flight. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -22,6 +24,7 @@ export async function startDelayingProxy(
   const upstream = new URL(target);
   const agent = new http.Agent({ keepAlive: true });
   const delayed: string[] = [];
+  const requests: string[] = [];
   let inFlight = 0;
   let wake: (() => void)[] = [];
   const settle = () => {
@@ -37,6 +40,7 @@ export async function startDelayingProxy(
       const delayMs = delays(String(request.headers['x-amz-target'] ?? ''));
       setTimeout(() => {
         if (delayMs > 0) delayed.push(body.toString());
+        requests.push(`${request.method} ${request.url}`);
         const outgoing = http.request(
           {
             host: upstream.hostname,
@@ -66,6 +70,7 @@ export async function startDelayingProxy(
   return {
     url: `http://127.0.0.1:${port}`,
     delayed,
+    requests,
     idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => wake.push(resolve))),
     close: () =>
       new Promise<void>((resolve) => {
