@@ -12,8 +12,8 @@ import type { ApiDependencies } from './dependencies.ts';
 import { dependencyFailure } from './dependency-errors.ts';
 import {
   ApiError,
-  DependencyUnavailable,
   errorResponseBody,
+  httpStatusOf,
   httpValidationError,
   jsonInvalidError,
   RequestValidationError,
@@ -29,7 +29,10 @@ import {
 import { allowedMethodsOf } from './method-not-allowed.ts';
 import { openApiDocument, registerOpenApiComponents } from './openapi.ts';
 import { bulkReplayRoutes } from './routes/bulk-replays.ts';
-import { startAdmission } from './start-admission.ts';
+import { startAdmission } from '../services/start-admission.ts';
+import { ServiceError } from '../services/errors.ts';
+import { ReplayRequestRefused } from '../services/replay-request.ts';
+import { replayRefusalError } from './replay-refusals.ts';
 import { configRoutes } from './routes/configs.ts';
 import { executionRoutes } from './routes/executions.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -150,12 +153,19 @@ export function createApp(given: ApiDependencies) {
     return c.json(errorResponseBody('Method Not Allowed', 'METHOD_NOT_ALLOWED', correlationId), 405);
   });
 
-  app.onError((error, c) => {
+  app.onError((thrown, c) => {
+    let error: Error = thrown;
     const correlationId = c.get('correlationId');
     c.header('X-Correlation-ID', correlationId);
-    if (error instanceof DependencyUnavailable) {
+    if (error instanceof ReplayRequestRefused) error = replayRefusalError(error);
+    if (error instanceof ServiceError) {
+      const status = httpStatusOf[error.kind];
       // the client gets the stable detail and the correlation id; the cause's own text stays here
-      (c.get('logger') ?? deps.logger).warn({ err: error.failure }, error.message);
+      if (error.options.failure !== undefined)
+        (c.get('logger') ?? deps.logger).warn({ err: error.options.failure }, error.message);
+      if (status === 503)
+        c.header('Retry-After', String(error.options.retryAfterSeconds ?? UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return c.json(errorResponseBody(error.message, error.code, correlationId), status);
     }
     if (error instanceof ApiError) {
       // a client told when to come back does not retry in a tight loop

@@ -1,3 +1,4 @@
+/** Which dependency an unexpected error of a request came from: the api answers it 503, not 500. */
 import {
   isGrpcServiceError,
   ServiceError,
@@ -5,26 +6,6 @@ import {
 } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
 import { isDatabaseError } from '../adapters/database.ts';
-import { ApiError } from './errors.ts';
-
-/** Rejects with a 503 naming the dependency when work takes longer than timeoutMs. */
-export async function withTimeout<T>(dependency: string, timeoutMs: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ApiError(503, 'SERVICE_UNAVAILABLE', `${dependency} did not answer within ${timeoutMs} ms`),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',

@@ -1,3 +1,4 @@
+import type { ServiceErrorKind } from '../services/errors.ts';
 import type { z } from 'zod';
 
 /** An error the api answers with an `ErrorResponse` (the contract's shape) and this status. */
@@ -13,20 +14,13 @@ export class ApiError extends Error {
   }
 }
 
-/**
- * A dependency (Temporal, Postgres, S3, a broker) failed a request. The client gets `detail`, a
- * stable message without the dependency's own text (hosts, users, SQL); the log gets `failure`
- * under the request's correlation id.
- */
-export class DependencyUnavailable extends ApiError {
-  constructor(
-    detail: string,
-    readonly failure: unknown,
-    retryAfterSeconds?: number,
-  ) {
-    super(503, 'SERVICE_UNAVAILABLE', detail, retryAfterSeconds);
-  }
-}
+/** The answer to each kind of the services' errors (services/errors.ts). */
+export const httpStatusOf = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  unavailable: 503,
+} as const satisfies Record<ServiceErrorKind, ApiError['status']>;
 
 export interface ErrorResponseBody {
   detail: string;

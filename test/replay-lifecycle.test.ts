@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { reconcileClosedReplays } from '../activities/index.ts';
 import type { Client } from '@temporalio/client';
-import { workflowControl } from '../api/workflow-control.ts';
+import { workflowControl } from '../services/workflow-control.ts';
 import {
   cancelSignal,
   pauseSignal,
@@ -244,8 +244,8 @@ describe('races with a workflow that closes (answered 409, never 500)', () => {
       async (handle: WorkflowHandle) => void (await handle.executeUpdate(setRateUpdate, { args: [5] })),
     ]) {
       await expect(control.signal(replayWorkflowId(id), send)).rejects.toMatchObject({
-        status: 409,
-        errorCode: 'WORKFLOW_CLOSED',
+        kind: 'conflict',
+        code: 'WORKFLOW_CLOSED',
       });
     }
     await requestJson(stack, 'POST', `/api/v1/executions/${id}/cancel`);

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { pingDatabase } from '../../adapters/database.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { withTimeout } from '../dependency-errors.ts';
+import { withTimeout } from '../../services/dependency-timeout.ts';
 import { operationIds } from '../responses.ts';
 
 const ComponentsSchema = z.object({

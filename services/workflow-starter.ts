@@ -7,10 +7,10 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 import type { UserMetadata } from '../workflows/user-metadata.ts';
-import { withTimeout } from './dependency-errors.ts';
-import { ApiError, DependencyUnavailable } from './errors.ts';
+import { withTimeout } from './dependency-timeout.ts';
+import { DependencyUnavailable, type ServiceError } from './errors.ts';
 
-/** A 503 after which the workflow may still start: its Idempotency-Key claim must be kept. */
+/** Unavailable, yet the workflow may still start: its Idempotency-Key claim must be kept. */
 export class StartUncertain extends DependencyUnavailable {}
 
 // gRPC CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE
@@ -43,7 +43,7 @@ export interface UpdateWithStartOptions<Result> {
   /** With an Idempotency-Key a slow start goes on (the retry finds it); without, it is cancelled. */
   idempotent: boolean;
   /** Answers for the first step's non-retryable refusals, by ApplicationFailure type. */
-  refusals: Record<string, (message: string) => ApiError>;
+  refusals: Record<string, (message: string) => ServiceError>;
 }
 
 /**

@@ -1,6 +1,6 @@
-/** Signalling a running workflow from a request: bounded by the dependency timeout, like every call. */
+/** Signalling a running workflow for a request: bounded by the dependency timeout, like every call. */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { ApiError, DependencyUnavailable } from './errors.ts';
+import { DependencyUnavailable, ServiceError } from './errors.ts';
 
 type WorkflowHandle = ReturnType<Client['workflow']['getHandle']>;
 
@@ -15,9 +15,9 @@ function isClosedWorkflow(error: unknown): boolean {
 }
 
 /** The workflow closed between the open check and the signal: the record has moved on, read it again. */
-export function workflowClosedError(workflowId: string): ApiError {
-  return new ApiError(
-    409,
+export function workflowClosedError(workflowId: string): ServiceError {
+  return new ServiceError(
+    'conflict',
     'WORKFLOW_CLOSED',
     `Workflow ${workflowId} closed before it took the request; read the record again before retrying`,
   );
@@ -41,7 +41,7 @@ export function workflowControl(temporal: Client, timeoutMs: number) {
 
     /**
      * Signals (or updates) the workflow found open. One that closed since (it finished, or was
-     * terminated) answers 409 WORKFLOW_CLOSED, not a 500.
+     * terminated) is a conflict (WORKFLOW_CLOSED), not an unexpected error.
      */
     async signal(workflowId: string, send: (handle: WorkflowHandle) => Promise<void>): Promise<void> {
       try {
@@ -56,9 +56,9 @@ export function workflowControl(temporal: Client, timeoutMs: number) {
 
     /**
      * Starts a new run of a workflow found closed. A concurrent request that started it first wins:
-     * this one answers `conflict()` (a 409), not a 500.
+     * this one throws `conflict()`, not an unexpected error.
      */
-    async startClosed(start: () => Promise<unknown>, conflict: () => ApiError): Promise<void> {
+    async startClosed(start: () => Promise<unknown>, conflict: () => ServiceError): Promise<void> {
       try {
         await temporal.connection.withDeadline(deadline(), start);
       } catch (error) {
