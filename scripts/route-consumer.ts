@@ -27,18 +27,18 @@ import { createLogger, type Logger } from '../adapters/logger.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { findRoute, getPipelineConfig, type RouteDefinition } from '../adapters/pipeline-configs.ts';
 import type { ReplayMessage } from '../adapters/route-queue.ts';
-import {
-  createRouteReader,
-  type PublishedMessage,
-  type RouteMessage,
-  type RouteReader,
-  type RouteSubscription,
+import { createRouteReader } from '../adapters/route-reader.ts';
+import type {
+  PublishedMessage,
+  RouteMessage,
+  RouteReader,
+  RouteSubscription,
 } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 
 export interface RouteConsumerOptions {
   pool: pg.Pool;
-  /** The route transport's reader (adapters/route-transport.ts), closed by the caller. */
+  /** The route transport's reader (adapters/route-reader.ts), closed by the caller. */
   routeReader: RouteReader;
   objectStore: ObjectStore;
   route: string;
