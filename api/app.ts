@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { swaggerUI } from '@hono/swagger-ui';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
+import { runWithCorrelationId } from '../adapters/correlation.ts';
 import { httpRequestDuration, renderMetrics, replaysStarted } from '../adapters/metrics.ts';
 import { activeTraceId, inHttpSpan } from '../adapters/tracing.ts';
 import { authMiddleware } from './auth.ts';
@@ -99,7 +100,8 @@ export function createApp(given: ApiDependencies) {
     c.set('correlationId', correlationId);
     c.set('logger', logger);
     const started = performance.now();
-    await next();
+    // the Temporal client's interceptor puts it on every workflow start and signal of this request
+    await runWithCorrelationId(correlationId, next);
     c.header('X-Correlation-ID', correlationId);
     // the request's logger: with the name of its API key once authenticated (never the key)
     (c.get('logger') ?? logger).info(
