@@ -5,6 +5,7 @@ import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import { listPartitions, resumePartitions } from '../adapters/replay-partitions.ts';
 import { RouteMissingError } from '../adapters/route-transport.ts';
 import { failureTypes, type NewReplay, type StartedReplay } from '../workflows/contract.ts';
+import { tagTakenMessage } from '../services/errors.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 
 /**
@@ -51,10 +52,7 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
         return replayStateOf(record);
       } catch (error) {
         if (isUniqueViolation(error, 'executions_tag_key')) {
-          throw ApplicationFailure.nonRetryable(
-            `tag '${replay.tag}' is already used by another execution`,
-            failureTypes.tagTaken,
-          );
+          throw ApplicationFailure.nonRetryable(tagTakenMessage(replay.tag), failureTypes.tagTaken);
         }
         throw error;
       }

@@ -35,6 +35,7 @@ import type {
   RouteSubscription,
 } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 export interface RouteConsumerOptions {
   pool: pg.Pool;
@@ -214,7 +215,7 @@ async function waitUntilIdle(consumer: RouteConsumer, quietMs: number): Promise<
     if (await consumer.idle()) idleSince ??= Date.now();
     else idleSince = undefined;
     if (idleSince !== undefined && Date.now() - idleSince >= quietMs) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
 }
 

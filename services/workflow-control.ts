@@ -1,6 +1,7 @@
 /** Signalling a running workflow for a request: bounded by the dependency timeout, like every call. */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { DependencyUnavailable, ServiceError } from './errors.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 type WorkflowHandle = ReturnType<Client['workflow']['getHandle']>;
 
@@ -72,7 +73,7 @@ export function workflowControl(temporal: Client, timeoutMs: number) {
       const until = deadline();
       let value = await read();
       while (value !== undefined && !done(value) && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
         value = await read();
       }
       return { value: value!, applied: value !== undefined && done(value) };

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.ts';
 import type { ReplayMessage } from '../route-queue.ts';
 import { connection, topicOf, topicReady, type KafkaSettings } from './kafka.ts';
 import type { BatchHandler, PublishedMessage, RouteMessage, RouteReader, RouteSubscription } from './port.ts';
+import { sleep } from '../sleep.ts';
 
 /** The message as the reader hands it on: id from the header (or the body), body parsed. */
 function toPublished(message: Message<string, string, string, string>): PublishedMessage {
@@ -84,7 +85,7 @@ export class KafkaRouteReader implements RouteReader {
       while (behind() && Date.now() - progressAt < 10_000) {
         if (Date.now() > deadline)
           throw new Error(`reading Kafka topic '${topic}' did not reach its end offsets`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
         if (tail.messages.length !== progress) {
           progress = tail.messages.length;
           progressAt = Date.now();
@@ -176,7 +177,7 @@ export class KafkaRouteReader implements RouteReader {
           const done = await handle(pending.map(toPublished));
           pending = pending.filter((_, index) => !done[index]);
           if (pending.length === 0 || stopping) break;
-          await new Promise((resolve) => setTimeout(resolve, 1000));
+          await sleep(1000);
         }
         if (pending.length === 0) await commitBatch(batch);
         inHand = 0;

@@ -13,6 +13,7 @@ import type { AppConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { OutgoingMessage } from '../route-queue.ts';
 import { RouteMissingError, routeDestination, type RouteTransport } from './port.ts';
+import { sleep } from '../sleep.ts';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -97,7 +98,7 @@ async function ensureTopic(
   while (!(await topicReady(admin, topic))) {
     if (Date.now() > deadline)
       throw new Error(`Kafka topic '${topic}' has no leader after ${TOPIC_READY_TIMEOUT_MS} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 

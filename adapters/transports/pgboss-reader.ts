@@ -15,6 +15,7 @@ import {
   type RouteReader,
   type RouteSubscription,
 } from './port.ts';
+import { sleep } from '../sleep.ts';
 
 export class PgBossRouteReader implements RouteReader {
   readonly kind = 'pgboss' as const;
@@ -91,7 +92,7 @@ export class PgBossRouteReader implements RouteReader {
           await Promise.allSettled([...inFlight]);
         } else {
           quietChecks += 1;
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await sleep(100);
         }
       }
       boss.off('error', onError);

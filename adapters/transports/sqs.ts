@@ -25,6 +25,7 @@ import type { AppConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { OutgoingMessage } from '../route-queue.ts';
 import { RouteMissingError, routeDestination, type RouteTransport } from './port.ts';
+import { sleep } from '../sleep.ts';
 
 export interface SqsSettings {
   endpoint?: string;
@@ -272,7 +273,7 @@ export class SqsTransport implements RouteTransport {
       }
       const ids = new Set(failed.map((entry) => entry.Id));
       pending = pending.filter((entry) => ids.has(entry.Id));
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      await sleep(100 * 2 ** attempt);
     }
   }
 }
