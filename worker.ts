@@ -12,6 +12,7 @@ import {
   createReplayActivities,
 } from './activities/index.ts';
 import { ConfigError, loadConfigOrExit, publishTaskQueueOf, type AppConfig } from './adapters/config.ts';
+import { correlationIdOf } from './adapters/correlation.ts';
 import { createPool } from './adapters/database.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
 import {
@@ -139,7 +140,7 @@ export async function createReplayWorker(
   const activityInterceptors = [
     ...tracing.activity,
     activityFailureMetrics,
-    requestCorrelationLogging(temporal, logger),
+    requestCorrelationLogging(logger),
   ];
   const workers: Worker[] = [];
   /** What run() waits on, by worker: a drain stops the workflows role once the publish role stopped. */
@@ -250,11 +251,10 @@ export async function createReplayWorker(
 }
 
 /**
- * Logs which api request (its correlation id, kept in the workflow's memo by the api) created or
- * resumed a replay, next to the execution and workflow ids. Read after the activity answered, so the
- * api's update-with-start does not wait for it.
+ * Logs which api request (its correlation id, carried in Temporal headers: adapters/correlation.ts)
+ * created or resumed a replay, next to the execution and workflow ids.
  */
-function requestCorrelationLogging(temporal: Client, logger: Logger): ActivityInterceptorsFactory {
+function requestCorrelationLogging(logger: Logger): ActivityInterceptorsFactory {
   const activities: Record<string, string> = {
     startReplay: 'replay started for request',
     loadReplayState: 'replay resumed for request',
@@ -265,24 +265,17 @@ function requestCorrelationLogging(temporal: Client, logger: Logger): ActivityIn
         const result = await next(input);
         const { activityType, workflowExecution } = ctx.info;
         const message = activities[activityType];
-        if (message && workflowExecution && logger.isLevelEnabled('info')) {
+        if (message && workflowExecution) {
           const arg = input.args[0] as { id?: string; executionId?: string } | undefined;
-          void temporal.workflow
-            .getHandle(workflowExecution.workflowId, workflowExecution.runId)
-            .describe()
-            .then((description) => {
-              const memo = description.memo ?? {};
-              logger.info(
-                {
-                  execution_id: arg?.id ?? arg?.executionId,
-                  workflow_id: workflowExecution.workflowId,
-                  run_id: workflowExecution.runId,
-                  correlation_id: memo.correlation_id ?? memo.resumed_by ?? null,
-                },
-                message,
-              );
-            })
-            .catch(() => {});
+          logger.info(
+            {
+              execution_id: arg?.id ?? arg?.executionId,
+              workflow_id: workflowExecution.workflowId,
+              run_id: workflowExecution.runId,
+              correlation_id: correlationIdOf(input.headers) ?? null,
+            },
+            message,
+          );
         }
         return result;
       },

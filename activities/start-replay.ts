@@ -7,6 +7,7 @@ import { RouteMissingError } from '../adapters/route-transport.ts';
 import { replaysStarted } from '../adapters/metrics.ts';
 import { failureTypes } from '../domain/replay.ts';
 import { type NewReplay, type StartedReplay } from '../workflows/replay-execution.contract.ts';
+import { tagTakenMessage } from '../services/errors.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 
 /**
@@ -14,9 +15,6 @@ import { activityLogger, type ReplayActivityDependencies } from './dependencies.
  * the api's answer needs, and nothing that lists or publishes.
  */
 export function createStartActivities({ pool, routeTransport, logger }: ReplayActivityDependencies) {
-  // queues this process has made sure of: a route's queue is created once, not per replay
-  const readyRoutes = new Set<string>();
-
   async function routesOf(configId: string): Promise<string[]> {
     const config = await getPipelineConfig(pool, configId);
     if (!config) {
@@ -26,8 +24,8 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
       );
     }
     const routes = config.routes.map((route) => route.name);
+    // each transport remembers the routes it made sure of, and forgets one whose send failed
     for (const route of routes) {
-      if (readyRoutes.has(route)) continue;
       try {
         await routeTransport.ensureRoute(route);
       } catch (error) {
@@ -36,7 +34,6 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
           throw ApplicationFailure.nonRetryable(error.message, failureTypes.routeMissing);
         throw error;
       }
-      readyRoutes.add(route);
     }
     return routes;
   }
@@ -58,10 +55,7 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
         return replayStateOf(record);
       } catch (error) {
         if (isUniqueViolation(error, 'executions_tag_key')) {
-          throw ApplicationFailure.nonRetryable(
-            `tag '${replay.tag}' is already used by another execution`,
-            failureTypes.tagTaken,
-          );
+          throw ApplicationFailure.nonRetryable(tagTakenMessage(replay.tag), failureTypes.tagTaken);
         }
         throw error;
       }

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import { migrateRouteQueue } from './route-queue.ts';
+import { sleep } from './sleep.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -33,7 +34,7 @@ export async function runMigrations(options: {
     } catch (error) {
       if (!/Another migration is already running/.test((error as Error).message) || attempt >= 120)
         throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250 + Math.random() * 250));
+      await sleep(250 + Math.random() * 250);
     }
   }
   await migrateRouteQueue(options.databaseUrl, options.queueSchema);

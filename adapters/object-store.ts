@@ -57,6 +57,15 @@ export function objectStoreOptionsFromConfig(config: AppConfig): ObjectStoreOpti
   };
 }
 
+function isMissingBucket(error: unknown): boolean {
+  const failure = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return (
+    failure?.name === 'NotFound' ||
+    failure?.name === 'NoSuchBucket' ||
+    failure?.$metadata?.httpStatusCode === 404
+  );
+}
+
 export class ObjectStore {
   readonly client: S3Client;
   readonly bucket: string;
@@ -145,16 +154,20 @@ export class ObjectStore {
     await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
   }
 
+  /** Creates the bucket when HeadBucket says it is missing (404); any other failure is thrown as it is. */
   async ensureBucket(): Promise<void> {
     try {
       await this.ping();
-    } catch {
-      await this.client
-        .send(new CreateBucketCommand({ Bucket: this.bucket }))
-        .catch((error: { name?: string }) => {
-          if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
-        });
+      return;
+    } catch (error) {
+      // denied, unreachable, throttled: creating would hide the real fault behind CreateBucket's answer
+      if (!isMissingBucket(error)) throw error;
     }
+    await this.client
+      .send(new CreateBucketCommand({ Bucket: this.bucket }))
+      .catch((error: { name?: string }) => {
+        if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
+      });
   }
 
   close(): void {

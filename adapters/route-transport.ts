@@ -10,15 +10,16 @@
  * - `sqs`: a queue per route (standard or FIFO), likewise at least once; a FIFO queue drops a resent
  *   message within its 5-minute deduplication window (the message id is the deduplication id).
  *
- * Consumers deduplicate by message id (README, "Delivery guarantees").
+ * Consumers deduplicate by message id (README, "Delivery guarantees"). Each transport's reader
+ * (adapters/route-reader.ts) reads its routes back; the api and the worker only write.
  */
 import type pg from 'pg';
 import type { AppConfig } from './config.ts';
 import type { Logger } from './logger.ts';
-import { KafkaRouteReader, KafkaTransport, kafkaSettingsFromConfig } from './transports/kafka.ts';
-import { PgBossRouteReader, PgBossTransport } from './transports/pgboss.ts';
-import type { RouteReader, RouteTransport } from './transports/port.ts';
-import { SqsRouteReader, SqsTransport, sqsSettingsFromConfig } from './transports/sqs.ts';
+import { KafkaTransport, kafkaSettingsFromConfig } from './transports/kafka.ts';
+import { PgBossTransport } from './transports/pgboss.ts';
+import type { RouteTransport } from './transports/port.ts';
+import { SqsTransport, sqsSettingsFromConfig } from './transports/sqs.ts';
 
 export * from './transports/port.ts';
 
@@ -30,16 +31,5 @@ export function createRouteTransport(config: AppConfig, pool: pg.Pool, logger: L
       return new KafkaTransport(kafkaSettingsFromConfig(config), logger);
     case 'sqs':
       return new SqsTransport(sqsSettingsFromConfig(config), logger);
-  }
-}
-
-export function createRouteReader(config: AppConfig, pool: pg.Pool, logger: Logger): RouteReader {
-  switch (config.ROUTE_TRANSPORT) {
-    case 'pgboss':
-      return new PgBossRouteReader(pool, config.PGBOSS_SCHEMA, config.ROUTE_NAME_TEMPLATE, logger);
-    case 'kafka':
-      return new KafkaRouteReader(kafkaSettingsFromConfig(config), logger);
-    case 'sqs':
-      return new SqsRouteReader(sqsSettingsFromConfig(config), logger);
   }
 }

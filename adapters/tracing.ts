@@ -7,6 +7,8 @@
  * the worker's workflow interceptors (in the workflow bundle) and activity interceptors continue it.
  */
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -21,6 +23,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
+import { correlationClientInterceptor } from './correlation.ts';
 import {
   makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
@@ -37,6 +40,13 @@ const require = createRequire(import.meta.url);
  */
 export const workflowInterceptorModules = [
   require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+  // the request's correlation id goes on with what a workflow schedules (adapters/correlation.ts)
+  fileURLToPath(
+    new URL(
+      `./correlation-workflow-interceptors${path.extname(fileURLToPath(import.meta.url))}`,
+      import.meta.url,
+    ),
+  ),
 ];
 
 export interface Tracing {
@@ -109,9 +119,13 @@ export function initTracing(options: {
   return active;
 }
 
-/** Client interceptors for the api's Temporal client: the workflow joins the request's trace. */
+/**
+ * Client interceptors for the api's Temporal client: every start and signal carries the request's
+ * correlation id (adapters/correlation.ts), and with tracing on the workflow joins its trace.
+ */
 export function temporalClientInterceptors(): WorkflowClientInterceptor[] {
-  return active ? [new OpenTelemetryWorkflowClientInterceptor()] : [];
+  const correlation = correlationClientInterceptor();
+  return active ? [new OpenTelemetryWorkflowClientInterceptor(), correlation] : [correlation];
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
+import { runWithCorrelationId } from '../adapters/correlation.ts';
 import { httpRequestDuration, renderMetrics } from '../adapters/metrics.ts';
 import { activeTraceId, inHttpSpan } from '../adapters/tracing.ts';
 import { authMiddleware } from './auth.ts';
@@ -12,6 +13,7 @@ import { dependencyFailure } from './dependency-errors.ts';
 import {
   ApiError,
   errorResponseBody,
+  httpStatusOf,
   httpValidationError,
   jsonInvalidError,
   RequestValidationError,
@@ -27,7 +29,10 @@ import {
 import { allowedMethodsOf } from './method-not-allowed.ts';
 import { openApiDocument, registerOpenApiComponents } from './openapi.ts';
 import { bulkReplayRoutes } from './routes/bulk-replays.ts';
-import { startAdmission } from './start-admission.ts';
+import { startAdmission } from '../services/start-admission.ts';
+import { ServiceError } from '../services/errors.ts';
+import { ReplayRequestRefused } from '../services/replay-request.ts';
+import { replayRefusalError } from './replay-refusals.ts';
 import { configRoutes } from './routes/configs.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { executionRoutes } from './routes/executions.ts';
@@ -89,7 +94,8 @@ export function createApp(given: ApiDependencies) {
     c.set('correlationId', correlationId);
     c.set('logger', logger);
     const started = performance.now();
-    await next();
+    // the Temporal client's interceptor puts it on every workflow start and signal of this request
+    await runWithCorrelationId(correlationId, next);
     c.header('X-Correlation-ID', correlationId);
     // the request's logger: with the name of its API key once authenticated (never the key)
     (c.get('logger') ?? logger).info(
@@ -143,9 +149,20 @@ export function createApp(given: ApiDependencies) {
     return c.json(errorResponseBody('Method Not Allowed', 'METHOD_NOT_ALLOWED', correlationId), 405);
   });
 
-  app.onError((error, c) => {
+  app.onError((thrown, c) => {
+    let error: Error = thrown;
     const correlationId = c.get('correlationId');
     c.header('X-Correlation-ID', correlationId);
+    if (error instanceof ReplayRequestRefused) error = replayRefusalError(error);
+    if (error instanceof ServiceError) {
+      const status = httpStatusOf[error.kind];
+      // the client gets the stable detail and the correlation id; the cause's own text stays here
+      if (error.options.failure !== undefined)
+        (c.get('logger') ?? deps.logger).warn({ err: error.options.failure }, error.message);
+      if (status === 503)
+        c.header('Retry-After', String(error.options.retryAfterSeconds ?? UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return c.json(errorResponseBody(error.message, error.code, correlationId), status);
+    }
     if (error instanceof ApiError) {
       // a client told when to come back does not retry in a tight loop
       if (error.status === 503)

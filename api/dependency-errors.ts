@@ -1,3 +1,4 @@
+/** Which dependency an unexpected error of a request came from: the api answers it 503, not 500. */
 import {
   isGrpcServiceError,
   ServiceError,
@@ -5,26 +6,6 @@ import {
 } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
 import { isDatabaseError } from '../adapters/database.ts';
-import { ApiError } from './errors.ts';
-
-/** Rejects with a 503 naming the dependency when work takes longer than timeoutMs. */
-export async function withTimeout<T>(dependency: string, timeoutMs: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ApiError(503, 'SERVICE_UNAVAILABLE', `${dependency} did not answer within ${timeoutMs} ms`),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -66,7 +47,7 @@ export interface DependencyFailure {
   dependency: 'Postgres' | 'Temporal';
   /** Could not be reached (a warning), rather than refused the call (an error: likely a deployment fault). */
   unreachable: boolean;
-  /** For the client: names the dependency; Postgres's own messages (SQL, names) stay in the logs. */
+  /** For the client: names the dependency; the dependency's own messages (SQL, hosts, users) stay in the logs. */
   detail: string;
 }
 
@@ -79,13 +60,7 @@ export function dependencyFailure(error: unknown): DependencyFailure | undefined
     return { dependency: 'Postgres', unreachable: false, detail: 'Postgres could not serve the request' };
   }
   if (isTemporalError(error)) {
-    const cause = (error as { cause?: unknown }).cause;
-    const reason = cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
-    return {
-      dependency: 'Temporal',
-      unreachable: false,
-      detail: `Temporal could not serve the request: ${reason}`,
-    };
+    return { dependency: 'Temporal', unreachable: false, detail: 'Temporal could not serve the request' };
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import type { ServiceErrorKind } from '../services/errors.ts';
 import type { z } from 'zod';
 
 /** An error the api answers with an `ErrorResponse` (the contract's shape) and this status. */
@@ -12,6 +13,14 @@ export class ApiError extends Error {
     super(detail);
   }
 }
+
+/** The answer to each kind of the services' errors (services/errors.ts). */
+export const httpStatusOf = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  unavailable: 503,
+} as const satisfies Record<ServiceErrorKind, ApiError['status']>;
 
 export interface ErrorResponseBody {
   detail: string;

@@ -12,12 +12,3 @@ export function replayRefusalError(refusal: ReplayRequestRefused): ApiError | Re
   }
   return new ApiError(refusal.status, refusal.errorCode, refusal.detail);
 }
-
-/** Runs a request's work, answering a ReplayRequestRefused it throws as the replay endpoint does. */
-export async function answeringRefusals<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw error instanceof ReplayRequestRefused ? replayRefusalError(error) : error;
-  }
-}

@@ -4,6 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import { call, type ApiClient, type ApiTarget, type Schemas } from './client.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 /** Seconds of samples the rate is measured over. */
@@ -57,8 +58,6 @@ function bar(output: Output, format: string) {
     cliProgress.Presets.shades_classic,
   );
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface FollowedReplay {
   detail: Schemas['ExecutionDetail'];

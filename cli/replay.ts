@@ -16,6 +16,7 @@ import {
   type Schemas,
 } from './client.ts';
 import { followBulkReplay, followReplay, formatDuration, printJson, type Output } from './follow.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 const USAGE = `usage: npm run replay -- <command> [options]
 
@@ -173,8 +174,6 @@ function describePreview(preview: Schemas['ReplayPreview']): string {
 function describeBulk(bulk: Schemas['BulkReplayResponse']): string {
   return `bulk replay ${bulk.id}: ${bulk.status}, ${bulk.total} parents: started ${bulk.started}, completed ${bulk.completed}, failed ${bulk.failed}, cancelled ${bulk.cancelled}`;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The preview of a request, waiting for its job when it continues as one (unless `wait` is false). */
 async function previewOf(

@@ -23,6 +23,7 @@ import { ObjectStore, type ObjectStoreOptions } from '../adapters/object-store.t
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { EXAMPLE_PIPELINE } from '../api/schemas.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 export const DEMO_PIPELINE = { ...EXAMPLE_PIPELINE, name: 'documents-demo' };
 
@@ -232,7 +233,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         `replay ${replay.id} not completed after ${timeoutMs / 1000} s (last: ${line.trim()}); see workflow ${workflowId}`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+    await sleep(pollIntervalMs);
   }
 }
 

@@ -29,6 +29,7 @@ import { startTemporalCluster } from './stack/temporal-cluster.ts';
 import { startTemporalDevServer } from './stack/temporal-dev-server.ts';
 import { findTemporalCli } from './temporal-binary.ts';
 import { findTemporalServer, findTemporalUiServer } from './temporal-server-binary.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
@@ -41,7 +42,6 @@ const stackJsonFile = path.join(dataDir, 'stack.json');
 const stackEnvFile = path.join(dataDir, 'stack.env');
 const logFile = (name: string) => path.join(logDir, `${name}.log`);
 const say = (line: string) => process.stdout.write(`[dev] ${line}\n`);
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const PORT_DEFAULTS = {
   DEV_API_PORT: 8080,

@@ -45,12 +45,12 @@ import {
   seedOutputs,
   waitForExecution,
 } from '../test/support/fixtures.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STAGE = 'markdown_segmented';
 const REPLAY = { replay_source: 'storage', from_stage: STAGE, to_route: 'embedding_generator' } as const;
 const log = (line: string) => process.stderr.write(`[histories] ${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The stacks the scenarios run on, each with its own task queue, schema and settings; built when a

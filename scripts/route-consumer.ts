@@ -27,18 +27,19 @@ import { createLogger, type Logger } from '../adapters/logger.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { findRoute, getPipelineConfig, type RouteDefinition } from '../adapters/pipeline-configs.ts';
 import type { ReplayMessage } from '../adapters/route-queue.ts';
-import {
-  createRouteReader,
-  type PublishedMessage,
-  type RouteMessage,
-  type RouteReader,
-  type RouteSubscription,
+import { createRouteReader } from '../adapters/route-reader.ts';
+import type {
+  PublishedMessage,
+  RouteMessage,
+  RouteReader,
+  RouteSubscription,
 } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 export interface RouteConsumerOptions {
   pool: pg.Pool;
-  /** The route transport's reader (adapters/route-transport.ts), closed by the caller. */
+  /** The route transport's reader (adapters/route-reader.ts), closed by the caller. */
   routeReader: RouteReader;
   objectStore: ObjectStore;
   route: string;
@@ -214,7 +215,7 @@ async function waitUntilIdle(consumer: RouteConsumer, quietMs: number): Promise<
     if (await consumer.idle()) idleSince ??= Date.now();
     else idleSince = undefined;
     if (idleSince !== undefined && Date.now() - idleSince >= quietMs) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
 }
 

@@ -20,13 +20,13 @@ import { stageFolder } from '../adapters/storage-paths.ts';
 import { call, createApiClient, resolveApiTarget, stackFile } from '../cli/client.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import { DEMO_PIPELINE, objectStoreOptionsOfStack } from './demo.ts';
+import { sleep } from '../adapters/sleep.ts';
 
 const DEFAULT_OUT = fileURLToPath(new URL('../docs/images/replay-in-temporal-ui.png', import.meta.url));
 const OBJECTS = 600;
 const FOLDERS = ['2024-11-28', '2024-11-29', '2024-11-30'];
 /** Paced pages of RATE keys (one a second): 6 pages, one workflow run. */
 const RATE = 100;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);

@@ -11,6 +11,8 @@ import {
   findIdempotencyKey,
   insertIdempotencyKeyIfAbsent,
 } from '../adapters/idempotency-keys.ts';
+import { ObjectStore } from '../adapters/object-store.ts';
+import { startDelayingProxy } from './support/delaying-proxy.ts';
 import { createExecution, registerConfig } from './support/fixtures.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 
@@ -90,5 +92,44 @@ describe('Idempotency-Key claims', () => {
     expect(await findIdempotencyKey(stack.pool, key)).toEqual(stored);
     await deleteIdempotencyKey(stack.pool, key, stored!.executionId);
     expect(await findIdempotencyKey(stack.pool, key)).toBeUndefined();
+  });
+});
+
+describe('ObjectStore.ensureBucket', () => {
+  it('creates a bucket only when HeadBucket says it is missing; any other failure is thrown as it is', async () => {
+    const proxy = await startDelayingProxy(stack.config.S3_ENDPOINT!, () => 0);
+    const options = {
+      endpoint: proxy.url,
+      region: stack.config.S3_REGION,
+      prefix: '',
+      forcePathStyle: true,
+      accessKeyId: stack.config.S3_ACCESS_KEY_ID,
+    };
+    const bucket = `ensure-${stack.config.TEMPORAL_TASK_QUEUE}`;
+    const denied = new ObjectStore({
+      ...options,
+      bucket,
+      accessKeyId: 'not-a-key',
+      secretAccessKey: 'not-the-secret',
+    });
+    const allowed = new ObjectStore({
+      ...options,
+      bucket,
+      secretAccessKey: stack.config.S3_SECRET_ACCESS_KEY,
+    });
+    try {
+      // refused (unknown credentials): not "missing", so no CreateBucket
+      await expect(denied.ensureBucket()).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+      expect(proxy.requests.filter((line) => !line.startsWith('HEAD '))).toEqual([]);
+      // missing: created, once
+      await allowed.ensureBucket();
+      await allowed.ensureBucket();
+      expect(proxy.requests.filter((line) => line.startsWith('PUT '))).toHaveLength(1);
+      await expect(allowed.ping()).resolves.toBeUndefined();
+    } finally {
+      denied.close();
+      allowed.close();
+      await proxy.close();
+    }
   });
 });

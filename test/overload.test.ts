@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.ts';
 import { apiSettingsFromConfig } from '../api/dependencies.ts';
-import { startAdmission } from '../api/start-admission.ts';
-import { ApiError } from '../api/errors.ts';
+import { startAdmission } from '../services/start-admission.ts';
+import { ServiceError } from '../services/errors.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 import { createExecution, registerConfig } from './support/fixtures.ts';
 
@@ -29,8 +29,12 @@ describe('admission of starts', () => {
     let release!: () => void;
     const first = admission.run(() => new Promise<void>((resolve) => (release = resolve)));
     const refused = await admission.run(async () => 'ran').catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(ApiError);
-    expect(refused).toMatchObject({ status: 503, errorCode: 'OVERLOADED', retryAfterSeconds: 1 });
+    expect(refused).toBeInstanceOf(ServiceError);
+    expect(refused).toMatchObject({
+      kind: 'unavailable',
+      code: 'OVERLOADED',
+      options: { retryAfterSeconds: 1 },
+    });
     release();
     await first;
     expect(await admission.run(async () => 'ran')).toBe('ran');

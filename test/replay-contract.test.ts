@@ -331,10 +331,40 @@ describe('503: a dependency refuses the call, answered in the ErrorResponse shap
     expect(response.status, JSON.stringify(body)).toBe(503);
     expect(Object.keys(body).sort()).toEqual(ERROR_KEYS);
     expect(body.error_code).toBe('SERVICE_UNAVAILABLE');
-    expect(body.detail).toMatch(/^Temporal could not serve the request: .*search attribute/);
+    // Temporal's own words stay in the log: the client gets a stable message and the correlation id
+    expect(body.detail).toBe('Temporal could not serve the request');
+    expect(body.correlation_id).toEqual(expect.any(String));
     expect(await executionCount()).toBe(before);
     const keys = await stack.pool.query("SELECT 1 FROM idempotency_keys WHERE key = 'refusing-temporal'");
     expect(keys.rowCount).toBe(0);
+  });
+
+  it('Postgres refusing our password: neither the answers nor the public /readyz show its words', async () => {
+    const url = new URL(stack.config.DATABASE_URL);
+    url.password = 'not-the-password';
+    const pool = createPool({
+      url: url.toString(),
+      schema: 'public',
+      poolMax: 2,
+      queryTimeoutMs: 5000,
+      applicationName: 'test-wrong-password',
+    });
+    try {
+      const app = createApp({ ...appDependencies(), pool });
+      const internal = new RegExp(`password|authentication|${url.username}|${url.hostname}|${url.port}`, 'i');
+      const response = await app.request(`/api/v1/executions/${parentId}`);
+      const answer: any = await response.json();
+      expect(response.status, JSON.stringify(answer)).toBe(503);
+      expect(answer.detail).not.toMatch(internal);
+      const ready = await app.request('/readyz');
+      const readiness: any = await ready.json();
+      expect(ready.status).toBe(503);
+      expect(readiness.components.postgres.status).toBe('unavailable');
+      expect(JSON.stringify(readiness)).not.toMatch(internal);
+      expect(readiness.components.postgres.detail).toContain(ready.headers.get('x-correlation-id'));
+    } finally {
+      await pool.end();
+    }
   });
 
   it('Postgres: a schema without the tables', async () => {

@@ -6,7 +6,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { reconcileClosedReplays } from '../activities/index.ts';
-import { progressQuery, replayWorkflowId } from '../workflows/definitions.ts';
+import type { Client } from '@temporalio/client';
+import { workflowControl } from '../services/workflow-control.ts';
+import {
+  cancelSignal,
+  pauseSignal,
+  progressQuery,
+  replayWorkflowId,
+  setRateUpdate,
+} from '../workflows/definitions.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 import {
   createExecution,
@@ -17,6 +25,7 @@ import {
 } from './support/fixtures.ts';
 
 const execFileAsync = promisify(execFile);
+type WorkflowHandle = ReturnType<Client['workflow']['getHandle']>;
 const PAGE_SIZE = 20;
 const PAGES_PER_RUN = 5;
 
@@ -181,5 +190,64 @@ describe('concurrency', () => {
     expect(children.rowCount).toBe(1);
     await waitForExecution(stack, ids[0]!, (record) => record.status === 'completed');
     expect(await publishedKeys(ids[0]!)).toEqual(keys);
+  });
+});
+
+describe('races with a workflow that closes (answered 409, never 500)', () => {
+  /** A replay held at 1 message/s whose workflow is then terminated and reconciled: interrupted. */
+  async function interruptedReplay(): Promise<string> {
+    const parent = await createExecution(stack, configId);
+    await seedOutputs(stack, parent.id, 'markdown_segmented', 30);
+    const response = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, {
+      replay_source: 'storage',
+      from_stage: 'markdown_segmented',
+      to_route: 'embedding_generator',
+      max_messages_per_second: 1,
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    const id = response.body.id as string;
+    await waitForExecution(stack, id, (record) => record.published_count >= 1);
+    await stack.temporal.workflow.getHandle(replayWorkflowId(id)).terminate('race test');
+    await reconcileClosedReplays(
+      { pool: stack.pool, temporal: stack.temporal, logger: stack.logger },
+      { graceSeconds: 0 },
+    );
+    await waitForExecution(stack, id, (record) => record.status === 'interrupted');
+    return id;
+  }
+
+  it('concurrent resumes of a closed replay: one starts its new run, the others answer 409', async () => {
+    const id = await interruptedReplay();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => requestJson(stack, 'POST', `/api/v1/executions/${id}/resume`)),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(
+      statuses.every((status) => [200, 202, 409].includes(status)),
+      JSON.stringify(statuses),
+    ).toBe(true);
+    expect(statuses.some((status) => status !== 409)).toBe(true);
+    for (const answer of answers.filter((item) => item.status === 409)) {
+      expect(answer.body.error_code).toBe('EXECUTION_NOT_INTERRUPTED');
+      expect(answer.body.correlation_id).toEqual(expect.any(String));
+    }
+    await requestJson(stack, 'POST', `/api/v1/executions/${id}/cancel`);
+  });
+
+  it('a signal or update to a workflow that closed after the open check answers 409 WORKFLOW_CLOSED', async () => {
+    const id = await interruptedReplay();
+    // the workflow is closed: what a request meets when it closes between its check and its signal
+    const control = workflowControl(stack.temporal, 10_000);
+    for (const send of [
+      (handle: WorkflowHandle) => handle.signal(pauseSignal),
+      (handle: WorkflowHandle) => handle.signal(cancelSignal, 'race test'),
+      async (handle: WorkflowHandle) => void (await handle.executeUpdate(setRateUpdate, { args: [5] })),
+    ]) {
+      await expect(control.signal(replayWorkflowId(id), send)).rejects.toMatchObject({
+        kind: 'conflict',
+        code: 'WORKFLOW_CLOSED',
+      });
+    }
+    await requestJson(stack, 'POST', `/api/v1/executions/${id}/cancel`);
   });
 });

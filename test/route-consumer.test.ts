@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../adapters/config.ts';
 import { createLogger } from '../adapters/logger.ts';
-import { createRouteReader, type RouteReader } from '../adapters/route-transport.ts';
+import { createRouteReader, type RouteReader } from '../adapters/route-reader.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { startRouteConsumer, type RouteConsumer } from '../scripts/route-consumer.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';

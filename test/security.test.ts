@@ -17,7 +17,8 @@ import { ConfigError, parseConfig, type AppConfig } from '../adapters/config.ts'
 import { createPool } from '../adapters/database.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { runMigrations } from '../adapters/migrate.ts';
-import { PgBossRouteReader, PgBossTransport } from '../adapters/transports/pgboss.ts';
+import { PgBossTransport } from '../adapters/transports/pgboss.ts';
+import { PgBossRouteReader } from '../adapters/transports/pgboss-reader.ts';
 import { createApp, type App } from '../api/app.ts';
 import {
   apiKeyLine,

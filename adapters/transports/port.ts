@@ -9,6 +9,11 @@ export type RouteTransportKind = 'pgboss' | 'kafka' | 'sqs';
 
 export interface RouteTransport {
   readonly kind: RouteTransportKind;
+  /**
+   * Whether publish() joins the caller's transaction (pg-boss): its messages commit or roll back with
+   * it. A broker's send cannot be rolled back, so a caller publishes to it only what has committed.
+   */
+  readonly transactional: boolean;
   /** Makes sure the route's queue/topic exists (idempotent; creates it where allowed, else throws an error naming it). */
   ensureRoute(route: string): Promise<void>;
   /**

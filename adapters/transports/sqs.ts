@@ -14,32 +14,19 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
-  ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ListQueuesCommand,
-  ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
-  type Message,
   type SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { OutgoingMessage, ReplayMessage } from '../route-queue.ts';
-import {
-  RouteMissingError,
-  routeDestination,
-  type BatchHandler,
-  type PublishedMessage,
-  type RouteMessage,
-  type RouteReader,
-  type RouteSubscription,
-  type RouteTransport,
-} from './port.ts';
+import type { OutgoingMessage } from '../route-queue.ts';
+import { RouteMissingError, routeDestination, type RouteTransport } from './port.ts';
+import { sleep } from '../sleep.ts';
 
 export interface SqsSettings {
   endpoint?: string;
@@ -66,7 +53,7 @@ export function sqsSettingsFromConfig(config: AppConfig): SqsSettings {
 }
 
 /** SendMessageBatch's limits. */
-const BATCH_ENTRIES = 10;
+export const BATCH_ENTRIES = 10;
 const BATCH_BYTES = 256 * 1024;
 /** Attempts of the entries SQS refused in a batch answer (throttling, internal errors). */
 const ENTRY_ATTEMPTS = 5;
@@ -110,8 +97,8 @@ function isQueueMissing(error: unknown): boolean {
   return name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue';
 }
 
-/** A cache of queue URLs by route; a lookup that failed is asked again next time. */
-class QueueUrls {
+/** A cache of queue URLs by route; a lookup that failed, or a URL a send failed on, is asked again next time. */
+export class QueueUrls {
   readonly #urls = new Map<string, Promise<string>>();
 
   constructor(
@@ -128,6 +115,10 @@ class QueueUrls {
       this.#urls.set(route, url);
     }
     return url;
+  }
+
+  forget(route: string): void {
+    this.#urls.delete(route);
   }
 
   async #resolve(route: string, create: boolean): Promise<string> {
@@ -188,7 +179,11 @@ export function batchEntries(entries: SendMessageBatchRequestEntry[]): SendMessa
 }
 
 /** Runs tasks with at most `limit` at once; rejects with the first failure once the started ones settle. */
-async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(
+  items: T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const runner = async () => {
@@ -219,6 +214,7 @@ function toEntry(message: OutgoingMessage, index: number, fifo: boolean): SendMe
 
 export class SqsTransport implements RouteTransport {
   readonly kind = 'sqs' as const;
+  readonly transactional = false;
   readonly #settings: SqsSettings;
   readonly #logger: Logger;
   readonly #client: SQSClient;
@@ -252,11 +248,17 @@ export class SqsTransport implements RouteTransport {
     for (const message of messages)
       byRoute.set(message.route, [...(byRoute.get(message.route) ?? []), message]);
     for (const [route, routeMessages] of byRoute) {
-      const url = await this.#urls.get(route, false);
+      // a queue deleted since: the failed send forgot its URL, and this makes it again where allowed
+      const url = await this.#urls.get(route, true);
       const batches = batchEntries(
         routeMessages.map((message, index) => toEntry(message, index, this.#settings.fifo)),
       );
-      await inParallel(batches, this.#settings.sendConcurrency, (batch) => this.#sendBatch(url, batch));
+      try {
+        await inParallel(batches, this.#settings.sendConcurrency, (batch) => this.#sendBatch(url, batch));
+      } catch (error) {
+        this.#urls.forget(route);
+        throw error;
+      }
     }
   }
 
@@ -277,153 +279,7 @@ export class SqsTransport implements RouteTransport {
       }
       const ids = new Set(failed.map((entry) => entry.Id));
       pending = pending.filter((entry) => ids.has(entry.Id));
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      await sleep(100 * 2 ** attempt);
     }
-  }
-}
-
-function toPublished(message: Message): PublishedMessage {
-  const data = JSON.parse(message.Body!) as RouteMessage;
-  return { id: message.MessageAttributes?.message_id?.StringValue ?? data.message_id, data };
-}
-
-export class SqsRouteReader implements RouteReader {
-  readonly kind = 'sqs' as const;
-  readonly #logger: Logger;
-  readonly #client: SQSClient;
-  readonly #urls: QueueUrls;
-  /** What messagesOf received (and deleted), by route. */
-  readonly #received = new Map<string, PublishedMessage[]>();
-
-  constructor(settings: SqsSettings, logger: Logger) {
-    this.#logger = logger.child({ transport: 'sqs' });
-    this.#client = createSqsClient(settings, 32);
-    this.#urls = new QueueUrls(this.#client, settings, this.#logger);
-  }
-
-  #receive(url: string, max: number, waitSeconds: number) {
-    return this.#client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: Math.min(max, BATCH_ENTRIES),
-        WaitTimeSeconds: waitSeconds,
-        VisibilityTimeout: 60,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-  }
-
-  async #delete(url: string, messages: Message[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.#client.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: url,
-        Entries: messages.map((message, index) => ({
-          Id: String(index),
-          ReceiptHandle: message.ReceiptHandle!,
-        })),
-      }),
-    );
-  }
-
-  /** Receives and deletes everything visible on the queue, then answers from all it received so far. */
-  async messagesOf<T extends RouteMessage = ReplayMessage>(
-    route: string,
-    executionId: string,
-  ): Promise<PublishedMessage<T>[]> {
-    let url: string;
-    try {
-      url = await this.#urls.get(route, false);
-    } catch (error) {
-      if (error instanceof RouteMissingError) return [];
-      throw error;
-    }
-    const received = this.#received.get(route) ?? [];
-    this.#received.set(route, received);
-    await inParallel([0, 1, 2, 3], 4, async () => {
-      for (let empty = 0; empty < 2;) {
-        const { Messages = [] } = await this.#receive(url, BATCH_ENTRIES, 0);
-        if (Messages.length === 0) {
-          empty += 1;
-          continue;
-        }
-        empty = 0;
-        received.push(...Messages.map(toPublished));
-        await this.#delete(url, Messages);
-      }
-    });
-    return received.filter((message) => message.data.execution_id === executionId) as PublishedMessage<T>[];
-  }
-
-  /**
-   * Long-polls the queue; a message is deleted once the handler finished it. One it did not finish
-   * becomes visible again a second later and is received again.
-   */
-  async consume(
-    route: string,
-    options: { batchSize: number },
-    handle: BatchHandler,
-  ): Promise<RouteSubscription> {
-    const url = await this.#urls.get(route, false);
-    let stopping = false;
-    let inHand = 0;
-    const loop = (async () => {
-      while (!stopping) {
-        const calls = Math.ceil(options.batchSize / BATCH_ENTRIES);
-        const answers = await Promise.all(
-          Array.from({ length: calls }, (_, index) =>
-            this.#receive(url, Math.min(BATCH_ENTRIES, options.batchSize - index * BATCH_ENTRIES), 1),
-          ),
-        );
-        const batch = answers.flatMap((answer) => answer.Messages ?? []);
-        if (batch.length === 0) continue;
-        inHand = batch.length;
-        try {
-          const done = await handle(batch.map(toPublished));
-          const finished = batch.filter((_, index) => done[index]);
-          const unfinished = batch.filter((_, index) => !done[index]);
-          for (let index = 0; index < finished.length; index += BATCH_ENTRIES)
-            await this.#delete(url, finished.slice(index, index + BATCH_ENTRIES));
-          for (let index = 0; index < unfinished.length; index += BATCH_ENTRIES) {
-            await this.#client.send(
-              new ChangeMessageVisibilityBatchCommand({
-                QueueUrl: url,
-                Entries: unfinished.slice(index, index + BATCH_ENTRIES).map((message, position) => ({
-                  Id: String(position),
-                  ReceiptHandle: message.ReceiptHandle!,
-                  VisibilityTimeout: 1,
-                })),
-              }),
-            );
-          }
-        } finally {
-          inHand = 0;
-        }
-      }
-    })();
-    loop.catch((error: unknown) => this.#logger.error({ err: error, route }, 'SQS route consumer stopped'));
-    return {
-      idle: async () => {
-        if (inHand > 0) return false;
-        const { Attributes = {} } = await this.#client.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: url,
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-          }),
-        );
-        return (
-          Number(Attributes.ApproximateNumberOfMessages ?? 0) === 0 &&
-          Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) === 0
-        );
-      },
-      stop: async () => {
-        stopping = true;
-        await loop.catch(() => {});
-      },
-    };
-  }
-
-  async close(): Promise<void> {
-    this.#client.destroy();
   }
 }

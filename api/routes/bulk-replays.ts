@@ -6,7 +6,7 @@ import {
   BulkReplayRequestSchema,
   BulkReplayResponseSchema,
 } from '../bulk-replay-schemas.ts';
-import { createBulkReplayService } from '../bulk-replay-service.ts';
+import { createBulkReplayService } from '../../services/bulk-replay-service.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';

@@ -1,17 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { isUniqueViolation, withTransaction } from '../../adapters/database.ts';
-import {
-  findExecutionByIdOrTag,
-  insertExecutionIfAbsent,
-  listExecutions,
-  markRoutesStarted,
-} from '../../adapters/executions.ts';
-import { newExecutionId, replayMessageId } from '../../adapters/ids.ts';
-import { getPipelineConfig } from '../../adapters/pipeline-configs.ts';
+import { createExecutionService } from '../../services/executions.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { withTimeout } from '../dependency-errors.ts';
-import { ApiError } from '../errors.ts';
 import { toExecutionDetail, toExecutionResponse } from '../execution-views.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
 import {
@@ -78,86 +68,20 @@ const listExecutionsRoute = createRoute({
 
 export function executionRoutes(deps: ApiDependencies) {
   const app = new OpenAPIHono<AppEnv>();
+  const executions = createExecutionService(deps);
 
-  app.openapi(createExecution, async (c) => {
-    const body = c.req.valid('json');
-    const config = await getPipelineConfig(deps.pool, body.config_id);
-    if (!config) throw new ApiError(404, 'CONFIG_NOT_FOUND', `Pipeline config ${body.config_id} not found`);
-    const routes = config.routes.map((route) => route.name);
-    const transport = `the route transport (${deps.routeTransport.kind})`;
-    const timeoutMs = deps.settings.dependencyTimeoutMs;
-    for (const route of routes)
-      await withTimeout(transport, timeoutMs, deps.routeTransport.ensureRoute(route));
-    const id = newExecutionId();
-    const metadata = body.metadata ?? {};
-    try {
-      const record = await withTransaction(deps.pool, async (client) => {
-        const created = await insertExecutionIfAbsent(client, {
-          id,
-          config_id: config.id,
-          parent_execution_id: null,
-          root_execution_id: id,
-          replay_source: null,
-          from_stage: null,
-          to_route: null,
-          from_path: null,
-          tag: body.tag ?? null,
-          metadata,
-          workflow_id: null,
-        });
-        await markRoutesStarted(client, id, routes);
-        const messageId = replayMessageId(id, config.entry_route, '');
-        // pg-boss: in this transaction; a broker: acknowledged before it commits
-        await withTimeout(
-          transport,
-          timeoutMs,
-          deps.routeTransport.publish(
-            [
-              {
-                id: messageId,
-                route: config.entry_route,
-                body: {
-                  message_id: messageId,
-                  execution_id: id,
-                  config_id: config.id,
-                  route: config.entry_route,
-                  init: true,
-                  metadata,
-                },
-              },
-            ],
-            client,
-          ),
-        );
-        return created;
-      });
-      return c.json(toExecutionResponse(record), 201);
-    } catch (error) {
-      if (isUniqueViolation(error, 'executions_tag_key')) {
-        throw new ApiError(409, 'TAG_CONFLICT', `Tag '${body.tag}' is already used by another execution`);
-      }
-      throw error;
-    }
-  });
+  app.openapi(createExecution, async (c) =>
+    c.json(toExecutionResponse(await executions.create(c.req.valid('json'))), 201),
+  );
 
-  app.openapi(getExecution, async (c) => {
-    const record = await findExecutionByIdOrTag(deps.pool, c.req.valid('param').execution_id);
-    if (!record) throw new ApiError(404, 'EXECUTION_NOT_FOUND', 'Execution not found');
-    return c.json(toExecutionDetail(record), 200);
-  });
+  app.openapi(getExecution, async (c) =>
+    c.json(toExecutionDetail(await executions.find(c.req.valid('param').execution_id)), 200),
+  );
 
   app.openapi(listExecutionsRoute, async (c) => {
-    const query = c.req.valid('query');
-    const records = await listExecutions(deps.pool, {
-      parent_execution_id: query.parent_execution_id,
-      status: query.status,
-      tag: query.tag,
-      before_id: query.cursor,
-      limit: query.limit + 1,
-    });
-    const page = records.slice(0, query.limit);
-    const nextCursor = records.length > query.limit ? page.at(-1)!.id : null;
-    return c.json({ items: page.map(toExecutionDetail), next_cursor: nextCursor }, 200);
+    const { limit, cursor, ...filter } = c.req.valid('query');
+    const page = await executions.list(filter, { limit, cursor });
+    return c.json({ items: page.items.map(toExecutionDetail), next_cursor: page.next_cursor }, 200);
   });
 
   return app;

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { pingDatabase } from '../../adapters/database.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { withTimeout } from '../dependency-errors.ts';
+import { withTimeout } from '../../services/dependency-timeout.ts';
 import { operationIds } from '../responses.ts';
 
 const ComponentsSchema = z.object({
@@ -36,7 +36,8 @@ const readyz = createRoute({
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: ComponentsSchema } } },
     503: {
-      description: 'A dependency is unreachable (named in components)',
+      description:
+        "A dependency is unreachable (named in components; the cause is in the api's log under the answer's X-Correlation-ID)",
       content: { 'application/json': { schema: ComponentsSchema } },
     },
   },
@@ -64,10 +65,10 @@ export function healthRoutes(deps: ApiDependencies) {
           await withTimeout(name, timeout, check());
           return [name, { status: 'ok' as const }] as const;
         } catch (error) {
-          return [
-            name,
-            { status: 'unavailable' as const, detail: (error as Error).message.split('\n')[0] },
-          ] as const;
+          // /readyz is public: the cause (hosts, users, the dependency's own words) goes to the log only
+          c.get('logger').warn({ err: error, component: name }, `readiness check of ${name} failed`);
+          const detail = `${name} is unavailable; the api's log has the cause under correlation id ${c.get('correlationId')}`;
+          return [name, { status: 'unavailable' as const, detail }] as const;
         }
       }),
     );

@@ -1,26 +1,15 @@
 /**
  * Operators' controls of a running replay: pause (resume is api/routes/lifecycle.ts) and its own
- * rate limit. Both go through the replay's workflow (a signal, an update), as the Temporal UI and
- * CLI do; a replay whose workflow was closed outside the service is changed in Postgres, where its
- * next run reads them.
+ * rate limit; services/replay-lifecycle.ts applies them.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import {
-  findExecutionByIdOrTag,
-  getExecution,
-  setReplayPaused,
-  setReplayRate,
-  type ExecutionRecord,
-} from '../../adapters/executions.ts';
-import { isFinished } from '../../domain/replay.ts';
-import { pauseSignal, setRateUpdate } from '../../workflows/definitions.ts';
+import type { Context } from 'hono';
+import { createReplayLifecycle } from '../../services/replay-lifecycle.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { ApiError } from '../errors.ts';
 import { toExecutionDetail } from '../execution-views.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
 import { ExecutionDetailSchema, ExecutionIdParamSchema, RateLimitSchema } from '../schemas.ts';
-import { workflowControl } from '../workflow-control.ts';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
@@ -82,47 +71,18 @@ const changeRoute = createRoute({
 
 export function replayControlRoutes(deps: ApiDependencies) {
   const app = new OpenAPIHono<AppEnv>();
-  const control = workflowControl(deps.temporal, deps.settings.dependencyTimeoutMs);
-
-  async function findReplay(ref: string): Promise<ExecutionRecord & { workflow_id: string }> {
-    const record = await findExecutionByIdOrTag(deps.pool, ref);
-    if (!record) throw new ApiError(404, 'EXECUTION_NOT_FOUND', `Execution '${ref}' not found`);
-    if (!record.workflow_id || !record.from_stage)
-      throw new ApiError(409, 'NOT_A_REPLAY', `Execution ${record.id} is not a replay`);
-    if (isFinished(record.status))
-      throw new ApiError(409, 'EXECUTION_FINISHED', `Execution ${record.id} is already ${record.status}`);
-    return record as ExecutionRecord & { workflow_id: string };
-  }
+  const lifecycle = createReplayLifecycle(deps);
+  const call = (c: Context<AppEnv>) => ({ correlationId: c.get('correlationId'), logger: c.get('logger') });
 
   app.openapi(pauseRoute, async (c) => {
-    const record = await findReplay(c.req.valid('param').execution_id);
-    if (!record.paused) {
-      if (await control.isOpen(record.workflow_id)) {
-        await control.signal(record.workflow_id, (handle) => handle.signal(pauseSignal));
-      } else {
-        await setReplayPaused(deps.pool, record.id, true);
-      }
-      c.get('logger').info({ execution_id: record.id }, 'replay pause requested');
-    }
-    const settled = await control.settle(
-      () => getExecution(deps.pool, record.id),
-      (item) => item.paused || isFinished(item.status),
-    );
-    return c.json(toExecutionDetail(settled.value), settled.applied ? 200 : 202);
+    const settled = await lifecycle.pause(c.req.valid('param').execution_id, call(c));
+    return c.json(toExecutionDetail(settled.record), settled.applied ? 200 : 202);
   });
 
   app.openapi(changeRoute, async (c) => {
-    const record = await findReplay(c.req.valid('param').execution_id);
-    const rate = c.req.valid('json').max_messages_per_second;
-    if (await control.isOpen(record.workflow_id)) {
-      await control.signal(record.workflow_id, async (handle) => {
-        await handle.executeUpdate(setRateUpdate, { args: [rate] });
-      });
-    } else {
-      await setReplayRate(deps.pool, record.id, rate);
-    }
-    c.get('logger').info({ execution_id: record.id, max_messages_per_second: rate }, 'replay rate changed');
-    return c.json(toExecutionDetail((await getExecution(deps.pool, record.id))!), 200);
+    const { max_messages_per_second: rate } = c.req.valid('json');
+    const record = await lifecycle.changeRate(c.req.valid('param').execution_id, rate, call(c));
+    return c.json(toExecutionDetail(record), 200);
   });
 
   return app;

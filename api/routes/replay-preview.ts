@@ -1,9 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { createReplayPreviewService } from '../replay-preview-service.ts';
+import { createReplayPreviewService } from '../../services/replay-preview-service.ts';
 import { PreviewIdParamSchema, ReplayPreviewSchema } from '../replay-preview-schemas.ts';
-import { answeringRefusals } from '../replay-refusals.ts';
 import { errorResponses, operationIds, previewLinks } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionReplayRequestSchema } from '../schemas.ts';
 
@@ -58,12 +57,10 @@ export function replayPreviewRoutes(deps: ApiDependencies) {
 
   app.openapi(previewRoute, async (c) => {
     const { execution_id: parentRef } = c.req.valid('param');
-    const preview = await answeringRefusals(() =>
-      service.preview(parentRef, c.req.valid('json'), {
-        correlationId: c.get('correlationId'),
-        logger: c.get('logger'),
-      }),
-    );
+    const preview = await service.preview(parentRef, c.req.valid('json'), {
+      correlationId: c.get('correlationId'),
+      logger: c.get('logger'),
+    });
     if (preview.status === 'completed') return c.json(preview, 200);
     c.header('Location', `/api/v1/replay-previews/${preview.id}`);
     return c.json(preview, 202);

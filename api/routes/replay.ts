@@ -3,8 +3,7 @@ import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { toExecutionResponse } from '../execution-views.ts';
 import { idempotencyKeyHeaders } from '../idempotency.ts';
-import { answeringRefusals } from '../replay-refusals.ts';
-import { createReplayService } from '../replay-service.ts';
+import { createReplayService } from '../../services/replay-service.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionReplayRequestSchema, ExecutionResponseSchema } from '../schemas.ts';
 
@@ -44,13 +43,11 @@ export function replayRoutes(deps: ApiDependencies) {
 
   app.openapi(replayRoute, async (c) => {
     const { execution_id: parentRef } = c.req.valid('param');
-    const record = await answeringRefusals(() =>
-      service.replay(parentRef, c.req.valid('json'), {
-        idempotencyKey: c.req.valid('header')['idempotency-key'],
-        correlationId: c.get('correlationId'),
-        logger: c.get('logger'),
-      }),
-    );
+    const record = await service.replay(parentRef, c.req.valid('json'), {
+      idempotencyKey: c.req.valid('header')['idempotency-key'],
+      correlationId: c.get('correlationId'),
+      logger: c.get('logger'),
+    });
     return c.json(toExecutionResponse(record), 200);
   });
 

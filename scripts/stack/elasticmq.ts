@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { brokerJars, ELASTICMQ, findJava } from './broker-jars.ts';
 import { startManagedProcess, type ManagedProcess } from './managed-process.ts';
+import { sleep } from '../../adapters/sleep.ts';
 
 export interface ElasticMqOptions {
   port: number;
@@ -85,7 +86,7 @@ async function waitUntilServing(endpoint: string, process: ManagedProcess, timeo
     } catch (error) {
       lastError = error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(
     `ElasticMQ at ${endpoint} did not become ready (${exited !== undefined ? `it exited: ${String(exited)}` : 'timed out'}): ${String(lastError)}`,

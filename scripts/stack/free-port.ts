@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { sleep } from '../../adapters/sleep.ts';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -30,6 +31,6 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
     });
     if (open) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { Admin } from '@platformatic/kafka';
 import { brokerJars, findJava, KAFKA } from './broker-jars.ts';
 import { startManagedProcess, type ManagedProcess } from './managed-process.ts';
+import { sleep } from '../../adapters/sleep.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -278,7 +279,7 @@ async function waitUntilServing(brokers: string, process: ManagedProcess, timeou
     } finally {
       await admin.close().catch(() => {});
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   throw new Error(
     `Kafka broker at ${brokers} did not become ready (${exited !== undefined ? `it exited: ${String(exited)}` : 'timed out'}): ${String(lastError)}`,

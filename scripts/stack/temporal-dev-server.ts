@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { searchAttributeNames } from '../../workflows/search-attributes.ts';
 import { startManagedProcess, type ManagedProcess } from './managed-process.ts';
+import { sleep } from '../../adapters/sleep.ts';
 
 export interface TemporalDevServer {
   address: string;
@@ -93,7 +94,7 @@ async function waitUntilServing(
       }
     } catch (error) {
       lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
   }
   throw new Error(

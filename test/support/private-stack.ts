@@ -22,12 +22,8 @@ import { createPool } from '../../adapters/database.ts';
 import type { Logger } from '../../adapters/logger.ts';
 import { runMigrations } from '../../adapters/migrate.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../../adapters/object-store.ts';
-import {
-  createRouteReader,
-  createRouteTransport,
-  type RouteReader,
-  type RouteTransport,
-} from '../../adapters/route-transport.ts';
+import { createRouteReader, type RouteReader } from '../../adapters/route-reader.ts';
+import { createRouteTransport, type RouteTransport } from '../../adapters/route-transport.ts';
 import { createApp, type App } from '../../api/app.ts';
 import { apiSettingsFromConfig } from '../../api/dependencies.ts';
 import { startElasticMq, type ElasticMq } from '../../scripts/stack/elasticmq.ts';

@@ -8,7 +8,12 @@ import type { InitMessage } from '../../adapters/route-queue.ts';
 import { replayMessageId } from '../../adapters/ids.ts';
 import { stageFolder } from '../../adapters/storage-paths.ts';
 import { createTestStack, type TestStack } from './test-stack.ts';
-import type { TestTransport } from './transports.ts';
+import { deleteDestination, type TestTransport } from './transports.ts';
+import { startDelayingProxy } from './delaying-proxy.ts';
+import { getExecution } from '../../adapters/executions.ts';
+import { SqsTransport, sqsSettingsFromConfig } from '../../adapters/transports/sqs.ts';
+import { createApp } from '../../api/app.ts';
+import { apiSettingsFromConfig } from '../../api/dependencies.ts';
 import {
   DOCUMENTS_PIPELINE,
   createExecution,
@@ -118,6 +123,95 @@ export function publishingSuite(transport: TestTransport): void {
       expect(init.map((message) => message.data.init)).toEqual([true]);
     });
   });
+
+  if (transport !== 'pgboss') {
+    describe('a destination deleted under a running replay', () => {
+      it('is made again by the next attempt, without a worker restart', async () => {
+        // a route of its own: the other tests' destinations (and their readers) stay as they are
+        const deletable = await registerConfig(stack, {
+          name: 'deletable',
+          stages: ['markdown_segmented', 'embeddings_deletable'],
+          routes: [
+            { name: 'deletable', input_stage: 'markdown_segmented', output_stage: 'embeddings_deletable' },
+          ],
+          entry_route: 'deletable',
+        });
+        const parent = await createExecution(stack, configId);
+        const keys = await seedOutputs(stack, parent.id, 'markdown_segmented', 60);
+        const response = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, {
+          replay_source: 'storage',
+          from_stage: 'markdown_segmented',
+          to_route: 'deletable',
+          config_id: deletable.id,
+          // pages of about 15 messages, a second apart: the deletion lands mid-way
+          max_messages_per_second: 15,
+        });
+        expect(response.status, JSON.stringify(response.body)).toBe(200);
+        const id = response.body.id as string;
+        await waitForExecution(stack, id, (record) => record.published_count >= 15);
+        await deleteDestination(stack, 'deletable');
+
+        const done = await waitForExecution(stack, id, (record) => record.status !== 'running', 120_000);
+        expect(done.status, done.error ?? '').toBe('completed');
+        expect(done.published_count).toBe(keys.length);
+        // the destination was made again and took what went out after the deletion (a broker may
+        // still take, and drop with the old topic, a send made while it was being deleted)
+        const after = await stack.routeReader.messagesOf('deletable', id);
+        expect(after.length).toBeGreaterThan(0);
+        expect(after.every((message) => keys.includes(message.data.object.key))).toBe(true);
+      });
+    });
+  }
+
+  if (transport === 'sqs') {
+    describe("a normal execution's init message on a broker slower than the api waits", () => {
+      it('is sent only for an execution that committed, under its deterministic id', async () => {
+        const proxy = await startDelayingProxy(stack.config.SQS_ENDPOINT!, (target) =>
+          target.endsWith('SendMessageBatch') ? 1500 : 0,
+        );
+        const slow = new SqsTransport(
+          { ...sqsSettingsFromConfig(stack.config), endpoint: proxy.url },
+          stack.logger,
+        );
+        try {
+          const app = createApp({
+            pool: stack.pool,
+            temporal: stack.temporal,
+            objectStore: stack.objectStore,
+            routeTransport: slow,
+            logger: stack.logger,
+            settings: { ...apiSettingsFromConfig(stack.config), dependencyTimeoutMs: 500 },
+          });
+          const response = await app.request('/api/v1/executions', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ config_id: configId, metadata: { slow: true } }),
+          });
+          expect([201, 503], await response.text()).toContain(response.status);
+          await proxy.idle();
+          const sent = proxy.delayed.flatMap((body) =>
+            (JSON.parse(body) as { Entries: { MessageBody: string }[] }).Entries.map(
+              (entry) => JSON.parse(entry.MessageBody) as InitMessage,
+            ),
+          );
+          expect(sent).toHaveLength(1);
+          // the message names an execution that exists, under the id every resend of it would carry
+          const [init] = sent;
+          const record = await getExecution(stack.pool, init!.execution_id);
+          expect(record?.metadata).toEqual({ slow: true });
+          expect(init!.message_id).toBe(replayMessageId(init!.execution_id, 'markdown_segmenter', ''));
+          const delivered = await stack.routeReader.messagesOf<InitMessage>(
+            'markdown_segmenter',
+            init!.execution_id,
+          );
+          expect(delivered.map((message) => message.id)).toEqual([init!.message_id]);
+        } finally {
+          await slow.close();
+          await proxy.close();
+        }
+      });
+    });
+  }
 
   describe('replay sources', () => {
     it('from_path narrows storage to a folder or one key', async () => {

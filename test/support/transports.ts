@@ -6,6 +6,12 @@
  */
 import type { KafkaSaslSsl } from '../../scripts/stack/kafka-broker.ts';
 
+import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { Admin } from '@platformatic/kafka';
+import type { AppConfig } from '../../adapters/config.ts';
+import type { Logger } from '../../adapters/logger.ts';
+import { kafkaSettingsFromConfig, topicOf } from '../../adapters/transports/kafka.ts';
+import { createSqsClient, queueNameOf, sqsSettingsFromConfig } from '../../adapters/transports/sqs.ts';
 export const TEST_TRANSPORTS = ['pgboss', 'kafka', 'kafka-sasl', 'sqs', 'sqs-fifo'] as const;
 export type TestTransport = (typeof TEST_TRANSPORTS)[number];
 
@@ -56,4 +62,34 @@ export function transportEnv(
     SQS_SECRET_ACCESS_KEY: brokers.sqs.secretAccessKey,
     SQS_FIFO: transport === 'sqs-fifo' ? 'true' : 'false',
   };
+}
+
+/** Deletes a route's topic or queue, as an operator (or a retention policy) might under a running replay. */
+export async function deleteDestination(
+  stack: { config: AppConfig; logger: Logger },
+  route: string,
+): Promise<void> {
+  const { config } = stack;
+  if (config.ROUTE_TRANSPORT === 'kafka') {
+    const settings = kafkaSettingsFromConfig(config);
+    const admin = new Admin({ clientId: 'test-admin', bootstrapBrokers: settings.brokers });
+    try {
+      await admin.deleteTopics({ topics: [topicOf(settings, route)] });
+    } finally {
+      await admin.close();
+    }
+  } else if (config.ROUTE_TRANSPORT === 'sqs') {
+    const settings = sqsSettingsFromConfig(config);
+    const client = createSqsClient(settings, 2);
+    try {
+      const { QueueUrl } = await client.send(
+        new GetQueueUrlCommand({ QueueName: queueNameOf(settings, route) }),
+      );
+      await client.send(new DeleteQueueCommand({ QueueUrl }));
+    } finally {
+      client.destroy();
+    }
+  } else {
+    throw new Error(`no destination to delete on ${config.ROUTE_TRANSPORT}`);
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Bulk replays for the api: create (update-with-start of the `bulkReplay` workflow, which writes
+ * Bulk replays, for the api: create (update-with-start of the `bulkReplay` workflow, which writes
  * the record and its parents in its first step), read the live counts and the parents, cancel and
  * resume like a replay.
  */
@@ -29,13 +29,19 @@ import {
 import { cancelOpenBulkChildren } from '../services/bulk-replay-cancel.ts';
 import { searchAttributes } from '../workflows/search-attributes.ts';
 import { bulkReplayUserMetadata } from '../workflows/user-metadata.ts';
-import type { BulkReplayRequest } from './bulk-replay-schemas.ts';
-import type { ApiDependencies } from './dependencies.ts';
-import { ApiError, RequestValidationError } from './errors.ts';
+import type { ServiceDependencies } from './dependencies.ts';
+import { ServiceError } from './errors.ts';
+import { ReplayRequestRefused } from './replay-request.ts';
 import { workflowControl } from './workflow-control.ts';
 import { startAdmission } from './start-admission.ts';
 import { StartUncertain, startWithUpdate } from './workflow-starter.ts';
 import { claimIdempotencyKey, findIdempotentExecution, requestHash } from './idempotency.ts';
+
+/** A bulk replay request (the contract's BulkReplayRequest), already schema-valid. */
+export type BulkReplayRequest = Pick<NewBulkReplay, 'replay' | 'max_concurrent'> & {
+  execution_ids?: string[] | null;
+  filter?: NewBulkReplay['filter'];
+};
 
 export interface BulkReplayCall {
   correlationId: string;
@@ -59,7 +65,7 @@ function withoutNulls(value: unknown): unknown {
 export type BulkReplayService = ReturnType<typeof createBulkReplayService>;
 
 export function createBulkReplayService(
-  deps: Pick<ApiDependencies, 'pool' | 'temporal' | 'settings' | 'admission'>,
+  deps: Pick<ServiceDependencies, 'pool' | 'temporal' | 'settings' | 'admission'>,
 ) {
   const { pool, temporal, settings } = deps;
   const admission = deps.admission ?? startAdmission(settings.maxStartsInFlight);
@@ -70,24 +76,30 @@ export function createBulkReplayService(
     const fromPath = replay.from_path ?? '';
     const normalised = fromPath === '' ? undefined : normaliseFromPath(fromPath);
     if (normalised && !normalised.ok)
-      throw new ApiError(400, 'INVALID_FROM_PATH', `replay.from_path ${normalised.reason}`);
+      throw new ServiceError('invalid', 'INVALID_FROM_PATH', `replay.from_path ${normalised.reason}`);
     if (replay.replay_source === 'manual' && !normalised?.path) {
-      throw new RequestValidationError([
+      throw new ReplayRequestRefused(
+        422,
+        'VALIDATION_ERROR',
+        "Field required when replay_source is 'manual'",
         {
           loc: ['body', 'replay', 'from_path'],
-          msg: "Field required when replay_source is 'manual'",
           type: 'missing',
-          input: null,
         },
-      ]);
+      );
     }
     if (!replay.config_id) return;
     const config = await getPipelineConfig(pool, replay.config_id);
-    if (!config) throw new ApiError(404, 'CONFIG_NOT_FOUND', `Pipeline config ${replay.config_id} not found`);
+    if (!config)
+      throw new ServiceError(
+        'not-found',
+        'CONFIG_NOT_FOUND',
+        `Pipeline config ${replay.config_id} not found`,
+      );
     if (!findRoute(config, replay.to_route)) {
       const available = config.routes.map((route) => route.name).join(', ');
-      throw new ApiError(
-        400,
+      throw new ServiceError(
+        'invalid',
         'INVALID_ROUTE',
         `Route '${replay.to_route}' is not a route of config ${config.id} (routes: ${available})`,
       );
@@ -100,13 +112,14 @@ export function createBulkReplayService(
 
   async function find(id: string): Promise<BulkReplayRecord> {
     const record = await getBulkReplay(pool, id);
-    if (!record) throw new ApiError(404, 'BULK_REPLAY_NOT_FOUND', `Bulk replay '${id}' not found`);
+    if (!record)
+      throw new ServiceError('not-found', 'BULK_REPLAY_NOT_FOUND', `Bulk replay '${id}' not found`);
     return record;
   }
 
   async function summary(id: string): Promise<BulkReplaySummary> {
     const found = await bulkReplaySummary(pool, id);
-    if (!found) throw new ApiError(404, 'BULK_REPLAY_NOT_FOUND', `Bulk replay '${id}' not found`);
+    if (!found) throw new ServiceError('not-found', 'BULK_REPLAY_NOT_FOUND', `Bulk replay '${id}' not found`);
     return found;
   }
 
@@ -162,7 +175,8 @@ export function createBulkReplayService(
             timeoutMs: settings.dependencyTimeoutMs,
             idempotent: key !== undefined,
             refusals: {
-              [failureTypes.tooManyParents]: (message) => new ApiError(400, 'TOO_MANY_PARENTS', message),
+              [failureTypes.tooManyParents]: (message) =>
+                new ServiceError('invalid', 'TOO_MANY_PARENTS', message),
             },
           }),
         );
@@ -176,7 +190,11 @@ export function createBulkReplayService(
       }
       const summary = created === 'already-closed' ? await bulkReplaySummary(pool, id) : created;
       if (!summary)
-        throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Bulk replay ${id} closed without a record`);
+        throw new ServiceError(
+          'unavailable',
+          'SERVICE_UNAVAILABLE',
+          `Bulk replay ${id} closed without a record`,
+        );
       call.logger.info({ bulk_replay_id: id, total: summary.total }, 'bulk replay started');
       return summary;
     },
@@ -196,10 +214,14 @@ export function createBulkReplayService(
     async pause(id: string, call: BulkReplayCall) {
       const record = await find(id);
       if (isFinished(record.status))
-        throw new ApiError(409, 'BULK_REPLAY_FINISHED', `Bulk replay ${id} is already ${record.status}`);
+        throw new ServiceError(
+          'conflict',
+          'BULK_REPLAY_FINISHED',
+          `Bulk replay ${id} is already ${record.status}`,
+        );
       if (!(await control.isOpen(record.workflow_id)))
-        throw new ApiError(
-          409,
+        throw new ServiceError(
+          'conflict',
           'BULK_REPLAY_NOT_RUNNING',
           `Bulk replay ${id} has no running workflow; resume it first`,
         );
@@ -212,7 +234,11 @@ export function createBulkReplayService(
     async cancel(id: string, call: BulkReplayCall) {
       const record = await find(id);
       if (isFinished(record.status))
-        throw new ApiError(409, 'BULK_REPLAY_FINISHED', `Bulk replay ${id} is already ${record.status}`);
+        throw new ServiceError(
+          'conflict',
+          'BULK_REPLAY_FINISHED',
+          `Bulk replay ${id} is already ${record.status}`,
+        );
       if (await control.isOpen(record.workflow_id)) {
         await control.signal(record.workflow_id, (handle) =>
           handle.signal(cancelSignal, `cancelled through the api (${call.correlationId})`),
@@ -246,7 +272,11 @@ export function createBulkReplayService(
     async resume(id: string, call: BulkReplayCall) {
       const record = await find(id);
       if (isFinished(record.status))
-        throw new ApiError(409, 'BULK_REPLAY_FINISHED', `Bulk replay ${id} is already ${record.status}`);
+        throw new ServiceError(
+          'conflict',
+          'BULK_REPLAY_FINISHED',
+          `Bulk replay ${id} is already ${record.status}`,
+        );
       if (await control.isOpen(record.workflow_id)) {
         await control.signal(record.workflow_id, (handle) => handle.signal(resumeSignal));
       } else {
@@ -258,19 +288,27 @@ export function createBulkReplayService(
           filter: null,
           max_concurrent: record.max_concurrent,
         };
-        await temporal.connection.withDeadline(Date.now() + settings.dependencyTimeoutMs, () =>
-          temporal.workflow.start(BULK_REPLAY_WORKFLOW_TYPE, {
-            workflowId: record.workflow_id,
-            taskQueue: settings.taskQueue,
-            args: [workflowInput(bulk, true)],
-            workflowIdConflictPolicy: 'FAIL',
-            typedSearchAttributes: [
-              { key: searchAttributes.BulkReplayId, value: id },
-              { key: searchAttributes.ReplayStatus, value: 'running' },
-            ],
-            memo: { resumed_by: call.correlationId },
-            ...bulkReplayUserMetadata(bulk, settings.bulk.replay),
-          }),
+        // two resumes of one closed bulk replay: the one whose run starts first wins, the other is a 409
+        await control.startClosed(
+          () =>
+            temporal.workflow.start(BULK_REPLAY_WORKFLOW_TYPE, {
+              workflowId: record.workflow_id,
+              taskQueue: settings.taskQueue,
+              args: [workflowInput(bulk, true)],
+              workflowIdConflictPolicy: 'FAIL',
+              typedSearchAttributes: [
+                { key: searchAttributes.BulkReplayId, value: id },
+                { key: searchAttributes.ReplayStatus, value: 'running' },
+              ],
+              memo: { resumed_by: call.correlationId },
+              ...bulkReplayUserMetadata(bulk, settings.bulk.replay),
+            }),
+          () =>
+            new ServiceError(
+              'conflict',
+              'BULK_REPLAY_NOT_INTERRUPTED',
+              `Bulk replay ${id} is being resumed by another request`,
+            ),
         );
       }
       call.logger.info({ bulk_replay_id: id }, 'bulk replay resumed');

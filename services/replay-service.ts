@@ -1,19 +1,19 @@
 /**
  * Starting a replay for one request, after its checks (services/replay-request.ts): an
- * Idempotency-Key's earlier execution, the tag, then the workflow (api/workflow-starter.ts). The
- * replay route is a shell over it: parse, call, answer.
+ * Idempotency-Key's earlier execution, the tag, then the workflow (services/workflow-starter.ts).
+ * The replay route is a shell over it: parse, call, answer.
  */
 import { executionSummary, getExecution, isTagTaken } from '../adapters/executions.ts';
 import { deleteIdempotencyKey } from '../adapters/idempotency-keys.ts';
 import { failureTypes, type ExecutionSummary } from '../domain/replay.ts';
 import { newExecutionId } from '../adapters/ids.ts';
 import type { Logger } from '../adapters/logger.ts';
-import { prepareReplay, replayRequestLookups, type ReplayRequest } from '../services/replay-request.ts';
+import { prepareReplay, replayRequestLookups, type ReplayRequest } from './replay-request.ts';
 import { executionCreatedUpdate, REPLAY_WORKFLOW_TYPE, replayWorkflowId } from '../workflows/definitions.ts';
 import { replaySearchAttributes } from '../workflows/search-attributes.ts';
 import { replayUserMetadata } from '../workflows/user-metadata.ts';
-import type { ApiDependencies } from './dependencies.ts';
-import { ApiError } from './errors.ts';
+import type { ServiceDependencies } from './dependencies.ts';
+import { ServiceError, tagTakenError } from './errors.ts';
 import { claimIdempotencyKey, findIdempotentExecution, requestHash } from './idempotency.ts';
 import { startAdmission } from './start-admission.ts';
 import { StartUncertain, startWithUpdate } from './workflow-starter.ts';
@@ -28,7 +28,7 @@ export interface ReplayCall {
 export type ReplayService = ReturnType<typeof createReplayService>;
 
 export function createReplayService(
-  deps: Pick<ApiDependencies, 'pool' | 'temporal' | 'settings' | 'admission'>,
+  deps: Pick<ServiceDependencies, 'pool' | 'temporal' | 'settings' | 'admission'>,
 ) {
   const { pool, temporal, settings } = deps;
   const admission = deps.admission ?? startAdmission(settings.maxStartsInFlight);
@@ -36,9 +36,9 @@ export function createReplayService(
 
   /**
    * The new execution's record, once its workflow has created it. Throws ReplayRequestRefused for a
-   * request the records refuse, ApiError for a conflict (409) or an unavailable dependency (503).
+   * request the records refuse, ServiceError for a conflict or an unavailable dependency; past the
+   * admission limit, OVERLOADED at once (services/start-admission.ts).
    */
-  /** Past the admission limit: 503 OVERLOADED at once (api/start-admission.ts). */
   function replay(parentRef: string, body: ReplayRequest, call: ReplayCall): Promise<ExecutionSummary> {
     return admission.run(() => startReplay(parentRef, body, call));
   }
@@ -59,7 +59,7 @@ export function createReplayService(
       if (existing) return executionSummary(existing);
     }
     if (body.tag && (await isTagTaken(pool, body.tag))) {
-      throw new ApiError(409, 'TAG_CONFLICT', `Tag '${body.tag}' is already used by another execution`);
+      throw tagTakenError(body.tag);
     }
     let executionId = newExecutionId();
     let claimedKey = false;
@@ -95,9 +95,11 @@ export function createReplayService(
         timeoutMs: settings.dependencyTimeoutMs,
         idempotent: idempotencyKey !== undefined,
         refusals: {
-          [failureTypes.tagTaken]: (message) => new ApiError(409, 'TAG_CONFLICT', message),
-          [failureTypes.configNotFound]: (message) => new ApiError(404, 'CONFIG_NOT_FOUND', message),
-          [failureTypes.routeMissing]: (message) => new ApiError(503, 'ROUTE_UNAVAILABLE', message),
+          [failureTypes.tagTaken]: () => tagTakenError(body.tag),
+          [failureTypes.configNotFound]: (message) =>
+            new ServiceError('not-found', 'CONFIG_NOT_FOUND', message),
+          [failureTypes.routeMissing]: (message) =>
+            new ServiceError('unavailable', 'ROUTE_UNAVAILABLE', message),
         },
       });
     } catch (error) {
@@ -114,7 +116,11 @@ export function createReplayService(
         ? await getExecution(pool, executionId).then((found) => found && executionSummary(found))
         : started;
     if (!record)
-      throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Replay ${executionId} closed without a record`);
+      throw new ServiceError(
+        'unavailable',
+        'SERVICE_UNAVAILABLE',
+        `Replay ${executionId} closed without a record`,
+      );
     call.logger.info(
       { execution_id: record.id, workflow_id: replayWorkflowId(record.id), parent_execution_id: parent.id },
       'replay started',

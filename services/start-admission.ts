@@ -1,4 +1,4 @@
-import { ApiError } from './errors.ts';
+import { ServiceError } from './errors.ts';
 
 /** Retry-After of an overload answer: soon, since starts drain in well under a second. */
 const OVERLOADED_RETRY_AFTER_SECONDS = 1;
@@ -17,11 +17,11 @@ export function startAdmission(maxInFlight: number) {
     },
     async run<T>(start: () => Promise<T>): Promise<T> {
       if (inFlight >= maxInFlight) {
-        throw new ApiError(
-          503,
+        throw new ServiceError(
+          'unavailable',
           'OVERLOADED',
           `The service is starting ${inFlight} replays already; try again shortly`,
-          OVERLOADED_RETRY_AFTER_SECONDS,
+          { retryAfterSeconds: OVERLOADED_RETRY_AFTER_SECONDS },
         );
       }
       inFlight += 1;

@@ -1,5 +1,5 @@
 /**
- * Replay previews for the api: the replay's own checks (services/replay-request.ts), its source
+ * Replay previews, for the api: the replay's own checks (services/replay-request.ts), its source
  * (services/replay-source.ts) and listing, counted without publishing (services/replay-preview.ts).
  * A preview counted within its request answers at once and is stored nowhere; one that is not done
  * within its budget continues as a preview job (a `previewReplay` workflow) from where the request
@@ -17,13 +17,13 @@ import {
   previewView,
   type PreviewPlan,
   type PreviewView,
-} from '../services/replay-preview.ts';
-import { prepareReplay, replayRequestLookups, type ReplayRequest } from '../services/replay-request.ts';
-import { resolveReplaySource } from '../services/replay-source.ts';
+} from './replay-preview.ts';
+import { prepareReplay, replayRequestLookups, type ReplayRequest } from './replay-request.ts';
+import { resolveReplaySource } from './replay-source.ts';
 import type { previewReplay } from '../workflows/preview-replay.ts';
 import { PREVIEW_WORKFLOW_TYPE, previewWorkflowId } from '../workflows/definitions.ts';
-import type { ApiDependencies } from './dependencies.ts';
-import { ApiError } from './errors.ts';
+import type { ServiceDependencies } from './dependencies.ts';
+import { DependencyUnavailable, ServiceError, tagTakenError } from './errors.ts';
 
 /** The part of the dependency timeout a preview spends listing within its request. */
 const INLINE_SHARE = 0.5;
@@ -36,7 +36,7 @@ export interface PreviewCall {
 export type ReplayPreviewService = ReturnType<typeof createReplayPreviewService>;
 
 export function createReplayPreviewService(
-  deps: Pick<ApiDependencies, 'pool' | 'temporal' | 'objectStore' | 'settings'>,
+  deps: Pick<ServiceDependencies, 'pool' | 'temporal' | 'objectStore' | 'settings'>,
 ) {
   const { pool, temporal, objectStore, settings } = deps;
   const lookups = replayRequestLookups(pool);
@@ -45,7 +45,7 @@ export function createReplayPreviewService(
   async function planOf(parentRef: string, body: ReplayRequest): Promise<PreviewPlan> {
     const { parent, execution, config, route } = await prepareReplay(lookups, parentRef, body);
     if (body.tag && (await isTagTaken(pool, body.tag))) {
-      throw new ApiError(409, 'TAG_CONFLICT', `Tag '${body.tag}' is already used by another execution`);
+      throw tagTakenError(body.tag);
     }
     const source = await resolveReplaySource(
       {
@@ -111,11 +111,7 @@ export function createReplayPreviewService(
       } catch (error) {
         // no job without its workflow: a workflow that did start finds no preview and ends
         await deleteReplayPreview(pool, id).catch(() => {});
-        throw new ApiError(
-          503,
-          'SERVICE_UNAVAILABLE',
-          `Temporal did not start the preview job: ${(error as Error).message}`,
-        );
+        throw new DependencyUnavailable('Temporal did not start the preview job', error);
       }
       call.logger.info(
         { preview_id: id, workflow_id: workflowId, listed: tally.listed },
@@ -126,7 +122,8 @@ export function createReplayPreviewService(
 
     async get(id: string): Promise<PreviewView> {
       const record = await getReplayPreview(pool, id);
-      if (!record) throw new ApiError(404, 'REPLAY_PREVIEW_NOT_FOUND', `Replay preview '${id}' not found`);
+      if (!record)
+        throw new ServiceError('not-found', 'REPLAY_PREVIEW_NOT_FOUND', `Replay preview '${id}' not found`);
       return previewView(record.id, record.status, record.plan, record.tally, record.error);
     },
   };

@@ -7,15 +7,11 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, type SearchAttributePair, type UpdateDefinition } from '@temporalio/common';
 import type { UserMetadata } from '../workflows/user-metadata.ts';
-import { withTimeout } from './dependency-errors.ts';
-import { ApiError } from './errors.ts';
+import { withTimeout } from './dependency-timeout.ts';
+import { DependencyUnavailable, type ServiceError } from './errors.ts';
 
-/** A 503 after which the workflow may still start: its Idempotency-Key claim must be kept. */
-export class StartUncertain extends ApiError {
-  constructor(detail: string) {
-    super(503, 'SERVICE_UNAVAILABLE', detail);
-  }
-}
+/** Unavailable, yet the workflow may still start: its Idempotency-Key claim must be kept. */
+export class StartUncertain extends DependencyUnavailable {}
 
 // gRPC CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE
 const UNAVAILABLE_GRPC_CODES = new Set([1, 4, 8, 14]);
@@ -47,7 +43,7 @@ export interface UpdateWithStartOptions<Result> {
   /** With an Idempotency-Key a slow start goes on (the retry finds it); without, it is cancelled. */
   idempotent: boolean;
   /** Answers for the first step's non-retryable refusals, by ApplicationFailure type. */
-  refusals: Record<string, (message: string) => ApiError>;
+  refusals: Record<string, (message: string) => ServiceError>;
 }
 
 /**
@@ -76,7 +72,7 @@ export async function startWithUpdate<Result>(
   try {
     await withTimeout('Temporal', options.timeoutMs, temporal.connection.ensureConnected());
   } catch (error) {
-    throw new ApiError(503, 'SERVICE_UNAVAILABLE', `Temporal is unavailable: ${(error as Error).message}`);
+    throw new DependencyUnavailable('Temporal is unavailable', error);
   }
   try {
     return await temporal.connection.withDeadline(Date.now() + options.timeoutMs, () =>
@@ -89,20 +85,16 @@ export async function startWithUpdate<Result>(
       const refusal =
         cause instanceof ApplicationFailure && cause.type ? options.refusals[cause.type] : undefined;
       if (refusal) throw refusal(cause!.message);
-      throw new ApiError(
-        503,
-        'SERVICE_UNAVAILABLE',
-        `The ${options.noun} could not be created: ${cause?.message ?? error.message}`,
-      );
+      throw new DependencyUnavailable(`The ${options.noun} could not be created`, cause ?? error);
     }
     if (!isUnavailable(error)) throw error;
-    const detail = `Temporal did not start the ${options.noun} in time: ${(error as Error).message}`;
+    const detail = `Temporal did not start the ${options.noun} in time`;
     // With an Idempotency-Key the client's retry finds this workflow, and other requests may have
     // joined it: let it go on. Without one, nothing may go on behind the client's back.
-    if (options.idempotent) throw new StartUncertain(detail);
+    if (options.idempotent) throw new StartUncertain(detail, error);
     await temporal.connection
       .withDeadline(Date.now() + 2000, () => temporal.workflow.getHandle(options.workflowId).cancel())
       .catch(() => {});
-    throw new ApiError(503, 'SERVICE_UNAVAILABLE', detail);
+    throw new DependencyUnavailable(detail, error);
   }
 }
