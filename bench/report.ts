@@ -52,16 +52,21 @@ const throughputRow = (run: Row) => [
 
 /** The same size on the store npm run dev starts, against the suite's run of that size. */
 function defaultStoreLines(section: Section): string[] {
-  const measured = section.default_store as { store: string; run: Row } | undefined;
+  const measured = section.default_store as
+    { store: string; run: Row; suite_run?: Row; date?: string; commit?: string } | undefined;
   if (!measured) return [];
-  const suiteRun = (section.runs as Row[]).find((run) => run.objects === measured.run.objects);
+  const suiteRun =
+    measured.suite_run ?? (section.runs as Row[]).find((run) => run.objects === measured.run.objects);
   const against = suiteRun
     ? `: ${(measured.run.replay_msgs_per_s / suiteRun.replay_msgs_per_s).toFixed(2)} of the suite's ${suiteRun.replay_msgs_per_s} msgs/s at that size (target ≥ 0.8)`
     : '';
   return [
-    `What a new user meets: the same replay on the store \`npm run dev\` starts (${measured.store}), on a fresh stack in the same run${against}.`,
+    `What a new user meets: the same replay on the store \`npm run dev\` starts (${measured.store}), on a fresh stack in the same run${measured.date ? ` (${measured.date}, commit \`${measured.commit}\`)` : ''}${against}. ${measured.suite_run ? "The suite's run of that size first, then the default store's:" : ''}`,
     '',
-    ...table(THROUGHPUT_HEADER, [throughputRow(measured.run)]),
+    ...table(THROUGHPUT_HEADER, [
+      ...(measured.suite_run ? [throughputRow(measured.suite_run)] : []),
+      throughputRow(measured.run),
+    ]),
     '',
   ];
 }

@@ -297,6 +297,8 @@ if (transport !== 'pgboss') {
           async (stacked) => ({
             store: stacked.stack.store,
             run: await measureSize(stacked, defaultStoreObjects),
+            // the suite's run of that size in this run: the figure the default store is held to
+            suite_run: measured.runs.find((run) => run.objects === defaultStoreObjects),
           }),
           { defaultStore: true },
         )
