@@ -10,7 +10,7 @@ import { DeleteQueueCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { Admin } from '@platformatic/kafka';
 import type { AppConfig } from '../../adapters/config.ts';
 import type { Logger } from '../../adapters/logger.ts';
-import { kafkaSettingsFromConfig, topicOf } from '../../adapters/transports/kafka.ts';
+import { connectionOf, kafkaSettingsFromConfig, topicOf } from '../../adapters/transports/kafka.ts';
 import { createSqsClient, queueNameOf, sqsSettingsFromConfig } from '../../adapters/transports/sqs.ts';
 export const TEST_TRANSPORTS = ['pgboss', 'kafka', 'kafka-sasl', 'sqs', 'sqs-fifo'] as const;
 export type TestTransport = (typeof TEST_TRANSPORTS)[number];
@@ -72,7 +72,11 @@ export async function deleteDestination(
   const { config } = stack;
   if (config.ROUTE_TRANSPORT === 'kafka') {
     const settings = kafkaSettingsFromConfig(config);
-    const admin = new Admin({ clientId: 'test-admin', bootstrapBrokers: settings.brokers });
+    const admin = new Admin({
+      clientId: 'test-admin',
+      bootstrapBrokers: settings.brokers,
+      ...connectionOf(settings),
+    });
     try {
       await admin.deleteTopics({ topics: [topicOf(settings, route)] });
     } finally {
