@@ -41,7 +41,7 @@ rest-sqs { enabled = true, bind-port = ${options.port}, bind-hostname = "127.0.0
 rest-stats { enabled = false }
 aws { region = ${ELASTICMQ_CREDENTIALS.region}, accountId = 000000000000 }
 queues-storage { enabled = true, path = ${JSON.stringify(path.join(options.dataDir, 'queues.conf'))} }
-messages-storage { enabled = true, uri = ${JSON.stringify(`jdbc:h2:${path.join(options.dataDir, 'messages')}`)} }
+messages-storage { enabled = true, uri = ${JSON.stringify(`jdbc:h2:${path.join(options.dataDir, 'messages')};WRITE_DELAY=0`)} }
 `;
 }
 
