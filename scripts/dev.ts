@@ -424,13 +424,19 @@ async function startS3(): Promise<S3Settings> {
 /** The broker of the chosen transport (none for pg-boss: it lives in Postgres), with its data in the data dir. */
 async function startBroker(): Promise<{ json: TransportJson | undefined; env: Record<string, string> }> {
   if (transport === 'kafka') {
-    const kafka = await startKafkaBroker({
+    const options = {
       port: ports.DEV_KAFKA_PORT,
       controllerPort: ports.DEV_KAFKA_CONTROLLER_PORT,
       saslPort: ports.DEV_KAFKA_SASL_PORT,
       dataDir: path.join(dataDir, 'kafka'),
       logFile: logFile('kafka'),
       log: say,
+    };
+    // a broker that exits while it starts (seen now and then on a loaded machine) gets one more try
+    // on the same data; the second refusal stops the stack
+    const kafka = await startKafkaBroker(options).catch((error: Error) => {
+      say(`${error.message.split('\n')[0]}; starting it once more (see ${options.logFile})`);
+      return startKafkaBroker(options);
     });
     track(infra, managed(kafka.process, logFile('kafka')));
     return {

@@ -33,9 +33,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
  */
 function dropExitHooks(): void {
   for (const event of ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    for (const listener of process.listeners(event)) {
+    // one event name at a time: the typings overload listeners() per kind of event
+    const name = event as NodeJS.Signals;
+    for (const listener of process.listeners(name)) {
       // async-exit-hook's own listener (its source names its filters)
-      if (String(listener).includes('eventFilters')) process.removeListener(event, listener);
+      if (String(listener).includes('eventFilters')) process.removeListener(name, listener);
     }
   }
 }
