@@ -121,8 +121,10 @@ describe.concurrent('a partitioned replay', () => {
       // the child's own type, as its cause
       expect(cause.cause).toMatchObject({ type: 'BadStage' });
       expect(statuses.filter((status) => status.status === 'interrupted')).toEqual([]);
+      // a status write is a local activity: a workflow task that times out on a loaded machine runs
+      // it again, so count the distinct writes (the real one is idempotent)
       const failed = fakes.statusChanges.filter((change) => change.status === 'failed');
-      expect(failed).toHaveLength(1);
+      expect(new Set(failed.map((change) => change.error)).size).toBe(1);
       expect(failed[0]!.error).toContain('the stage folder is a file');
       expect(fakes.statusesOf(execution.id)).not.toContain('interrupted');
     });
