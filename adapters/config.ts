@@ -192,6 +192,11 @@ const configFields = z.object({
    * after its current page) before they are cancelled; the process exits once they are done.
    */
   WORKER_SHUTDOWN_GRACE_SECONDS: positiveInt.default(30),
+  /**
+   * Api only: on SIGTERM the api stops accepting connections and answers /readyz 503; the requests in
+   * flight get this many seconds to finish before their connections are cut (then it exits 1, not 0).
+   */
+  API_SHUTDOWN_GRACE_SECONDS: positiveInt.default(20),
   /** Worker only: bound on each Postgres query of an activity (and on the wait for a connection). */
   WORKER_DATABASE_TIMEOUT_MS: positiveInt.default(60_000),
   /** Worker only: bound on each S3 request of an activity. */

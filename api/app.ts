@@ -97,6 +97,8 @@ export function createApp(given: ApiDependencies) {
     // the Temporal client's interceptor puts it on every workflow start and signal of this request
     await runWithCorrelationId(correlationId, next);
     c.header('X-Correlation-ID', correlationId);
+    // while draining, a kept-alive connection ends with this answer: the client reconnects elsewhere
+    if (deps.drain?.draining) c.header('Connection', 'close');
     // the request's logger: with the name of its API key once authenticated (never the key)
     (c.get('logger') ?? logger).info(
       {

@@ -17,6 +17,12 @@ export interface ApiDependencies extends ServiceDependencies {
   auth?: ApiAuthOptions;
   /** Body size and rate limits (api/limits.ts); DEFAULT_LIMITS for what is left out. */
   limits?: Partial<ApiLimits>;
+  /** Set once the process drains (SIGTERM): /readyz answers 503 and connections close after their answer. */
+  drain?: DrainState;
+}
+
+export interface DrainState {
+  draining: boolean;
 }
 
 /** The api's replay settings from the configuration (overrides for tests). */

@@ -39,12 +39,16 @@ logger.info(
 );
 
 let stopping = false;
+// SIGTERM (a rollout, a scale-down): refuse new connections, answer those in flight, then exit
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'api stopping');
-  await Promise.allSettled([server.close(), tracing?.shutdown()]);
-  process.exit(0);
+  const graceMs = config.API_SHUTDOWN_GRACE_SECONDS * 1000;
+  logger.info({ signal, grace_seconds: config.API_SHUTDOWN_GRACE_SECONDS }, 'api draining');
+  const drained = await server.drain(graceMs);
+  await tracing?.shutdown().catch(() => {});
+  logger.info({ drained }, 'api stopped');
+  process.exit(drained ? 0 : 1);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

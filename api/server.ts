@@ -4,6 +4,7 @@
  * and the Hono app over them. api/main.ts serves it; the tests call app.request() on it. Nothing
  * connects until a request needs it, so the api starts (and answers 503) while a dependency is down.
  */
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
@@ -16,7 +17,12 @@ import { clientConnectionOptions } from '../adapters/temporal-connection.ts';
 import { temporalClientInterceptors } from '../adapters/tracing.ts';
 import { createApp, type App } from './app.ts';
 import { loadApiAuth, type ApiAuthOptions } from './auth.ts';
-import { apiSettingsFromConfig, type ApiDependencies, type ApiSettings } from './dependencies.ts';
+import {
+  apiSettingsFromConfig,
+  type ApiDependencies,
+  type ApiSettings,
+  type DrainState,
+} from './dependencies.ts';
 import { limitsFromConfig, type ApiLimits } from './limits.ts';
 
 export interface ApiServerOptions {
@@ -30,13 +36,19 @@ export interface ApiServerOptions {
 export interface ApiServer {
   app: App;
   /** What the app was built with: the tests read and write through the same pool and clients. */
-  dependencies: ApiDependencies & { auth: ApiAuthOptions; limits: ApiLimits };
+  dependencies: ApiDependencies & { auth: ApiAuthOptions; limits: ApiLimits; drain: DrainState };
   /** Connects the route transport (listen does it first); for apps called with app.request(). */
   start(): Promise<void>;
   /** Serves the app on API_HOST:API_PORT (port 0: any free port); resolves once it listens. */
   listen(): Promise<AddressInfo>;
   /** Stops listening and closes the pool and the clients. */
   close(): Promise<void>;
+  /**
+   * The graceful stop (SIGTERM): /readyz turns 503, the listener closes (new connections are refused),
+   * idle kept-alive connections close, the requests in flight are answered; then close(). Past graceMs
+   * the connections still open are cut. Resolves true when every request in flight was answered.
+   */
+  drain(graceMs: number): Promise<boolean>;
 }
 
 export function createApiServer(config: AppConfig, options: ApiServerOptions = {}): ApiServer {
@@ -67,7 +79,9 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
   const routeTransport = createRouteTransport(config, pool, logger);
   let transportStarted: Promise<void> | undefined;
   const start = () => (transportStarted ??= routeTransport.start());
+  const drainState = { draining: false };
   const dependencies = {
+    drain: drainState,
     pool,
     temporal,
     objectStore,
@@ -79,6 +93,16 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
   };
   const app = createApp(dependencies);
   let server: ServerType | undefined;
+  const close = async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await Promise.allSettled([
+      // a transport whose start failed may hold a connection too
+      transportStarted?.catch(() => {}).then(() => routeTransport.close()),
+      pool.end(),
+      connection.close(),
+    ]);
+    objectStore.close();
+  };
 
   return {
     app,
@@ -93,15 +117,31 @@ export function createApiServer(config: AppConfig, options: ApiServerOptions = {
         server.once('error', reject);
       });
     },
-    async close() {
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-      await Promise.allSettled([
-        // a transport whose start failed may hold a connection too
-        transportStarted?.catch(() => {}).then(() => routeTransport.close()),
-        pool.end(),
-        connection.close(),
-      ]);
-      objectStore.close();
+    close,
+    async drain(graceMs) {
+      drainState.draining = true;
+      // serve() without TLS or HTTP/2 options makes a node:http server
+      const listening = server as HttpServer | undefined;
+      if (!listening) {
+        await close();
+        return true;
+      }
+      // close() stops accepting at once and calls back once the last connection has ended
+      const answered = new Promise<boolean>((resolve) => listening.close(() => resolve(true)));
+      listening.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const cut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn({ grace_ms: graceMs }, 'api grace period over: cutting the connections still open');
+          listening.closeAllConnections();
+          resolve(false);
+        }, graceMs);
+      });
+      const drained = await Promise.race([answered, cut]);
+      clearTimeout(timer);
+      server = undefined;
+      await close();
+      return drained;
     },
   };
 }

@@ -2116,7 +2116,7 @@ export interface operations {
           };
         };
       };
-      /** @description A dependency is unreachable (named in components; the cause is in the api's log under the answer's X-Correlation-ID) */
+      /** @description A dependency is unreachable (named in components; the cause is in the api's log under the answer's X-Correlation-ID), or the api is shutting down (component `api`) */
       503: {
         headers: {
           [name: string]: unknown;

@@ -37,7 +37,7 @@ const readyz = createRoute({
     200: { description: 'Ready', content: { 'application/json': { schema: ComponentsSchema } } },
     503: {
       description:
-        "A dependency is unreachable (named in components; the cause is in the api's log under the answer's X-Correlation-ID)",
+        "A dependency is unreachable (named in components; the cause is in the api's log under the answer's X-Correlation-ID), or the api is shutting down (component `api`)",
       content: { 'application/json': { schema: ComponentsSchema } },
     },
   },
@@ -47,6 +47,14 @@ export function healthRoutes(deps: ApiDependencies) {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
   app.openapi(readyz, async (c) => {
+    // a draining api (SIGTERM) is not ready, whatever its dependencies say: the load balancer stops sending
+    if (deps.drain?.draining) {
+      const detail = 'the api is shutting down; it finishes the requests in flight and exits';
+      return c.json(
+        { status: 'unavailable' as const, components: { api: { status: 'unavailable' as const, detail } } },
+        503,
+      );
+    }
     const timeout = deps.settings.dependencyTimeoutMs;
     const checks: Record<string, () => Promise<unknown>> = {
       temporal: () =>
