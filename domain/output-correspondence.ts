@@ -4,7 +4,7 @@
  *
  * - `stem` (the default): the output's path without its extension equals the input's path without
  *   its extension, or begins with it followed by `/` (a folder of outputs per input).
- *   `docs/a.pdf` is answered by `docs/a.json`, `docs/a.md` and `docs/a/page-1.json`.
+ *   `reports/a.pdf` is answered by `reports/a.json`, `reports/a.md` and `reports/a/page-1.json`.
  * - `exact`: the output's path equals the input's path, extension included.
  *
  * Plain data and functions only: every layer may import it.
