@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayMessageId } from '../adapters/ids.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
-import { createExecution, registerConfig, requestJson, seedOutputs } from './support/fixtures.ts';
+import {
+  createExecution,
+  registerConfig,
+  requestJson,
+  seedOutputs,
+  waitForExecution,
+} from './support/fixtures.ts';
 
 /** Bulk replays on the real stack: lists and filters, bounded concurrency, bad parents, cancel. */
 
@@ -358,11 +364,8 @@ describe('cancel', () => {
     const cancelled = await requestJson(stack, 'POST', `/api/v1/bulk-replays/${id}/cancel`);
     expect([200, 202], JSON.stringify(cancelled.body)).toContain(cancelled.status);
     for (const child of children) {
-      let record: any;
-      for (let tries = 0; tries < 100 && record?.status !== 'cancelled'; tries += 1) {
-        record = (await requestJson(stack, 'GET', `/api/v1/executions/${child}`)).body;
-        await sleep(100);
-      }
+      // a deadline, not a count of tries: a loaded machine takes longer to stop a child
+      const record = await waitForExecution(stack, child, (execution) => execution.status === 'cancelled');
       expect(record.status).toBe('cancelled');
       const description = await stack.temporal.workflow.getHandle(`replay-${child}`).describe();
       expect(description.status.name).not.toBe('RUNNING');
