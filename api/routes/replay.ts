@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { toExecutionResponse } from '../execution-views.ts';
+import { toReplayResponse } from '../execution-views.ts';
 import { idempotencyKeyHeaders } from '../idempotency.ts';
 import { createReplayService } from '../../services/replay-service.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
@@ -48,7 +48,7 @@ export function replayRoutes(deps: ApiDependencies) {
       correlationId: c.get('correlationId'),
       logger: c.get('logger'),
     });
-    return c.json(toExecutionResponse(record), 200);
+    return c.json(toReplayResponse(record), 200);
   });
 
   return app;
