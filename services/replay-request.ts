@@ -16,7 +16,12 @@ import { normaliseFromPath } from '../adapters/storage-paths.ts';
 import type { NewReplay } from '../workflows/replay-execution.contract.ts';
 import type { ReplaySource } from '../domain/replay.ts';
 import { DEFAULT_OUTPUT_MATCH_RULE } from '../domain/output-correspondence.ts';
-import { instantNanoseconds, type ReplaySelect, type ReplaySelection } from '../domain/replay-selection.ts';
+import {
+  instantNanoseconds,
+  selectsEverything,
+  type ReplaySelect,
+  type ReplaySelection,
+} from '../domain/replay-selection.ts';
 
 /** The replay request body (the contract's ExecutionReplayRequest), already schema-valid. */
 export interface ReplayRequest {
@@ -73,7 +78,8 @@ export type ReplayExecutionFields = Omit<
   'id' | 'workflow_id' | 'max_messages_per_second' | 'selection'
 > & {
   max_messages_per_second: number | null;
-  selection: ReplaySelection;
+  /** Absent when the request selects everything: its workflow input is then what it always was. */
+  selection?: ReplaySelection;
 };
 
 export interface PreparedReplay {
@@ -182,6 +188,7 @@ export async function prepareReplay(
     };
   }
 
+  const selection: ReplaySelection = { select: body.select ?? 'all', ...window, ...output };
   return {
     parent,
     config: targetConfig,
@@ -197,7 +204,7 @@ export async function prepareReplay(
       tag: body.tag ?? null,
       metadata: body.metadata ?? {},
       max_messages_per_second: body.max_messages_per_second ?? null,
-      selection: { select: body.select ?? 'all', ...window, ...output },
+      ...(selectsEverything(selection) ? {} : { selection }),
     },
   };
 }

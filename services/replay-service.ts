@@ -4,7 +4,7 @@
  * The replay route is a shell over it: parse, call, answer.
  */
 import { executionSummary, getExecution, isTagTaken, selectionOf } from '../adapters/executions.ts';
-import type { ReplaySelection } from '../domain/replay-selection.ts';
+import { SELECT_EVERYTHING, type ReplaySelection } from '../domain/replay-selection.ts';
 import { deleteIdempotencyKey } from '../adapters/idempotency-keys.ts';
 import { failureTypes, type ExecutionSummary } from '../domain/replay.ts';
 import { newExecutionId } from '../adapters/ids.ts';
@@ -136,7 +136,7 @@ export function createReplayService(
       { execution_id: record.id, workflow_id: replayWorkflowId(record.id), parent_execution_id: parent.id },
       'replay started',
     );
-    return withSelection(record, execution.selection);
+    return withSelection(record, execution.selection ?? SELECT_EVERYTHING);
   }
 
   return { replay };
