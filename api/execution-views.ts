@@ -1,7 +1,7 @@
 import { executionSummary, selectionOf, type ExecutionRecord } from '../adapters/executions.ts';
 import type { ReplaySelection } from '../domain/replay-selection.ts';
 import type { ExecutionSummary } from '../domain/replay.ts';
-import type { ExecutionDetail, ExecutionResponse } from './schemas.ts';
+import type { ExecutionDetail, ExecutionResponse, ReplayExecutionResponse } from './schemas.ts';
 
 /** Exactly the contract's ExecutionResponse fields, nothing more. */
 export function toExecutionResponse(record: ExecutionSummary): ExecutionResponse {
@@ -11,7 +11,7 @@ export function toExecutionResponse(record: ExecutionSummary): ExecutionResponse
 /** A replay's answer: the contract's fields, and its selection when the request named one. */
 export function toReplayResponse(
   record: ExecutionSummary & { selection?: ReplaySelection },
-): ExecutionResponse {
+): ReplayExecutionResponse {
   return record.selection
     ? { ...executionSummary(record), selection: record.selection }
     : executionSummary(record);

@@ -597,7 +597,7 @@ export interface components {
        * @description The first execution of the replay chain
        */
       root_execution_id: string;
-      selection: components['schemas']['ReplaySelection'] & unknown;
+      selection: components['schemas']['ReplaySelection'];
       /**
        * Started At
        * Format: date-time
@@ -736,7 +736,6 @@ export interface components {
        * @enum {string|null}
        */
       replay_source: 'storage' | 'lineage' | 'manual' | null;
-      selection?: components['schemas']['ReplaySelection'];
       /**
        * Started At
        * Format: date-time
@@ -825,6 +824,13 @@ export interface components {
     ReplayChange: {
       /** @description The replay's own rate limit from its next page on; null lifts it (the route's limit still holds) */
       max_messages_per_second: number | null;
+    };
+    /**
+     * ReplayExecutionResponse
+     * @description ExecutionResponse; with `selection` when the request named one (an addition to the contract).
+     */
+    ReplayExecutionResponse: components['schemas']['ExecutionResponse'] & {
+      selection?: components['schemas']['ReplaySelection'] & unknown;
     };
     /**
      * ReplayPreview
@@ -922,7 +928,7 @@ export interface components {
     };
     /**
      * ReplaySelection
-     * @description An addition to the contract, only in the answer to a replay request that sent `select`, `modified_since` or `modified_before`.
+     * @description Which objects of the stage a replay publishes, besides `from_path` (an addition to the contract).
      */
     ReplaySelection: {
       /** @description Exclusive bound, as sent; null: none */
@@ -1893,7 +1899,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ExecutionResponse'];
+          'application/json': components['schemas']['ReplayExecutionResponse'];
         };
       };
       /** @description Invalid route, stage or from_path */

@@ -161,7 +161,9 @@ function bytes(count: number): string {
 
 const number = (value: number) => value.toLocaleString('en-US');
 
-function describeExecution(detail: Schemas['ExecutionDetail'] | Schemas['ExecutionResponse']): string {
+function describeExecution(
+  detail: Schemas['ExecutionDetail'] | Schemas['ExecutionResponse'] | Schemas['ReplayExecutionResponse'],
+): string {
   const lines = [`${detail.id}${detail.tag ? ` (${detail.tag})` : ''}: ${detail.status}`];
   if ('progress' in detail) {
     const paused = detail.progress.paused ? ', paused' : '';
@@ -172,7 +174,7 @@ function describeExecution(detail: Schemas['ExecutionDetail'] | Schemas['Executi
     );
     if (detail.error) lines.push(`  error: ${detail.error}`);
   }
-  const selection = describeSelection(detail.selection);
+  const selection = describeSelection('selection' in detail ? detail.selection : undefined);
   if (selection) lines.push(selection);
   return lines.join('\n');
 }

@@ -26,6 +26,8 @@ beforeAll(async () => {
     REPLAY_PARTITION_AFTER_PAGES: '2',
     REPLAY_MAX_PARTITIONS: '4',
     REPLAY_PARTITIONS_IN_FLIGHT: '3',
+    // previews of more keys go on as preview jobs
+    PREVIEW_INLINE_MAX_KEYS: '300',
   });
   await stack.startWorker();
   configId = (await registerConfig(stack)).id;
@@ -79,6 +81,22 @@ async function replay(parentId: string, body: object): Promise<{ status: number;
   return requestJson(stack, 'POST', `/api/v1/executions/${parentId}/replay`, { ...REPLAY, ...body });
 }
 
+/** A preview's final answer: at once, or its preview job's once counted. */
+async function previewOf(parentId: string, body: object): Promise<any> {
+  const answer = await requestJson(stack, 'POST', `/api/v1/executions/${parentId}/replay/preview`, {
+    ...REPLAY,
+    ...body,
+  });
+  expect([200, 202], JSON.stringify(answer.body)).toContain(answer.status);
+  let preview = answer.body;
+  const deadline = Date.now() + 90_000;
+  while (preview.status === 'running' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    preview = (await requestJson(stack, 'GET', `/api/v1/replay-previews/${answer.body.id}`)).body;
+  }
+  return preview;
+}
+
 async function publishedKeys(executionId: string): Promise<string[]> {
   const messages = await stack.routeReader.messagesOf(ROUTE, executionId);
   const keys = messages.map((message) => message.data.object.key as string);
@@ -97,12 +115,10 @@ describe('select: missing_outputs', () => {
   });
 
   it('publishes exactly the 400 inputs without an output, partitioned, each once; the preview says 400', async () => {
-    const preview = await requestJson(stack, 'POST', `/api/v1/executions/${parentId}/replay/preview`, {
-      ...REPLAY,
-      select: 'missing_outputs',
-    });
-    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
-    expect(preview.body).toMatchObject({
+    // 1,000 keys past PREVIEW_INLINE_MAX_KEYS: counted by a preview job, from its stored plan
+    const preview = await previewOf(parentId, { select: 'missing_outputs' });
+    expect(preview).toMatchObject({
+      status: 'completed',
       count: 400,
       listed: INPUTS,
       selection: { select: 'missing_outputs', output_stage: OUTPUT_STAGE, output_match: 'stem' },
@@ -126,6 +142,31 @@ describe('select: missing_outputs', () => {
 
     const detail = await requestJson(stack, 'GET', `/api/v1/executions/${done.id}`);
     expect(detail.body.selection).toMatchObject({ select: 'missing_outputs', output_stage: OUTPUT_STAGE });
+  });
+
+  it('a bulk replay gives each child the selection: the child publishes what its parent lacks', async () => {
+    const response = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+      replay: { ...REPLAY, select: 'missing_outputs' },
+      execution_ids: [parentId],
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    const deadline = Date.now() + 90_000;
+    let bulk = response.body;
+    while (!['completed', 'failed', 'cancelled'].includes(bulk.status) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      bulk = (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${response.body.id}`)).body;
+    }
+    expect(bulk).toMatchObject({ status: 'completed', completed: 1 });
+    const items = await requestJson(stack, 'GET', `/api/v1/bulk-replays/${response.body.id}/items`);
+    const childId = items.body.items[0].execution_id;
+    expect(await publishedKeys(childId)).toEqual(missing);
+
+    const empty = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+      replay: { ...REPLAY, modified_since: '2026-12-01T10:00:00Z', modified_before: '2026-12-01T09:00:00Z' },
+      execution_ids: [parentId],
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.body).toMatchObject({ error_code: 'INVALID_TIME_WINDOW' });
   });
 
   it('select all (and a request naming nothing) publishes all 1,000, answering only the contract fields', async () => {
@@ -154,14 +195,9 @@ describe('select: missing_outputs', () => {
       ],
       entry_route: 'markdown_segmenter',
     });
-    const preview = await requestJson(stack, 'POST', `/api/v1/executions/${parentId}/replay/preview`, {
-      ...REPLAY,
-      config_id: exact.id,
-      select: 'missing_outputs',
-    });
-    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    const preview = await previewOf(parentId, { config_id: exact.id, select: 'missing_outputs' });
     // no output has an input's exact path
-    expect(preview.body).toMatchObject({ count: INPUTS, selection: { output_match: 'exact' } });
+    expect(preview).toMatchObject({ count: INPUTS, selection: { output_match: 'exact' } });
   });
 
   it('a target route without output_stage is refused: 400 NO_OUTPUT_STAGE, nothing created', async () => {
