@@ -214,16 +214,19 @@ export type ExecutionResponse = z.infer<typeof ExecutionResponseSchema>;
  * The replay's answer: exactly ExecutionResponse for a request that names no selection (the
  * contract's shape), with `selection` for one that does.
  */
-export const ReplayExecutionResponseSchema = ExecutionResponseSchema.extend({
-  selection: ReplaySelectionSchema.optional().openapi({
+export const ReplayExecutionResponseSchema = z
+  .object({
+    ...executionResponseShape,
+    selection: ReplaySelectionSchema.optional().openapi({
+      description:
+        'An addition to the contract, only in the answer to a replay request that sent `select`, `modified_since` or `modified_before`: what the replay selects, as stored.',
+    }),
+  })
+  .openapi('ReplayExecutionResponse', {
+    title: 'ReplayExecutionResponse',
     description:
-      'An addition to the contract, only in the answer to a replay request that sent `select`, `modified_since` or `modified_before`: what the replay selects, as stored.',
-  }),
-}).openapi('ReplayExecutionResponse', {
-  title: 'ReplayExecutionResponse',
-  description:
-    'ExecutionResponse; with `selection` when the request named one (an addition to the contract).',
-});
+      'ExecutionResponse; with `selection` when the request named one (an addition to the contract).',
+  });
 export type ReplayExecutionResponse = z.infer<typeof ReplayExecutionResponseSchema>;
 
 export const ExecutionDetailSchema = z

@@ -829,8 +829,51 @@ export interface components {
      * ReplayExecutionResponse
      * @description ExecutionResponse; with `selection` when the request named one (an addition to the contract).
      */
-    ReplayExecutionResponse: components['schemas']['ExecutionResponse'] & {
+    ReplayExecutionResponse: {
+      /**
+       * Completed At
+       * Format: date-time
+       */
+      completed_at: string | null;
+      /**
+       * Config Id
+       * Format: uuid
+       * @description Configuration ID
+       */
+      config_id: string;
+      /**
+       * Id
+       * Format: uuid
+       * @description Execution UUID (used for storage paths)
+       * @example 01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10
+       */
+      id: string;
+      /**
+       * Parent Execution Id
+       * Format: uuid
+       */
+      parent_execution_id: string | null;
+      /**
+       * Replay Source
+       * @description Type of replay
+       * @enum {string|null}
+       */
+      replay_source: 'storage' | 'lineage' | 'manual' | null;
       selection?: components['schemas']['ReplaySelection'] & unknown;
+      /**
+       * Started At
+       * Format: date-time
+       * @description Start timestamp
+       */
+      started_at: string;
+      /**
+       * Status
+       * @description Current status
+       * @enum {string}
+       */
+      status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+      /** Tag */
+      tag: string | null;
     };
     /**
      * ReplayPreview
