@@ -53,8 +53,6 @@ class OutputStream {
   /** What the stream still yields: every output from `from` on, or after `taken` once one was taken. */
   private from: string | null = null;
   private taken: string | null = null;
-  /** Listing calls made, for tests and logs. */
-  calls = 0;
 
   constructor(
     private readonly store: OutputStore,
@@ -100,7 +98,6 @@ class OutputStream {
       if (this.next < this.buffer.length || this.exhausted) break;
       const startAfter = this.startAfter === null ? null : this.folder + this.startAfter;
       const page = await this.store.listPage(this.folder, startAfter, OUTPUT_KEYS_PER_CALL);
-      this.calls += 1;
       this.buffer = page.objects.map((object) => object.key.slice(this.folder.length));
       this.next = 0;
       if (page.lastKey !== null) this.startAfter = page.lastKey.slice(this.folder.length);
@@ -131,11 +128,6 @@ export class MissingOutputs {
     private readonly rule: OutputMatchRule,
   ) {
     this.stream = new OutputStream(store, outputFolder);
-  }
-
-  /** Listing calls made on the outputs so far. */
-  get outputCalls(): number {
-    return this.stream.calls;
   }
 
   /** For inputs (relative keys, in key order): whether each has an output. */

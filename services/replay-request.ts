@@ -219,6 +219,17 @@ export function checkedWindow(
 ): Pick<ReplaySelection, 'modified_since' | 'modified_before'> {
   const since = body.modified_since ?? null;
   const before = body.modified_before ?? null;
+  // the schema admits only RFC 3339 instants; a caller that skipped it is refused all the same
+  for (const [name, value] of [
+    ['modified_since', since],
+    ['modified_before', before],
+  ] as const) {
+    if (value !== null && instantNanoseconds(value) === undefined)
+      throw new ReplayRequestRefused(422, 'VALIDATION_ERROR', 'Input should be a valid datetime', {
+        loc: ['body', name],
+        type: 'datetime_from_date_parsing',
+      });
+  }
   if (since !== null && before !== null && instantNanoseconds(since)! >= instantNanoseconds(before)!) {
     throw new ReplayRequestRefused(
       400,
