@@ -17,7 +17,7 @@ import {
 } from '../workflows/replay-partition.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 import { whileHeartbeating } from './heartbeat.ts';
-import { compareKeys } from './key-order.ts';
+import { compareKeys } from '../domain/key-order.ts';
 
 /** Sorts after any character: `branch + this` lists past every key of the branch. */
 const PAST_ANY_CHARACTER = '\u{10FFFF}';

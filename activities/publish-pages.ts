@@ -5,6 +5,7 @@ import {
   executionSummary,
   getExecution,
   replayControls,
+  selectionOf,
   setSourceExecution,
   type ExecutionRecord,
 } from '../adapters/executions.ts';
@@ -23,11 +24,12 @@ import type { OutgoingMessage } from '../adapters/route-queue.ts';
 import { routeDestination } from '../adapters/route-transport.ts';
 import { replayListing, type ReplayListing } from '../adapters/storage-paths.ts';
 import { resolveReplaySource } from '../services/replay-source.ts';
+import { objectSelection, type ObjectSelection } from '../services/replay-selection.ts';
 import { failureTypes } from '../domain/replay.ts';
 import { type PublishPagesInput, type PublishPagesResult } from '../workflows/replay-execution.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 import { whileHeartbeating } from './heartbeat.ts';
-import { compareKeys } from './key-order.ts';
+import { compareKeys } from '../domain/key-order.ts';
 
 /** Seconds of messages a paced page holds: a limit changed mid-replay takes effect within one page. */
 const PACED_PAGE_SECONDS = 1;
@@ -148,11 +150,14 @@ export function createPublishActivities({
   }
 
   /**
-   * One page after a key: several S3 listings past 1,000 keys, keeping what from_path selects, up
-   * to `endAt` (a partition's last key) when given.
+   * One page after a key: several S3 listings past 1,000 keys, keeping what from_path and the
+   * replay's selection select, up to `endAt` (a partition's last key) when given. The cursor (the
+   * last key read) moves past the keys the selection skips as past the published ones, so a page
+   * commits its whole range whatever it kept.
    */
   async function listPage(
     listing: ReplayListing,
+    selection: ObjectSelection,
     startAfter: string | null,
     maxKeys: number,
     endAt: string | null,
@@ -166,15 +171,16 @@ export function createPublishActivities({
       for (const object of page.objects) {
         if (endAt !== null && compareKeys(object.key, endAt) > 0) {
           // past the partition's range: the next partition's keys
-          return { objects, listed, lastKey, isTruncated: false };
+          isTruncated = false;
+          break;
         }
         listed += 1;
         lastKey = object.key;
         if (listing.selects(object.key)) objects.push(object);
       }
-      isTruncated = page.isTruncated;
+      if (isTruncated) isTruncated = page.isTruncated;
     }
-    return { objects, listed, lastKey, isTruncated };
+    return { objects: await selection.keep(objects, listing.folder), listed, lastKey, isTruncated };
   }
 
   function messagesOf(
@@ -402,8 +408,15 @@ export function createPublishActivities({
         record.from_stage,
         record.from_path,
       );
+      // one merge per activity: its pages come in key order (a page listed again starts it over there)
+      const selection = objectSelection(
+        objectStore,
+        objectStore.prefix,
+        record.parent_execution_id!,
+        selectionOf(record),
+      );
       const list = (startAfter: string | null, maxKeys: number) =>
-        listPage(listing, startAfter, maxKeys, scope.endAt);
+        listPage(listing, selection, startAfter, maxKeys, scope.endAt);
       let routeLimit = await destinationLimitOf(record);
       const sliceEnds = Date.now() + input.sliceSeconds * 1000;
 

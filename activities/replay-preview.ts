@@ -7,6 +7,7 @@ import {
 } from '../adapters/replay-previews.ts';
 import { replayListing } from '../adapters/storage-paths.ts';
 import { continueTally } from '../services/replay-preview.ts';
+import { objectSelection } from '../services/replay-selection.ts';
 import { failureTypes } from '../domain/replay.ts';
 import { type CountPreviewInput, type CountPreviewResult } from '../workflows/preview-replay.contract.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
@@ -44,8 +45,10 @@ export function createPreviewActivities({ pool, objectStore, logger }: ReplayAct
       const sliceEnds = Date.now() + input.sliceSeconds * 1000;
       let savedAt = Date.now();
       let progress = { listed: preview.tally.listed, count: preview.tally.count };
+      const selection = objectSelection(objectStore, objectStore.prefix, plan.execution_id, plan.selection);
       const count = () =>
         continueTally(objectStore, listing, preview.tally, {
+          selection,
           shouldStop: () => Date.now() >= sliceEnds || context.cancellationSignal.aborted,
           onPage: async (counted) => {
             progress = { listed: counted.listed, count: counted.count };

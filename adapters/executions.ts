@@ -4,6 +4,8 @@ import {
   type ExecutionSummary,
   type ReplaySource,
 } from '../domain/replay.ts';
+import { SELECT_EVERYTHING, type ReplaySelect, type ReplaySelection } from '../domain/replay-selection.ts';
+import type { OutputMatchRule } from '../domain/output-correspondence.ts';
 import { type NewReplay, type StartedReplay } from '../workflows/replay-execution.contract.ts';
 import type { Queryable } from './database.ts';
 import { isUuid } from './ids.ts';
@@ -32,6 +34,12 @@ export interface ExecutionRecord {
   max_messages_per_second: number | null;
   /** A paused replay stays `running` (the contract's enum) and publishes nothing until resumed. */
   paused: boolean;
+  /** Its selection (domain/replay-selection.ts); 'all' and nulls for everything else. */
+  replay_select: ReplaySelect;
+  modified_since: string | null;
+  modified_before: string | null;
+  output_stage: string | null;
+  output_match: OutputMatchRule | null;
 }
 
 export interface NewExecution {
@@ -54,7 +62,8 @@ const partitionSum = (column: string) =>
 
 const columnsWith = (counters: string) => `id, config_id, status, started_at, completed_at,
   parent_execution_id, root_execution_id, source_execution_id, replay_source, from_stage, to_route,
-  from_path, tag, metadata, workflow_id, ${counters}, replay_cursor, error, max_messages_per_second, paused`;
+  from_path, tag, metadata, workflow_id, ${counters}, replay_cursor, error, max_messages_per_second, paused,
+  replay_select, modified_since, modified_before, output_stage, output_match`;
 
 const COLUMNS = columnsWith(`${partitionSum('listed_count')}, ${partitionSum('published_count')}`);
 /** A record's own columns: enough for a record that has no partitions (yet). */
@@ -112,12 +121,15 @@ export async function insertReplayWithRoutes(
   routes: string[],
   sourceExecutionId: string | null,
 ): Promise<ExecutionRecord & { created: boolean }> {
+  // replays started before selections existed (a workflow input without one) select everything
+  const selection = replay.selection ?? SELECT_EVERYTHING;
   // one statement, so one round trip: the record and its routes commit together or not at all
   const inserted = await db.query<ExecutionRow>(
     `WITH inserted AS (
        INSERT INTO executions (id, config_id, status, parent_execution_id, root_execution_id, replay_source,
-         from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id, max_messages_per_second)
-       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id, max_messages_per_second,
+         replay_select, modified_since, modified_before, output_stage, output_match)
+       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $16, $17, $18, $19)
        ON CONFLICT (id) DO NOTHING
        RETURNING *),
      started AS (
@@ -140,6 +152,11 @@ export async function insertReplayWithRoutes(
       sourceExecutionId,
       replay.max_messages_per_second ?? null,
       routes,
+      selection.select,
+      selection.modified_since,
+      selection.modified_before,
+      selection.output_stage,
+      selection.output_match,
     ],
   );
   if (inserted.rows[0]) return { ...toRecord(inserted.rows[0]), created: true };
@@ -160,6 +177,17 @@ export function executionSummary(record: ExecutionSummary): ExecutionSummary {
     parent_execution_id: record.parent_execution_id,
     replay_source: record.replay_source,
     tag: record.tag,
+  };
+}
+
+/** A record's selection, as the api shows it and the publishing activity applies it. */
+export function selectionOf(record: ExecutionRecord): ReplaySelection {
+  return {
+    select: record.replay_select,
+    modified_since: record.modified_since,
+    modified_before: record.modified_before,
+    output_stage: record.output_stage,
+    output_match: record.output_match,
   };
 }
 

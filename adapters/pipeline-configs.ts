@@ -1,4 +1,5 @@
 import type { Queryable } from './database.ts';
+import type { OutputMatchRule } from '../domain/output-correspondence.ts';
 
 export interface RouteDefinition {
   name: string;
@@ -6,6 +7,8 @@ export interface RouteDefinition {
   output_stage: string | null;
   /** Messages per second every replay into this route shares, across workers; absent: unlimited. */
   max_messages_per_second?: number | null;
+  /** Which outputs answer an input, for `select: missing_outputs`; absent: `stem`. */
+  output_match?: OutputMatchRule;
 }
 
 export interface PipelineDefinition {

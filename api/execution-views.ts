@@ -1,10 +1,20 @@
-import { executionSummary, type ExecutionRecord } from '../adapters/executions.ts';
+import { executionSummary, selectionOf, type ExecutionRecord } from '../adapters/executions.ts';
+import type { ReplaySelection } from '../domain/replay-selection.ts';
 import type { ExecutionSummary } from '../domain/replay.ts';
-import type { ExecutionDetail, ExecutionResponse } from './schemas.ts';
+import type { ExecutionDetail, ExecutionResponse, ReplayExecutionResponse } from './schemas.ts';
 
 /** Exactly the contract's ExecutionResponse fields, nothing more. */
 export function toExecutionResponse(record: ExecutionSummary): ExecutionResponse {
   return executionSummary(record);
+}
+
+/** A replay's answer: the contract's fields, and its selection when the request named one. */
+export function toReplayResponse(
+  record: ExecutionSummary & { selection?: ReplaySelection },
+): ReplayExecutionResponse {
+  return record.selection
+    ? { ...executionSummary(record), selection: record.selection }
+    : executionSummary(record);
 }
 
 export function toExecutionDetail(record: ExecutionRecord): ExecutionDetail {
@@ -23,5 +33,6 @@ export function toExecutionDetail(record: ExecutionRecord): ExecutionDetail {
     },
     max_messages_per_second: record.max_messages_per_second,
     error: record.error,
+    selection: selectionOf(record),
   };
 }

@@ -1,7 +1,7 @@
 /** The wire shape of a replay preview: one zod schema, for validation, types and /openapi.json. */
 import { z } from '@hono/zod-openapi';
 import { PREVIEW_MAX_FOLDERS, PREVIEW_SAMPLE_SIZE, rateBases } from '../services/replay-preview.ts';
-import { ReplaySourceSchema } from './schemas.ts';
+import { OutputMatchSchema, ReplaySelectionSchema, ReplaySourceSchema } from './schemas.ts';
 
 const count = z.number().int().min(0);
 
@@ -43,11 +43,15 @@ export const ReplayPreviewSchema = z
         input_stage: z.string(),
         output_stage: z.string().nullable(),
         max_messages_per_second: z.number().int().positive().nullable().optional(),
+        output_match: OutputMatchSchema.optional(),
       })
       .openapi({
         description:
           "The route the replay would publish to, as the target config defines it (its consumer's settings)",
       }),
+    selection: ReplaySelectionSchema.openapi({
+      description: 'What the replay would select besides from_path: the counts are of those objects only',
+    }),
     count: count.openapi({ description: 'Messages the replay would publish: one per selected object' }),
     bytes: count.openapi({ description: 'Total size of the selected objects' }),
     listed: count.openapi({ description: 'Keys listed (under from_path, selected or not)' }),

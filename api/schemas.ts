@@ -3,7 +3,9 @@
  * Titles and descriptions follow the contract (docs/contract.md).
  */
 import { z } from '@hono/zod-openapi';
+import { outputMatchRules } from '../domain/output-correspondence.ts';
 import { executionStatuses, replaySources } from '../domain/replay.ts';
+import { replaySelects } from '../domain/replay-selection.ts';
 
 const uuidExample = '01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10';
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -86,6 +88,37 @@ export const ExecutionStatusSchema = z
   .enum(executionStatuses)
   .openapi({ title: 'Status', description: 'Current status' });
 
+export const ReplaySelectSchema = z.enum(replaySelects).openapi({
+  title: 'Select',
+  description:
+    'An addition to the contract: `all` (the default) publishes every object of `from_stage`; `missing_outputs` only those the parent execution has no output for in the output stage of the target route (its `output_match` rule says which outputs answer an input).',
+});
+export const OutputMatchSchema = z.enum(outputMatchRules).openapi({
+  title: 'Output Match',
+  description:
+    "`stem` (default): an output answers an input when its path without extension is the input's without extension, or lies in a folder of that name; `exact`: the same path.",
+});
+/** An instant of the modified-time window: RFC 3339 with its offset. */
+const modifiedBoundSchema = z.iso.datetime({ offset: true, local: false });
+
+/** A replay's selection, as stored and shown. */
+export const ReplaySelectionSchema = z
+  .object({
+    select: ReplaySelectSchema,
+    modified_since: z.string().nullable().openapi({ description: 'Inclusive bound, as sent; null: none' }),
+    modified_before: z.string().nullable().openapi({ description: 'Exclusive bound, as sent; null: none' }),
+    output_stage: z
+      .string()
+      .nullable()
+      .openapi({ description: '`missing_outputs`: the stage of the parent whose outputs are looked for' }),
+    output_match: OutputMatchSchema.nullable(),
+  })
+  .openapi('ReplaySelection', {
+    title: 'ReplaySelection',
+    description:
+      'Which objects of the stage a replay publishes, besides `from_path` (an addition to the contract).',
+  });
+
 export const ExecutionReplayRequestSchema = z
   .object({
     replay_source: ReplaySourceSchema,
@@ -135,6 +168,19 @@ export const ExecutionReplayRequestSchema = z
         description:
           "An addition to the contract: this replay's own pace, from 0.1 (a message every ten seconds) up. The route's limit (the strictest `max_messages_per_second` any config sets for a route of that name: they share a destination) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).",
       }),
+    select: ReplaySelectSchema.nullable().optional(),
+    modified_since: modifiedBoundSchema.nullable().optional().openapi({
+      title: 'Modified Since',
+      description:
+        'An addition to the contract: only objects last modified at or after this instant (RFC 3339, inclusive).',
+      example: '2026-11-30T00:00:00Z',
+    }),
+    modified_before: modifiedBoundSchema.nullable().optional().openapi({
+      title: 'Modified Before',
+      description:
+        'An addition to the contract: only objects last modified before this instant (RFC 3339, exclusive): the window is [modified_since, modified_before).',
+      example: '2026-12-01T00:00:00Z',
+    }),
   })
   .openapi('ExecutionReplayRequest', {
     title: 'ExecutionReplayRequest',
@@ -163,6 +209,25 @@ export const ExecutionResponseSchema = z.object(executionResponseShape).openapi(
   description: 'Pipeline execution response.\n\nStorage paths use execution id (UUID v7) directly.',
 });
 export type ExecutionResponse = z.infer<typeof ExecutionResponseSchema>;
+
+/**
+ * The replay's answer: exactly ExecutionResponse for a request that names no selection (the
+ * contract's shape), with `selection` for one that does.
+ */
+export const ReplayExecutionResponseSchema = z
+  .object({
+    ...executionResponseShape,
+    selection: ReplaySelectionSchema.optional().openapi({
+      description:
+        'An addition to the contract, only in the answer to a replay request that sent `select`, `modified_since` or `modified_before`: what the replay selects, as stored.',
+    }),
+  })
+  .openapi('ReplayExecutionResponse', {
+    title: 'ReplayExecutionResponse',
+    description:
+      'ExecutionResponse; with `selection` when the request named one (an addition to the contract).',
+  });
+export type ReplayExecutionResponse = z.infer<typeof ReplayExecutionResponseSchema>;
 
 export const ExecutionDetailSchema = z
   .object({
@@ -193,6 +258,7 @@ export const ExecutionDetailSchema = z
       .nullable()
       .openapi({ description: "The replay's own rate limit (its route's holds as well); null: none" }),
     error: z.string().nullable().openapi({ description: 'Last failure, for operators' }),
+    selection: ReplaySelectionSchema,
   })
   .openapi('ExecutionDetail', {
     title: 'ExecutionDetail',
@@ -251,6 +317,10 @@ const RouteDefinitionSchema = z.object({
   max_messages_per_second: RateLimitSchema.nullable().optional().openapi({
     description:
       'Messages per second that every replay into this route shares, across all workers, from 0.1 up; absent: unlimited. Routes of one name in several configs share one destination, and the strictest of their limits holds for all of them. A replay may ask for less, never more.',
+  }),
+  output_match: OutputMatchSchema.optional().openapi({
+    description:
+      'Which outputs of `output_stage` answer an input, for a replay with `select: missing_outputs`: `stem` when absent.',
   }),
 });
 

@@ -397,11 +397,31 @@ export interface components {
         [key: string]: unknown;
       } | null;
       /**
+       * Modified Before
+       * Format: date-time
+       * @description An addition to the contract: only objects last modified before this instant (RFC 3339, exclusive): the window is [modified_since, modified_before).
+       * @example 2026-12-01T00:00:00Z
+       */
+      modified_before?: string | null;
+      /**
+       * Modified Since
+       * Format: date-time
+       * @description An addition to the contract: only objects last modified at or after this instant (RFC 3339, inclusive).
+       * @example 2026-11-30T00:00:00Z
+       */
+      modified_since?: string | null;
+      /**
        * Replay Source
        * @description Type of replay
        * @enum {string}
        */
       replay_source: 'storage' | 'lineage' | 'manual';
+      /**
+       * Select
+       * @description An addition to the contract: `all` (the default) publishes every object of `from_stage`; `missing_outputs` only those the parent execution has no output for in the output stage of the target route (its `output_match` rule says which outputs answer an input).
+       * @enum {string|null}
+       */
+      select?: 'all' | 'missing_outputs' | null;
       /**
        * To Route
        * @description Target route name (e.g. 'embedding_generator')
@@ -577,6 +597,7 @@ export interface components {
        * @description The first execution of the replay chain
        */
       root_execution_id: string;
+      selection: components['schemas']['ReplaySelection'];
       /**
        * Started At
        * Format: date-time
@@ -641,11 +662,31 @@ export interface components {
         [key: string]: unknown;
       } | null;
       /**
+       * Modified Before
+       * Format: date-time
+       * @description An addition to the contract: only objects last modified before this instant (RFC 3339, exclusive): the window is [modified_since, modified_before).
+       * @example 2026-12-01T00:00:00Z
+       */
+      modified_before?: string | null;
+      /**
+       * Modified Since
+       * Format: date-time
+       * @description An addition to the contract: only objects last modified at or after this instant (RFC 3339, inclusive).
+       * @example 2026-11-30T00:00:00Z
+       */
+      modified_since?: string | null;
+      /**
        * Replay Source
        * @description Type of replay
        * @enum {string}
        */
       replay_source: 'storage' | 'lineage' | 'manual';
+      /**
+       * Select
+       * @description An addition to the contract: `all` (the default) publishes every object of `from_stage`; `missing_outputs` only those the parent execution has no output for in the output stage of the target route (its `output_match` rule says which outputs answer an input).
+       * @enum {string|null}
+       */
+      select?: 'all' | 'missing_outputs' | null;
       /**
        * Tag
        * @description A unique name for the new execution; it can be used instead of its id. 1-128 letters, digits, "_", ".", ":" or "-", starting with a letter or digit.
@@ -727,6 +768,12 @@ export interface components {
         /** @description Messages per second that every replay into this route shares, across all workers, from 0.1 up; absent: unlimited. Routes of one name in several configs share one destination, and the strictest of their limits holds for all of them. A replay may ask for less, never more. */
         max_messages_per_second?: number | null;
         name: string;
+        /**
+         * Output Match
+         * @description Which outputs of `output_stage` answer an input, for a replay with `select: missing_outputs`: `stem` when absent.
+         * @enum {string}
+         */
+        output_match?: 'stem' | 'exact';
         output_stage: string | null;
       }[];
       stages: string[];
@@ -764,6 +811,12 @@ export interface components {
         /** @description Messages per second that every replay into this route shares, across all workers, from 0.1 up; absent: unlimited. Routes of one name in several configs share one destination, and the strictest of their limits holds for all of them. A replay may ask for less, never more. */
         max_messages_per_second?: number | null;
         name: string;
+        /**
+         * Output Match
+         * @description Which outputs of `output_stage` answer an input, for a replay with `select: missing_outputs`: `stem` when absent.
+         * @enum {string}
+         */
+        output_match?: 'stem' | 'exact';
         output_stage: string | null;
       }[];
       stages: string[];
@@ -771,6 +824,56 @@ export interface components {
     ReplayChange: {
       /** @description The replay's own rate limit from its next page on; null lifts it (the route's limit still holds) */
       max_messages_per_second: number | null;
+    };
+    /**
+     * ReplayExecutionResponse
+     * @description ExecutionResponse; with `selection` when the request named one (an addition to the contract).
+     */
+    ReplayExecutionResponse: {
+      /**
+       * Completed At
+       * Format: date-time
+       */
+      completed_at: string | null;
+      /**
+       * Config Id
+       * Format: uuid
+       * @description Configuration ID
+       */
+      config_id: string;
+      /**
+       * Id
+       * Format: uuid
+       * @description Execution UUID (used for storage paths)
+       * @example 01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10
+       */
+      id: string;
+      /**
+       * Parent Execution Id
+       * Format: uuid
+       */
+      parent_execution_id: string | null;
+      /**
+       * Replay Source
+       * @description Type of replay
+       * @enum {string|null}
+       */
+      replay_source: 'storage' | 'lineage' | 'manual' | null;
+      selection?: components['schemas']['ReplaySelection'] & unknown;
+      /**
+       * Started At
+       * Format: date-time
+       * @description Start timestamp
+       */
+      started_at: string;
+      /**
+       * Status
+       * @description Current status
+       * @enum {string}
+       */
+      status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+      /** Tag */
+      tag: string | null;
     };
     /**
      * ReplayPreview
@@ -843,10 +946,17 @@ export interface components {
         input_stage: string;
         max_messages_per_second?: number | null;
         name: string;
+        /**
+         * Output Match
+         * @description `stem` (default): an output answers an input when its path without extension is the input's without extension, or lies in a folder of that name; `exact`: the same path.
+         * @enum {string}
+         */
+        output_match?: 'stem' | 'exact';
         output_stage: string | null;
       };
       /** @description Up to 10 selected keys spread over the listing (a uniform sample), sorted */
       sample: string[];
+      selection: components['schemas']['ReplaySelection'] & unknown;
       /**
        * Format: uuid
        * @description The execution whose storage the replay would read: the parent, or for `lineage` the nearest ancestor that stored `from_stage`
@@ -858,6 +968,30 @@ export interface components {
        */
       status: 'running' | 'completed' | 'failed' | 'cancelled';
       to_route: string;
+    };
+    /**
+     * ReplaySelection
+     * @description Which objects of the stage a replay publishes, besides `from_path` (an addition to the contract).
+     */
+    ReplaySelection: {
+      /** @description Exclusive bound, as sent; null: none */
+      modified_before: string | null;
+      /** @description Inclusive bound, as sent; null: none */
+      modified_since: string | null;
+      /**
+       * Output Match
+       * @description `stem` (default): an output answers an input when its path without extension is the input's without extension, or lies in a folder of that name; `exact`: the same path.
+       * @enum {string|null}
+       */
+      output_match: 'stem' | 'exact' | null;
+      /** @description `missing_outputs`: the stage of the parent whose outputs are looked for */
+      output_stage: string | null;
+      /**
+       * Select
+       * @description An addition to the contract: `all` (the default) publishes every object of `from_stage`; `missing_outputs` only those the parent execution has no output for in the output stage of the target route (its `output_match` rule says which outputs answer an input).
+       * @enum {string}
+       */
+      select: 'all' | 'missing_outputs';
     };
     /** ValidationError */
     ValidationError: {
@@ -1808,7 +1942,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ExecutionResponse'];
+          'application/json': components['schemas']['ReplayExecutionResponse'];
         };
       };
       /** @description Invalid route, stage or from_path */

@@ -39,7 +39,10 @@ commands:
 
 <execution> is an execution's UUID or tag.
 request options: --source storage|lineage|manual (default storage), --from-path P, --tag T,
-  --config-id C, --metadata JSON, --max-rate N (messages/s)
+  --config-id C, --metadata JSON, --max-rate N (messages/s),
+  --select all|missing_outputs (default all: missing_outputs publishes only the objects the parent has
+  no output for in the target route's output stage), --modified-since T, --modified-before T (RFC 3339:
+  only objects last modified in [since, before))
 options: --json (one JSON object per line on stdout), --api-url URL, --api-key KEY,
   --interval MS (polling, default 1000), -h/--help
 The api's address and key: --api-url/--api-key, else REPLAY_API_URL/REPLAY_API_KEY, else the dev
@@ -61,6 +64,9 @@ const OPTIONS = {
   'config-id': { type: 'string' },
   metadata: { type: 'string' },
   'max-rate': { type: 'string' },
+  select: { type: 'string' },
+  'modified-since': { type: 'string' },
+  'modified-before': { type: 'string' },
   'idempotency-key': { type: 'string' },
   executions: { type: 'string' },
   'tag-prefix': { type: 'string' },
@@ -113,7 +119,28 @@ function replayRequest(values: Values): ReplayRequest {
   if (metadata !== undefined) request.metadata = metadata;
   const rate = positiveInteger('max-rate', values['max-rate']);
   if (rate !== undefined) request.max_messages_per_second = rate;
+  if (values.select !== undefined) {
+    if (values.select !== 'all' && values.select !== 'missing_outputs')
+      throw new UsageError('--select must be all or missing_outputs');
+    request.select = values.select;
+  }
+  // the api checks the instants (RFC 3339, since before before) and answers what is wrong
+  if (values['modified-since'] !== undefined) request.modified_since = values['modified-since'];
+  if (values['modified-before'] !== undefined) request.modified_before = values['modified-before'];
   return request;
+}
+
+/** One line on what a replay selects besides from_path; undefined when it selects everything. */
+function describeSelection(selection: Schemas['ReplaySelection'] | undefined): string | undefined {
+  if (!selection) return undefined;
+  const parts: string[] = [];
+  if (selection.select === 'missing_outputs')
+    parts.push(
+      `only objects without an output in ${selection.output_stage ?? '-'} (${selection.output_match ?? 'stem'})`,
+    );
+  if (selection.modified_since !== null || selection.modified_before !== null)
+    parts.push(`modified in [${selection.modified_since ?? '-'}, ${selection.modified_before ?? '-'})`);
+  return parts.length > 0 ? `  selects ${parts.join(', ')}` : undefined;
 }
 
 function one(positionals: string[], what: string): string {
@@ -134,7 +161,9 @@ function bytes(count: number): string {
 
 const number = (value: number) => value.toLocaleString('en-US');
 
-function describeExecution(detail: Schemas['ExecutionDetail'] | Schemas['ExecutionResponse']): string {
+function describeExecution(
+  detail: Schemas['ExecutionDetail'] | Schemas['ExecutionResponse'] | Schemas['ReplayExecutionResponse'],
+): string {
   const lines = [`${detail.id}${detail.tag ? ` (${detail.tag})` : ''}: ${detail.status}`];
   if ('progress' in detail) {
     const paused = detail.progress.paused ? ', paused' : '';
@@ -145,6 +174,8 @@ function describeExecution(detail: Schemas['ExecutionDetail'] | Schemas['Executi
     );
     if (detail.error) lines.push(`  error: ${detail.error}`);
   }
+  const selection = describeSelection('selection' in detail ? detail.selection : undefined);
+  if (selection) lines.push(selection);
   return lines.join('\n');
 }
 
@@ -153,6 +184,7 @@ function describePreview(preview: Schemas['ReplayPreview']): string {
     `preview ${preview.status}${preview.id ? ` (job ${preview.id})` : ''}: replay of ${preview.execution_id} reads ${preview.source_execution_id} (${preview.replay_source})`,
     `  ${preview.from_stage} -> route ${preview.route.name} (${preview.route.input_stage} -> ${preview.route.output_stage ?? '-'}) of config ${preview.config.name} (${preview.config.id})`,
     `  ${number(preview.count)} messages, ${bytes(preview.bytes)} (listed ${number(preview.listed)} keys${preview.from_path ? ` under ${preview.from_path}` : ''})`,
+    ...[describeSelection(preview.selection)].filter((line) => line !== undefined),
     `  first ${preview.first_key ?? '-'}`,
     `  last  ${preview.last_key ?? '-'}`,
     `  estimate ${formatDuration(preview.estimated_seconds)} at ${number(preview.rate.messages_per_second)} messages/s (${preview.rate.basis})`,
@@ -216,6 +248,10 @@ function totalOf(
     to_route: detail.to_route,
     from_path: detail.from_path,
     config_id: detail.config_id,
+    // the same selection: the total is what this replay publishes
+    select: detail.selection.select,
+    modified_since: detail.selection.modified_since,
+    modified_before: detail.selection.modified_before,
   };
   return previewOf(client, target, detail.parent_execution_id, request, {
     wait: true,

@@ -28,3 +28,24 @@ export function outputAnswersInput(rule: OutputMatchRule, input: string, output:
   const stem = withoutExtension(input);
   return withoutExtension(output) === stem || output.startsWith(`${stem}/`);
 }
+
+/**
+ * What an input is matched by: its stem (`stem`) or itself (`exact`). Every output that answers the
+ * input starts with it, so the outputs of one input lie in one contiguous range of a listing.
+ */
+export function inputMatchKey(rule: OutputMatchRule, input: string): string {
+  return rule === 'exact' ? input : withoutExtension(input);
+}
+
+/**
+ * The match keys (inputMatchKey) an output answers: itself (`exact`); its own stem and every folder
+ * it lies in (`stem`: `a/b/c.json` answers `a/b/c`, `a/b` and `a`). Each is a prefix of the output.
+ */
+export function matchKeysAnsweredBy(rule: OutputMatchRule, output: string): string[] {
+  if (rule === 'exact') return [output];
+  const keys = [withoutExtension(output)];
+  for (let slash = output.indexOf('/'); slash !== -1; slash = output.indexOf('/', slash + 1)) {
+    keys.push(output.slice(0, slash));
+  }
+  return keys;
+}

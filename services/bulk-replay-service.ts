@@ -31,7 +31,7 @@ import { searchAttributes } from '../workflows/search-attributes.ts';
 import { bulkReplayUserMetadata } from '../workflows/user-metadata.ts';
 import type { ServiceDependencies } from './dependencies.ts';
 import { ServiceError } from './errors.ts';
-import { ReplayRequestRefused } from './replay-request.ts';
+import { checkedWindow, ReplayRequestRefused } from './replay-request.ts';
 import { workflowControl } from './workflow-control.ts';
 import { startAdmission } from './start-admission.ts';
 import { StartUncertain, startWithUpdate } from './workflow-starter.ts';
@@ -88,6 +88,7 @@ export function createBulkReplayService(
         },
       );
     }
+    checkedWindow(replay, 'replay.modified_before');
     if (!replay.config_id) return;
     const config = await getPipelineConfig(pool, replay.config_id);
     if (!config)
@@ -96,12 +97,21 @@ export function createBulkReplayService(
         'CONFIG_NOT_FOUND',
         `Pipeline config ${replay.config_id} not found`,
       );
-    if (!findRoute(config, replay.to_route)) {
-      const available = config.routes.map((route) => route.name).join(', ');
+    const route = findRoute(config, replay.to_route);
+    if (!route) {
+      const available = config.routes.map((item) => item.name).join(', ');
       throw new ServiceError(
         'invalid',
         'INVALID_ROUTE',
         `Route '${replay.to_route}' is not a route of config ${config.id} (routes: ${available})`,
+      );
+    }
+    // the target config is every child's: a route without outputs refuses the whole request
+    if (replay.select === 'missing_outputs' && !route.output_stage) {
+      throw new ServiceError(
+        'invalid',
+        'NO_OUTPUT_STAGE',
+        `select 'missing_outputs' needs the outputs of route '${route.name}', and it has no output_stage in config ${config.id}`,
       );
     }
   }

@@ -20,6 +20,7 @@ import {
 } from './replay-preview.ts';
 import { prepareReplay, replayRequestLookups, type ReplayRequest } from './replay-request.ts';
 import { resolveReplaySource } from './replay-source.ts';
+import { objectSelection } from './replay-selection.ts';
 import type { previewReplay } from '../workflows/preview-replay.ts';
 import { PREVIEW_WORKFLOW_TYPE, previewWorkflowId } from '../workflows/definitions.ts';
 import type { ServiceDependencies } from './dependencies.ts';
@@ -71,6 +72,7 @@ export function createReplayPreviewService(
         messages_per_second: settings.preview.publishRate,
         basis: 'default',
       }),
+      selection: execution.selection,
     };
   }
 
@@ -92,6 +94,7 @@ export function createReplayPreviewService(
       const tally = await continueTally(objectStore, listing, newTally(listing), {
         shouldStop: (counted) => counted.listed >= settings.preview.inlineMaxKeys || Date.now() >= budgetEnds,
         keysPerCall: (counted) => settings.preview.inlineMaxKeys - counted.listed,
+        selection: objectSelection(objectStore, objectStore.prefix, plan.execution_id, plan.selection),
       });
       if (tally.done) return previewView(null, 'completed', plan, tally);
 

@@ -8,6 +8,8 @@ import type { ListPage } from '../adapters/object-store.ts';
 import type { RouteDefinition } from '../adapters/pipeline-configs.ts';
 import type { ReplayListing } from '../adapters/storage-paths.ts';
 import type { ReplaySource } from '../domain/replay.ts';
+import { SELECT_EVERYTHING, type ReplaySelection } from '../domain/replay-selection.ts';
+import type { ObjectSelection } from './replay-selection.ts';
 
 /** Keys in a preview's sample. */
 export const PREVIEW_SAMPLE_SIZE = 10;
@@ -166,6 +168,8 @@ export interface TallyOptions {
   keysPerCall?: (tally: PreviewTally) => number;
   /** After each listing call, e.g. to heartbeat or store progress. */
   onPage?: (tally: PreviewTally) => void | Promise<void>;
+  /** The replay's selection (window, missing outputs) over what from_path selects; absent: all. */
+  selection?: ObjectSelection;
 }
 
 /**
@@ -183,9 +187,10 @@ export async function continueTally(
     const keys = Math.min(LIST_PAGE_KEYS, Math.max(1, options.keysPerCall?.(tally) ?? LIST_PAGE_KEYS));
     const page = await store.listPage(listing.listPrefix, tally.cursor, keys);
     tally.listed += page.objects.length;
-    for (const object of page.objects) {
-      if (listing.selects(object.key))
-        addObject(tally, object.key, object.key.slice(listing.folder.length), object.size);
+    const selected = page.objects.filter((object) => listing.selects(object.key));
+    const kept = options.selection ? await options.selection.keep(selected, listing.folder) : selected;
+    for (const object of kept) {
+      addObject(tally, object.key, object.key.slice(listing.folder.length), object.size);
     }
     tally.cursor = page.lastKey ?? tally.cursor;
     if (!page.isTruncated) {
@@ -260,12 +265,15 @@ export interface PreviewPlan {
   config: { id: string; name: string };
   route: RouteDefinition & { max_messages_per_second?: number | null };
   rate: PreviewRate;
+  /** What the replay would select besides from_path (absent in previews stored before it existed: all). */
+  selection?: ReplaySelection;
 }
 
 export type PreviewStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** A preview as the api answers it: the plan, the counts (final once completed), the estimate. */
-export interface PreviewView extends PreviewPlan, PreviewCounts {
+export interface PreviewView extends Omit<PreviewPlan, 'selection'>, PreviewCounts {
+  selection: ReplaySelection;
   id: string | null;
   status: PreviewStatus;
   estimated_seconds: number;
@@ -284,6 +292,7 @@ export function previewView(
     id,
     status,
     ...plan,
+    selection: plan.selection ?? SELECT_EVERYTHING,
     ...counts,
     estimated_seconds: estimatedSeconds(counts.count, plan.rate),
     error,

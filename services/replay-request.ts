@@ -15,6 +15,13 @@ import {
 import { normaliseFromPath } from '../adapters/storage-paths.ts';
 import type { NewReplay } from '../workflows/replay-execution.contract.ts';
 import type { ReplaySource } from '../domain/replay.ts';
+import { DEFAULT_OUTPUT_MATCH_RULE } from '../domain/output-correspondence.ts';
+import {
+  instantNanoseconds,
+  selectsEverything,
+  type ReplaySelect,
+  type ReplaySelection,
+} from '../domain/replay-selection.ts';
 
 /** The replay request body (the contract's ExecutionReplayRequest), already schema-valid. */
 export interface ReplayRequest {
@@ -26,6 +33,10 @@ export interface ReplayRequest {
   tag?: string | null;
   config_id?: string | null;
   max_messages_per_second?: number | null;
+  select?: ReplaySelect | null;
+  /** RFC 3339 (schema-valid): the window [modified_since, modified_before) of LastModified. */
+  modified_since?: string | null;
+  modified_before?: string | null;
 }
 
 export type ReplayRefusalCode =
@@ -35,6 +46,8 @@ export type ReplayRefusalCode =
   | 'INVALID_STAGE'
   | 'STAGE_ROUTE_MISMATCH'
   | 'INVALID_FROM_PATH'
+  | 'INVALID_TIME_WINDOW'
+  | 'NO_OUTPUT_STAGE'
   | 'VALIDATION_ERROR';
 
 /**
@@ -60,8 +73,13 @@ export class ReplayRequestRefused extends Error {
 }
 
 /** The new execution a valid request describes: everything but its id and workflow id. */
-export type ReplayExecutionFields = Omit<NewReplay, 'id' | 'workflow_id' | 'max_messages_per_second'> & {
+export type ReplayExecutionFields = Omit<
+  NewReplay,
+  'id' | 'workflow_id' | 'max_messages_per_second' | 'selection'
+> & {
   max_messages_per_second: number | null;
+  /** Absent when the request selects everything: its workflow input is then what it always was. */
+  selection?: ReplaySelection;
 };
 
 export interface PreparedReplay {
@@ -151,6 +169,26 @@ export async function prepareReplay(
     if (body.replay_source === 'manual' && fromPath === null) throw manualNeedsFromPath();
   }
 
+  const window = checkedWindow(body);
+  let output: Pick<ReplaySelection, 'output_stage' | 'output_match'> = {
+    output_stage: null,
+    output_match: null,
+  };
+  if (body.select === 'missing_outputs') {
+    if (!route.output_stage) {
+      throw new ReplayRequestRefused(
+        400,
+        'NO_OUTPUT_STAGE',
+        `select 'missing_outputs' needs the outputs of route '${route.name}', and it has no output_stage in config ${targetConfig.id}`,
+      );
+    }
+    output = {
+      output_stage: route.output_stage,
+      output_match: route.output_match ?? DEFAULT_OUTPUT_MATCH_RULE,
+    };
+  }
+
+  const selection: ReplaySelection = { select: body.select ?? 'all', ...window, ...output };
   return {
     parent,
     config: targetConfig,
@@ -166,6 +204,38 @@ export async function prepareReplay(
       tag: body.tag ?? null,
       metadata: body.metadata ?? {},
       max_messages_per_second: body.max_messages_per_second ?? null,
+      ...(selectsEverything(selection) ? {} : { selection }),
     },
   };
+}
+
+/**
+ * The modified-time window of a request, refused when it holds no instant (since at or after
+ * before). The bounds are kept as sent: they are compared to the nanosecond.
+ */
+export function checkedWindow(
+  body: Pick<ReplayRequest, 'modified_since' | 'modified_before'>,
+  field = 'modified_before',
+): Pick<ReplaySelection, 'modified_since' | 'modified_before'> {
+  const since = body.modified_since ?? null;
+  const before = body.modified_before ?? null;
+  // the schema admits only RFC 3339 instants; a caller that skipped it is refused all the same
+  for (const [name, value] of [
+    ['modified_since', since],
+    ['modified_before', before],
+  ] as const) {
+    if (value !== null && instantNanoseconds(value) === undefined)
+      throw new ReplayRequestRefused(422, 'VALIDATION_ERROR', 'Input should be a valid datetime', {
+        loc: ['body', name],
+        type: 'datetime_from_date_parsing',
+      });
+  }
+  if (since !== null && before !== null && instantNanoseconds(since)! >= instantNanoseconds(before)!) {
+    throw new ReplayRequestRefused(
+      400,
+      'INVALID_TIME_WINDOW',
+      `${field} (${before}) must be later than modified_since (${since}): the window [modified_since, modified_before) is empty`,
+    );
+  }
+  return { modified_since: since, modified_before: before };
 }

@@ -3,7 +3,8 @@
  * Idempotency-Key's earlier execution, the tag, then the workflow (services/workflow-starter.ts).
  * The replay route is a shell over it: parse, call, answer.
  */
-import { executionSummary, getExecution, isTagTaken } from '../adapters/executions.ts';
+import { executionSummary, getExecution, isTagTaken, selectionOf } from '../adapters/executions.ts';
+import { SELECT_EVERYTHING, type ReplaySelection } from '../domain/replay-selection.ts';
 import { deleteIdempotencyKey } from '../adapters/idempotency-keys.ts';
 import { failureTypes, type ExecutionSummary } from '../domain/replay.ts';
 import { newExecutionId } from '../adapters/ids.ts';
@@ -27,6 +28,9 @@ export interface ReplayCall {
 
 export type ReplayService = ReturnType<typeof createReplayService>;
 
+/** What a started replay answers: its record's summary, and its selection when the request named one. */
+export type StartedReplayAnswer = ExecutionSummary & { selection?: ReplaySelection };
+
 export function createReplayService(
   deps: Pick<ServiceDependencies, 'pool' | 'temporal' | 'settings' | 'admission'>,
 ) {
@@ -39,16 +43,23 @@ export function createReplayService(
    * request the records refuse, ServiceError for a conflict or an unavailable dependency; past the
    * admission limit, OVERLOADED at once (services/start-admission.ts).
    */
-  function replay(parentRef: string, body: ReplayRequest, call: ReplayCall): Promise<ExecutionSummary> {
+  function replay(parentRef: string, body: ReplayRequest, call: ReplayCall): Promise<StartedReplayAnswer> {
     return admission.run(() => startReplay(parentRef, body, call));
+  }
+
+  /** A request that named a selection gets it back (as stored); one that did not, the contract's fields only. */
+  function namesSelection(body: ReplayRequest): boolean {
+    return [body.select, body.modified_since, body.modified_before].some((field) => field != null);
   }
 
   async function startReplay(
     parentRef: string,
     body: ReplayRequest,
     call: ReplayCall,
-  ): Promise<ExecutionSummary> {
+  ): Promise<StartedReplayAnswer> {
     const { parent, execution, config, route } = await prepareReplay(lookups, parentRef, body);
+    const withSelection = (summary: ExecutionSummary, selection: ReplaySelection): StartedReplayAnswer =>
+      namesSelection(body) ? { ...summary, selection } : summary;
     const { idempotencyKey } = call;
 
     // Idempotency-Key: a retry of a request that created its execution gets that execution back.
@@ -56,7 +67,7 @@ export function createReplayService(
     if (idempotencyKey) {
       const earlier = await findIdempotentExecution(pool, idempotencyKey, hash!);
       const existing = earlier ? await getExecution(pool, earlier) : undefined;
-      if (existing) return executionSummary(existing);
+      if (existing) return withSelection(executionSummary(existing), selectionOf(existing));
     }
     if (body.tag && (await isTagTaken(pool, body.tag))) {
       throw tagTakenError(body.tag);
@@ -125,7 +136,7 @@ export function createReplayService(
       { execution_id: record.id, workflow_id: replayWorkflowId(record.id), parent_execution_id: parent.id },
       'replay started',
     );
-    return record;
+    return withSelection(record, execution.selection ?? SELECT_EVERYTHING);
   }
 
   return { replay };

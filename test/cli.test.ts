@@ -186,6 +186,33 @@ describe('start and status', () => {
   });
 });
 
+describe('selection', () => {
+  it('start with --select and a window; status shows what it selects; a bad --select exits 2', async () => {
+    const since = '2099-01-01T00:00:00Z';
+    const started = await cli(
+      'start',
+      parentTag,
+      ...ROUTE_FLAGS,
+      '--select',
+      'all',
+      '--modified-since',
+      since,
+      '--follow',
+      '--json',
+    );
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.lines[0]).toMatchObject({ selection: { select: 'all', modified_since: since } });
+    expect(started.lines.at(-1)).toMatchObject({ status: 'completed', progress: { published: 0 } });
+    const status = await cli('status', started.lines[0].id);
+    expect(status.stdout).toContain(`selects modified in [${since}, -)`);
+    const preview = await cli('preview', parentTag, ...ROUTE_FLAGS, '--modified-before', since, '--json');
+    expect(preview.lines.at(-1)).toMatchObject({ count: OBJECTS, selection: { modified_before: since } });
+    const bad = await cli('start', parentTag, ...ROUTE_FLAGS, '--select', 'some');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--select must be all or missing_outputs');
+  });
+});
+
 describe('pause, rate, resume and cancel', () => {
   it('steer a running replay', async () => {
     // 5 messages/s: 120 objects would take 24 s

@@ -3,6 +3,7 @@
  * the inputs and results of the steps it runs. Plain data only (workflow and activities share it).
  */
 import type { ExecutionStatus, ExecutionSummary, ReplaySource } from '../domain/replay.ts';
+import type { ReplaySelection } from '../domain/replay-selection.ts';
 
 /** The replay to create, as the api resolved it; its id (UUID v7) is chosen before the workflow starts. */
 export interface NewReplay {
@@ -20,6 +21,11 @@ export interface NewReplay {
   workflow_id: string;
   /** The replay's own rate limit (its route's, from the config, holds too); absent or null: none. */
   max_messages_per_second?: number | null;
+  /**
+   * Which objects of the stage it publishes besides from_path (select, modified-time window); absent
+   * (in replays started before it existed): all of them.
+   */
+  selection?: ReplaySelection;
 }
 
 /** How a replay runs; set by the api from its configuration, fixed for the replay's life. */

@@ -1,11 +1,15 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
-import { toExecutionResponse } from '../execution-views.ts';
+import { toReplayResponse } from '../execution-views.ts';
 import { idempotencyKeyHeaders } from '../idempotency.ts';
 import { createReplayService } from '../../services/replay-service.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
-import { ExecutionIdParamSchema, ExecutionReplayRequestSchema, ExecutionResponseSchema } from '../schemas.ts';
+import {
+  ExecutionIdParamSchema,
+  ExecutionReplayRequestSchema,
+  ReplayExecutionResponseSchema,
+} from '../schemas.ts';
 
 const replayRoute = createRoute({
   method: 'post',
@@ -30,7 +34,7 @@ For cross-pipeline replay, provide config_id in the request body to use a differ
   responses: {
     200: {
       description: 'Successful Response',
-      content: { 'application/json': { schema: ExecutionResponseSchema } },
+      content: { 'application/json': { schema: ReplayExecutionResponseSchema } },
       links: executionLinks,
     },
     ...errorResponses,
@@ -48,7 +52,7 @@ export function replayRoutes(deps: ApiDependencies) {
       correlationId: c.get('correlationId'),
       logger: c.get('logger'),
     });
-    return c.json(toExecutionResponse(record), 200);
+    return c.json(toReplayResponse(record), 200);
   });
 
   return app;

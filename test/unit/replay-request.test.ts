@@ -38,7 +38,10 @@ const configs = new Map([
     OTHER_CONFIG_ID,
     config(
       OTHER_CONFIG_ID,
-      [{ name: 'embedding_generator_v2', input_stage: 'markdown_segmented', output_stage: 'embeddings_v2' }],
+      [
+        { name: 'embedding_generator_v2', input_stage: 'markdown_segmented', output_stage: 'embeddings_v2' },
+        { name: 'indexer', input_stage: 'markdown_segmented', output_stage: null },
+      ],
       ['markdown_segmented', 'embeddings_v2'],
     ),
   ],
@@ -88,6 +91,23 @@ describe('prepareReplay', () => {
     }
   });
 
+  it('keeps a selection on the execution only when it narrows the replay', async () => {
+    const prepared = await prepareReplay(lookups, PARENT_ID, {
+      ...valid,
+      select: 'missing_outputs',
+      modified_since: '2026-12-01T10:00:00Z',
+    });
+    expect(prepared.execution.selection).toEqual({
+      select: 'missing_outputs',
+      modified_since: '2026-12-01T10:00:00Z',
+      modified_before: null,
+      output_stage: 'embeddings',
+      output_match: 'stem',
+    });
+    const all = await prepareReplay(lookups, PARENT_ID, { ...valid, select: 'all' });
+    expect(all.execution).not.toHaveProperty('selection');
+  });
+
   it('takes the routes of another config, the stage still from the parent', async () => {
     const prepared = await prepareReplay(lookups, PARENT_ID, {
       ...valid,
@@ -106,6 +126,18 @@ describe('prepareReplay', () => {
     [{ from_stage: 'markdown' }, PARENT_ID, 400, 'STAGE_ROUTE_MISMATCH'],
     [{ from_path: '../x' }, PARENT_ID, 400, 'INVALID_FROM_PATH'],
     [{ from_path: '../x' }, 'nope', 404, 'EXECUTION_NOT_FOUND'],
+    [
+      { modified_since: '2026-12-01T10:00:00Z', modified_before: '2026-12-01T10:00:00.000Z' },
+      PARENT_ID,
+      400,
+      'INVALID_TIME_WINDOW',
+    ],
+    [
+      { select: 'missing_outputs', to_route: 'indexer', config_id: OTHER_CONFIG_ID },
+      PARENT_ID,
+      400,
+      'NO_OUTPUT_STAGE',
+    ],
   ] as const)('%j of %s: %i %s', async (body, ref, status, code) => {
     const refusal = await refusalOf(body, ref);
     expect([refusal.status, refusal.errorCode]).toEqual([status, code]);
