@@ -32,6 +32,10 @@ export interface ExecutionRecord {
   max_messages_per_second: number | null;
   /** A paused replay stays `running` (the contract's enum) and publishes nothing until resumed. */
   paused: boolean;
+  /** Why the replay was asked for (its request's `reason`); null: not said, or not a replay. */
+  reason: string | null;
+  /** The name of the api key that asked for it; null: the api ran without authentication. */
+  requested_by: string | null;
 }
 
 export interface NewExecution {
@@ -54,7 +58,8 @@ const partitionSum = (column: string) =>
 
 const columnsWith = (counters: string) => `id, config_id, status, started_at, completed_at,
   parent_execution_id, root_execution_id, source_execution_id, replay_source, from_stage, to_route,
-  from_path, tag, metadata, workflow_id, ${counters}, replay_cursor, error, max_messages_per_second, paused`;
+  from_path, tag, metadata, workflow_id, ${counters}, replay_cursor, error, max_messages_per_second, paused,
+  reason, requested_by`;
 
 const COLUMNS = columnsWith(`${partitionSum('listed_count')}, ${partitionSum('published_count')}`);
 /** A record's own columns: enough for a record that has no partitions (yet). */
@@ -116,8 +121,9 @@ export async function insertReplayWithRoutes(
   const inserted = await db.query<ExecutionRow>(
     `WITH inserted AS (
        INSERT INTO executions (id, config_id, status, parent_execution_id, root_execution_id, replay_source,
-         from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id, max_messages_per_second)
-       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id, max_messages_per_second,
+         reason, requested_by)
+       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $16)
        ON CONFLICT (id) DO NOTHING
        RETURNING *),
      started AS (
@@ -140,6 +146,8 @@ export async function insertReplayWithRoutes(
       sourceExecutionId,
       replay.max_messages_per_second ?? null,
       routes,
+      replay.reason ?? null,
+      replay.requested_by ?? null,
     ],
   );
   if (inserted.rows[0]) return { ...toRecord(inserted.rows[0]), created: true };

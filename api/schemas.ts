@@ -21,6 +21,8 @@ export const MAX_CONFIG_ROUTES = 100;
 export const MAX_MESSAGES_PER_SECOND = 1_000_000;
 /** The lowest pace accepted: one message every ten seconds (a paced wait then fits in one publishing activity). */
 export const MIN_MESSAGES_PER_SECOND = 0.1;
+/** A replay's `reason`: one or two sentences, carried in every message and header. */
+export const MAX_REASON_LENGTH = 500;
 
 /** Levels of objects and arrays: `{}` is 1, `{"a": [1]}` is 2. Stops counting past `limit`. */
 function nestingDepth(value: unknown, limit: number): number {
@@ -79,6 +81,44 @@ const metadataSchema = z.record(z.string(), z.any()).superRefine((metadata, cont
 });
 const metadataDescription = `at most ${MAX_METADATA_DEPTH} levels deep and ${MAX_METADATA_BYTES} bytes as JSON`;
 
+/** Control characters but tab, line feed and carriage return: a reason is text for people and headers. */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** Why a replay is asked for: 1-500 characters of text, kept on the record and sent with every message. */
+export const ReasonSchema = z
+  .string()
+  .min(1)
+  .max(MAX_REASON_LENGTH)
+  .refine((text) => storable(text) && !CONTROL_CHARACTER.test(text), {
+    message:
+      'Value error, reason must not contain control characters (but tab and line breaks) or lone surrogates',
+  });
+
+/**
+ * `requested_by` is the api key's name, set by the service: a body that sends it is refused (422,
+ * naming the field), whatever its value, so that no caller can claim to be another.
+ */
+export const requestedByRefused = z
+  .unknown()
+  .optional()
+  .superRefine((value, context) => {
+    if (value !== undefined)
+      context.addIssue({
+        code: 'custom',
+        message:
+          "Value error, requested_by is set by the service from the request's API key and must not be sent",
+      });
+  })
+  .openapi({
+    readOnly: true,
+    title: 'Requested By',
+    description:
+      "Not accepted in a request (422): the service sets it from the request's API key (its name in API_KEYS).",
+  });
+
+const reasonDescription = `Why this replay is asked for, for the people and programs that see its messages: 1-${MAX_REASON_LENGTH} characters. Kept on the new execution, shown in the Temporal UI and sent with every message (body field \`reason\`, Kafka header and SQS attribute \`reason\`).`;
+
 export const ReplaySourceSchema = z
   .enum(replaySources)
   .openapi({ title: 'Replay Source', description: 'Type of replay' });
@@ -135,6 +175,10 @@ export const ExecutionReplayRequestSchema = z
         description:
           "An addition to the contract: this replay's own pace, from 0.1 (a message every ten seconds) up. The route's limit (the strictest `max_messages_per_second` any config sets for a route of that name: they share a destination) holds as well, so this can only lower it. Changeable while the replay runs (`PATCH /api/v1/executions/{execution_id}`).",
       }),
+    reason: ReasonSchema.nullable()
+      .optional()
+      .openapi({ title: 'Reason', description: reasonDescription, example: 'embedding model v2' }),
+    requested_by: requestedByRefused,
   })
   .openapi('ExecutionReplayRequest', {
     title: 'ExecutionReplayRequest',
@@ -163,6 +207,32 @@ export const ExecutionResponseSchema = z.object(executionResponseShape).openapi(
   description: 'Pipeline execution response.\n\nStorage paths use execution id (UUID v7) directly.',
 });
 export type ExecutionResponse = z.infer<typeof ExecutionResponseSchema>;
+
+/** Who asked for a replay and why, as the api answers them. */
+const provenanceShape = {
+  reason: z
+    .string()
+    .nullable()
+    .openapi({ title: 'Reason', description: "The request's reason; null: none given" }),
+  requested_by: z.string().nullable().openapi({
+    title: 'Requested By',
+    description:
+      'The name of the API key that asked for the replay; null when the api runs without authentication',
+  }),
+};
+
+export const ReplayExecutionResponseSchema = z
+  .object({
+    ...executionResponseShape,
+    reason: provenanceShape.reason.optional(),
+    requested_by: provenanceShape.requested_by.optional(),
+  })
+  .openapi('ReplayExecutionResponse', {
+    title: 'ReplayExecutionResponse',
+    description:
+      "The contract's ExecutionResponse, exactly, for a request without `reason`; a request with a `reason` gets `reason` and `requested_by` besides.",
+  });
+export type ReplayExecutionResponse = z.infer<typeof ReplayExecutionResponseSchema>;
 
 export const ExecutionDetailSchema = z
   .object({
@@ -193,6 +263,7 @@ export const ExecutionDetailSchema = z
       .nullable()
       .openapi({ description: "The replay's own rate limit (its route's holds as well); null: none" }),
     error: z.string().nullable().openapi({ description: 'Last failure, for operators' }),
+    ...provenanceShape,
   })
   .openapi('ExecutionDetail', {
     title: 'ExecutionDetail',

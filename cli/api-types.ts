@@ -283,6 +283,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/executions/{execution_id}/replays': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The replays of an execution, newest first
+     * @description Every execution whose parent is this one (by UUID or tag): who asked for it, why, when, its status and counts. Paginated as `GET /api/v1/executions` is: `limit` (1 to 200, 50 by default) and `cursor` (the previous page's `next_cursor`).
+     */
+    get: operations['list_execution_replays_api_v1_executions__execution_id__replays_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/executions/{execution_id}/resume': {
     parameters: {
       query?: never;
@@ -397,11 +417,22 @@ export interface components {
         [key: string]: unknown;
       } | null;
       /**
+       * Reason
+       * @description Why this replay is asked for, for the people and programs that see its messages: 1-500 characters. Kept on the new execution, shown in the Temporal UI and sent with every message (body field `reason`, Kafka header and SQS attribute `reason`).
+       * @example embedding model v2
+       */
+      reason?: string | null;
+      /**
        * Replay Source
        * @description Type of replay
        * @enum {string}
        */
       replay_source: 'storage' | 'lineage' | 'manual';
+      /**
+       * Requested By
+       * @description Not accepted in a request (422): the service sets it from the request's API key (its name in API_KEYS).
+       */
+      readonly requested_by?: unknown;
       /**
        * To Route
        * @description Target route name (e.g. 'embedding_generator')
@@ -442,11 +473,19 @@ export interface components {
        * @description The child replay's execution, once its parent was checked
        */
       execution_id: string | null;
+      /**
+       * Format: uuid
+       * @description A skipped parent's open replay into the same route; null otherwise
+       */
+      open_replay_id: string | null;
       /** @description The parent as given (UUID or tag), or as the filter matched it */
       parent: string;
       position: number;
-      /** @enum {string} */
-      status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted' | 'pending';
+      /**
+       * @description The child's status; `pending` before it starts; `skipped`: not replayed, the parent has the open replay `open_replay_id`
+       * @enum {string}
+       */
+      status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted' | 'pending' | 'skipped';
     };
     BulkReplayItemPage: {
       items: components['schemas']['BulkReplayItem'][];
@@ -467,6 +506,13 @@ export interface components {
        */
       max_concurrent?: number;
       replay: components['schemas']['BulkReplayFields'];
+      /**
+       * Requested By
+       * @description Not accepted in a request (422): the service sets it from the request's API key (its name in API_KEYS).
+       */
+      readonly requested_by?: unknown;
+      /** @description true: a parent that has a replay into the same `to_route` that is running (paused too) or interrupted (a resume would take it up) is not replayed again; its item is `skipped` and names that replay in `open_replay_id`. Absent: false. */
+      skip_parents_with_open_replays?: boolean;
     };
     /**
      * BulkReplayResponse
@@ -479,6 +525,12 @@ export interface components {
       failed: number;
       /** Format: uuid */
       id: string;
+      /** @description The request's `replay.reason`; null: none given */
+      reason: string | null;
+      /** @description The name of the API key that asked for the bulk replay (and each child); null when the api runs without authentication */
+      requested_by: string | null;
+      /** @description Parents skipped for an open replay (skip_parents_with_open_replays) */
+      skipped: number;
       /** @description Children whose replay has started (a record exists) */
       started: number;
       /** @enum {string} */
@@ -566,11 +618,21 @@ export interface components {
         published: number;
       };
       /**
+       * Reason
+       * @description The request's reason; null: none given
+       */
+      reason: string | null;
+      /**
        * Replay Source
        * @description Type of replay
        * @enum {string|null}
        */
       replay_source: 'storage' | 'lineage' | 'manual' | null;
+      /**
+       * Requested By
+       * @description The name of the API key that asked for the replay; null when the api runs without authentication
+       */
+      requested_by: string | null;
       /**
        * Root Execution Id
        * Format: uuid
@@ -595,6 +657,53 @@ export interface components {
     };
     ExecutionPage: {
       items: components['schemas']['ExecutionDetail'][];
+      /** @description Pass as `cursor` for the next (older) page; null on the last page */
+      next_cursor: string | null;
+    };
+    /** @description One replay of an execution: who asked, why, when, and how far it got. */
+    ExecutionReplay: {
+      /** Format: date-time */
+      completed_at: string | null;
+      /** @description Last failure, for operators */
+      error: string | null;
+      from_stage: string | null;
+      /**
+       * Format: uuid
+       * @description The replay's execution id
+       */
+      id: string;
+      /** @description Keys read from the store */
+      listed: number;
+      /** @description Paused by an operator (the status stays `running`) */
+      paused: boolean;
+      /** @description Messages published */
+      published: number;
+      /** @description The request's reason; null: none given */
+      reason: string | null;
+      /**
+       * Replay Source
+       * @description Type of replay
+       * @enum {string|null}
+       */
+      replay_source: 'storage' | 'lineage' | 'manual' | null;
+      /** @description The name of the API key that asked for it; null when the api ran without authentication */
+      requested_by: string | null;
+      /**
+       * Format: date-time
+       * @description When it was created (a replay starts as its record is created)
+       */
+      started_at: string;
+      /**
+       * Status
+       * @description Current status
+       * @enum {string}
+       */
+      status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+      tag: string | null;
+      to_route: string | null;
+    };
+    ExecutionReplayPage: {
+      items: components['schemas']['ExecutionReplay'][];
       /** @description Pass as `cursor` for the next (older) page; null on the last page */
       next_cursor: string | null;
     };
@@ -641,11 +750,22 @@ export interface components {
         [key: string]: unknown;
       } | null;
       /**
+       * Reason
+       * @description Why this replay is asked for, for the people and programs that see its messages: 1-500 characters. Kept on the new execution, shown in the Temporal UI and sent with every message (body field `reason`, Kafka header and SQS attribute `reason`).
+       * @example embedding model v2
+       */
+      reason?: string | null;
+      /**
        * Replay Source
        * @description Type of replay
        * @enum {string}
        */
       replay_source: 'storage' | 'lineage' | 'manual';
+      /**
+       * Requested By
+       * @description Not accepted in a request (422): the service sets it from the request's API key (its name in API_KEYS).
+       */
+      readonly requested_by?: unknown;
       /**
        * Tag
        * @description A unique name for the new execution; it can be used instead of its id. 1-128 letters, digits, "_", ".", ":" or "-", starting with a letter or digit.
@@ -771,6 +891,65 @@ export interface components {
     ReplayChange: {
       /** @description The replay's own rate limit from its next page on; null lifts it (the route's limit still holds) */
       max_messages_per_second: number | null;
+    };
+    /**
+     * ReplayExecutionResponse
+     * @description The contract's ExecutionResponse, exactly, for a request without `reason`; a request with a `reason` gets `reason` and `requested_by` besides.
+     */
+    ReplayExecutionResponse: {
+      /**
+       * Completed At
+       * Format: date-time
+       */
+      completed_at: string | null;
+      /**
+       * Config Id
+       * Format: uuid
+       * @description Configuration ID
+       */
+      config_id: string;
+      /**
+       * Id
+       * Format: uuid
+       * @description Execution UUID (used for storage paths)
+       * @example 01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10
+       */
+      id: string;
+      /**
+       * Parent Execution Id
+       * Format: uuid
+       */
+      parent_execution_id: string | null;
+      /**
+       * Reason
+       * @description The request's reason; null: none given
+       */
+      reason?: string | null;
+      /**
+       * Replay Source
+       * @description Type of replay
+       * @enum {string|null}
+       */
+      replay_source: 'storage' | 'lineage' | 'manual' | null;
+      /**
+       * Requested By
+       * @description The name of the API key that asked for the replay; null when the api runs without authentication
+       */
+      requested_by?: string | null;
+      /**
+       * Started At
+       * Format: date-time
+       * @description Start timestamp
+       */
+      started_at: string;
+      /**
+       * Status
+       * @description Current status
+       * @enum {string}
+       */
+      status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+      /** Tag */
+      tag: string | null;
     };
     /**
      * ReplayPreview
@@ -1808,7 +1987,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['ExecutionResponse'];
+          'application/json': components['schemas']['ReplayExecutionResponse'];
         };
       };
       /** @description Invalid route, stage or from_path */
@@ -1928,6 +2107,62 @@ export interface operations {
       };
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HTTPValidationError'];
+        };
+      };
+      429: components['responses']['RateLimited'];
+      /** @description Temporal or Postgres unavailable or refusing the call (SERVICE_UNAVAILABLE), or the service past its capacity (OVERLOADED); `Retry-After` says when to try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  list_execution_replays_api_v1_executions__execution_id__replays_get: {
+    parameters: {
+      query?: {
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description Parent execution UUID or tag */
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of replays */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ExecutionReplayPage'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /** @description Resource not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
       /** @description Validation Error */
       422: {
         headers: {

@@ -26,6 +26,8 @@ export interface ReplayRequest {
   tag?: string | null;
   config_id?: string | null;
   max_messages_per_second?: number | null;
+  /** Why the replay is asked for (1-500 characters). */
+  reason?: string | null;
 }
 
 export type ReplayRefusalCode =
@@ -59,9 +61,16 @@ export class ReplayRequestRefused extends Error {
   }
 }
 
-/** The new execution a valid request describes: everything but its id and workflow id. */
-export type ReplayExecutionFields = Omit<NewReplay, 'id' | 'workflow_id' | 'max_messages_per_second'> & {
+/**
+ * The new execution a valid request describes: everything but its id and workflow id, and who asked
+ * (the caller's, not the request's: the service adds it).
+ */
+export type ReplayExecutionFields = Omit<
+  NewReplay,
+  'id' | 'workflow_id' | 'max_messages_per_second' | 'reason' | 'requested_by'
+> & {
   max_messages_per_second: number | null;
+  reason: string | null;
 };
 
 export interface PreparedReplay {
@@ -166,6 +175,7 @@ export async function prepareReplay(
       tag: body.tag ?? null,
       metadata: body.metadata ?? {},
       max_messages_per_second: body.max_messages_per_second ?? null,
+      reason: body.reason ?? null,
     },
   };
 }

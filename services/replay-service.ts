@@ -23,7 +23,12 @@ export interface ReplayCall {
   /** Kept in the workflow's memo: the worker's logs name the request that created the replay. */
   correlationId: string;
   logger: Logger;
+  /** The name of the request's API key; null when the api runs without authentication. */
+  requestedBy: string | null;
 }
+
+/** A started replay as the api answers it: its summary, and who asked for it and why. */
+export type StartedReplaySummary = ExecutionSummary & { reason: string | null; requested_by: string | null };
 
 export type ReplayService = ReturnType<typeof createReplayService>;
 
@@ -39,7 +44,7 @@ export function createReplayService(
    * request the records refuse, ServiceError for a conflict or an unavailable dependency; past the
    * admission limit, OVERLOADED at once (services/start-admission.ts).
    */
-  function replay(parentRef: string, body: ReplayRequest, call: ReplayCall): Promise<ExecutionSummary> {
+  function replay(parentRef: string, body: ReplayRequest, call: ReplayCall): Promise<StartedReplaySummary> {
     return admission.run(() => startReplay(parentRef, body, call));
   }
 
@@ -47,8 +52,12 @@ export function createReplayService(
     parentRef: string,
     body: ReplayRequest,
     call: ReplayCall,
-  ): Promise<ExecutionSummary> {
+  ): Promise<StartedReplaySummary> {
     const { parent, execution, config, route } = await prepareReplay(lookups, parentRef, body);
+    const provenanceOf = (record: { reason: string | null; requested_by: string | null }) => ({
+      reason: record.reason,
+      requested_by: record.requested_by,
+    });
     const { idempotencyKey } = call;
 
     // Idempotency-Key: a retry of a request that created its execution gets that execution back.
@@ -56,7 +65,7 @@ export function createReplayService(
     if (idempotencyKey) {
       const earlier = await findIdempotentExecution(pool, idempotencyKey, hash!);
       const existing = earlier ? await getExecution(pool, earlier) : undefined;
-      if (existing) return executionSummary(existing);
+      if (existing) return { ...executionSummary(existing), ...provenanceOf(existing) };
     }
     if (body.tag && (await isTagTaken(pool, body.tag))) {
       throw tagTakenError(body.tag);
@@ -71,8 +80,13 @@ export function createReplayService(
     }
 
     let started: ExecutionSummary | 'already-closed';
+    const replay = {
+      id: executionId,
+      ...execution,
+      requested_by: call.requestedBy,
+      workflow_id: replayWorkflowId(executionId),
+    };
     try {
-      const replay = { id: executionId, ...execution, workflow_id: replayWorkflowId(executionId) };
       started = await startWithUpdate(temporal, {
         noun: 'replay',
         workflowType: REPLAY_WORKFLOW_TYPE,
@@ -111,10 +125,12 @@ export function createReplayService(
       throw error;
     }
     // joined an Idempotency-Key's replay after its workflow had closed: its record is the answer
-    const record =
+    const record: StartedReplaySummary | undefined =
       started === 'already-closed'
-        ? await getExecution(pool, executionId).then((found) => found && executionSummary(found))
-        : started;
+        ? await getExecution(pool, executionId).then(
+            (found) => found && { ...executionSummary(found), ...provenanceOf(found) },
+          )
+        : { ...started, ...provenanceOf(replay) };
     if (!record)
       throw new ServiceError(
         'unavailable',
@@ -122,7 +138,14 @@ export function createReplayService(
         `Replay ${executionId} closed without a record`,
       );
     call.logger.info(
-      { execution_id: record.id, workflow_id: replayWorkflowId(record.id), parent_execution_id: parent.id },
+      {
+        execution_id: record.id,
+        workflow_id: replayWorkflowId(record.id),
+        parent_execution_id: parent.id,
+        root_execution_id: execution.root_execution_id,
+        reason: record.reason,
+        requested_by: record.requested_by,
+      },
       'replay started',
     );
     return record;

@@ -20,6 +20,11 @@ export interface NewReplay {
   workflow_id: string;
   /** The replay's own rate limit (its route's, from the config, holds too); absent or null: none. */
   max_messages_per_second?: number | null;
+  // (the two below are absent in replays started before they had a provenance)
+  /** Why it was asked for, as the request said (1-500 characters); absent or null: not said. */
+  reason?: string | null;
+  /** The api key's name that asked for it (never the request body's); absent or null: no authentication. */
+  requested_by?: string | null;
 }
 
 /** How a replay runs; set by the api from its configuration, fixed for the replay's life. */

@@ -1,11 +1,15 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../context.ts';
+import { requesterOf, type AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { toExecutionResponse } from '../execution-views.ts';
 import { idempotencyKeyHeaders } from '../idempotency.ts';
 import { createReplayService } from '../../services/replay-service.ts';
 import { errorResponses, executionLinks, operationIds } from '../responses.ts';
-import { ExecutionIdParamSchema, ExecutionReplayRequestSchema, ExecutionResponseSchema } from '../schemas.ts';
+import {
+  ExecutionIdParamSchema,
+  ExecutionReplayRequestSchema,
+  ReplayExecutionResponseSchema,
+} from '../schemas.ts';
 
 const replayRoute = createRoute({
   method: 'post',
@@ -30,7 +34,7 @@ For cross-pipeline replay, provide config_id in the request body to use a differ
   responses: {
     200: {
       description: 'Successful Response',
-      content: { 'application/json': { schema: ExecutionResponseSchema } },
+      content: { 'application/json': { schema: ReplayExecutionResponseSchema } },
       links: executionLinks,
     },
     ...errorResponses,
@@ -43,12 +47,17 @@ export function replayRoutes(deps: ApiDependencies) {
 
   app.openapi(replayRoute, async (c) => {
     const { execution_id: parentRef } = c.req.valid('param');
-    const record = await service.replay(parentRef, c.req.valid('json'), {
+    const body = c.req.valid('json');
+    const record = await service.replay(parentRef, body, {
       idempotencyKey: c.req.valid('header')['idempotency-key'],
       correlationId: c.get('correlationId'),
       logger: c.get('logger'),
+      requestedBy: requesterOf(c),
     });
-    return c.json(toExecutionResponse(record), 200);
+    // the seed contract's exact fields, unless the client asked with a reason (a field of ours)
+    const provenance =
+      body.reason != null ? { reason: record.reason, requested_by: record.requested_by } : {};
+    return c.json({ ...toExecutionResponse(record), ...provenance }, 200);
   });
 
   return app;
