@@ -198,10 +198,14 @@ export async function skipItem(
 ): Promise<void> {
   await db.query(
     `UPDATE bulk_replay_items
-        SET outcome = 'skipped', open_replay_id = $3, error_code = 'OPEN_REPLAY',
-            error = 'the parent has an open replay into the same route: ' || $3
+        SET outcome = 'skipped', open_replay_id = $3, error_code = 'OPEN_REPLAY', error = $4
       WHERE bulk_replay_id = $1 AND position = $2 AND outcome IS NULL`,
-    [bulkId, position, openReplayId],
+    [
+      bulkId,
+      position,
+      openReplayId,
+      `skipped: the parent has the open replay ${openReplayId} into the same route`,
+    ],
   );
 }
 
