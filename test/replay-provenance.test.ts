@@ -259,52 +259,55 @@ describe('replay provenance on pg-boss', () => {
   });
 });
 
-describe('replay provenance on Kafka: headers', () => {
-  let stack: TestStack;
-  let configId: string;
+describe.each(['kafka', 'sqs'] as const)(
+  'replay provenance on %s: headers / message attributes',
+  (transport) => {
+    let stack: TestStack;
+    let configId: string;
 
-  beforeAll(async () => {
-    stack = await createTestStack({}, { transport: 'kafka' });
-    await stack.startWorker();
-    configId = (await registerConfig(stack)).id;
-  });
-  afterAll(async () => stack?.close());
-
-  it('puts the ids, the reason and who asked into every record’s headers', async () => {
-    const parent = await createExecution(stack, configId);
-    await seedOutputs(stack, parent.id, STAGE, 4);
-    const first = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, REPLAY);
-    const firstRecord = await waitForExecution(stack, first.body.id, (item) => item.status === 'completed');
-    // a replay of the replay: its root is the first parent
-    const reason = 'ünïcode reason\nsecond line';
-    const response = await requestJson(stack, 'POST', `/api/v1/executions/${firstRecord.id}/replay`, {
-      ...REPLAY,
-      replay_source: 'lineage',
-      reason,
+    beforeAll(async () => {
+      stack = await createTestStack({}, { transport });
+      await stack.startWorker();
+      configId = (await registerConfig(stack)).id;
     });
-    expect(response.status, JSON.stringify(response.body)).toBe(200);
-    const record = await waitForExecution(stack, response.body.id, (item) => item.status === 'completed');
-    const messages = await stack.routeReader.messagesOf(ROUTE, record.id);
-    expect(messages).toHaveLength(4);
-    for (const message of messages) {
-      expect(message.headers).toEqual({
-        message_id: message.id,
-        execution_id: record.id,
-        parent_execution_id: firstRecord.id,
-        root_execution_id: parent.id,
+    afterAll(async () => stack?.close());
+
+    it('puts the ids, the reason and who asked into every record’s headers', async () => {
+      const parent = await createExecution(stack, configId);
+      await seedOutputs(stack, parent.id, STAGE, 4);
+      const first = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, REPLAY);
+      const firstRecord = await waitForExecution(stack, first.body.id, (item) => item.status === 'completed');
+      // a replay of the replay: its root is the first parent
+      const reason = 'ünïcode reason\nsecond line';
+      const response = await requestJson(stack, 'POST', `/api/v1/executions/${firstRecord.id}/replay`, {
+        ...REPLAY,
+        replay_source: 'lineage',
         reason,
+      });
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      const record = await waitForExecution(stack, response.body.id, (item) => item.status === 'completed');
+      const messages = await stack.routeReader.messagesOf(ROUTE, record.id);
+      expect(messages).toHaveLength(4);
+      for (const message of messages) {
+        expect(message.headers).toEqual({
+          message_id: message.id,
+          execution_id: record.id,
+          parent_execution_id: firstRecord.id,
+          root_execution_id: parent.id,
+          reason,
+          requested_by: keyName(stack),
+        });
+        expect(message.data).toMatchObject({ reason, requested_by: keyName(stack) });
+      }
+      // a replay without a reason has no reason header
+      const [plain] = await stack.routeReader.messagesOf(ROUTE, firstRecord.id);
+      expect(plain!.headers).toEqual({
+        message_id: plain!.id,
+        execution_id: firstRecord.id,
+        parent_execution_id: parent.id,
+        root_execution_id: parent.id,
         requested_by: keyName(stack),
       });
-      expect(message.data).toMatchObject({ reason, requested_by: keyName(stack) });
-    }
-    // a replay without a reason has no reason header
-    const [plain] = await stack.routeReader.messagesOf(ROUTE, firstRecord.id);
-    expect(plain!.headers).toEqual({
-      message_id: plain!.id,
-      execution_id: firstRecord.id,
-      parent_execution_id: parent.id,
-      root_execution_id: parent.id,
-      requested_by: keyName(stack),
     });
-  });
-});
+  },
+);
