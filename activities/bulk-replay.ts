@@ -5,7 +5,9 @@ import {
   bulkReplaySummary,
   insertBulkReplay,
   MAX_BULK_REPLAY_PARENTS,
+  findOpenReplay,
   refuseItem,
+  skipItem,
   setBulkReplayStatus,
   unfinishedChildren,
   unstartedItems,
@@ -82,6 +84,17 @@ export function createBulkReplayActivities({ pool, logger }: ReplayActivityDepen
             item.parent_ref,
             bulk.request.replay,
           );
+          if (bulk.request.skip_parents_with_open_replays) {
+            const open = await findOpenReplay(pool, parent.id, execution.to_route);
+            if (open) {
+              await skipItem(pool, bulk.id, item.position, open);
+              logger.info(
+                { bulk_replay_id: bulk.id, position: item.position, parent: parent.id, open_replay_id: open },
+                'bulk replay parent skipped: it has an open replay into the route',
+              );
+              continue;
+            }
+          }
           const id = await assignChildExecution(
             pool,
             bulk.id,
@@ -90,7 +103,12 @@ export function createBulkReplayActivities({ pool, logger }: ReplayActivityDepen
           );
           children.push({
             position: item.position,
-            replay: { id, ...execution, workflow_id: replayWorkflowId(id) },
+            replay: {
+              id,
+              ...execution,
+              requested_by: bulk.request.requested_by ?? null,
+              workflow_id: replayWorkflowId(id),
+            },
             described: {
               parent_ref: parent.tag ?? parent.id,
               config: { id: config.id, name: config.name },

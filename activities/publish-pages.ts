@@ -26,6 +26,7 @@ import { replayListing, type ReplayListing } from '../adapters/storage-paths.ts'
 import { resolveReplaySource } from '../services/replay-source.ts';
 import { objectSelection, type ObjectSelection } from '../services/replay-selection.ts';
 import { failureTypes } from '../domain/replay.ts';
+import { buildReplayMessages } from '../domain/replay-message.ts';
 import { type PublishPagesInput, type PublishPagesResult } from '../workflows/replay-execution.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 import { whileHeartbeating } from './heartbeat.ts';
@@ -188,28 +189,10 @@ export function createPublishActivities({
     objects: StoredObject[],
     firstSequence: number,
   ): OutgoingMessage[] {
-    const route = record.to_route;
-    return objects.map((object, index) => {
-      const id = replayMessageId(record.id, route, object.key);
-      return {
-        id,
-        route,
-        body: {
-          message_id: id,
-          execution_id: record.id,
-          parent_execution_id: record.parent_execution_id,
-          root_execution_id: record.root_execution_id,
-          config_id: record.config_id,
-          route,
-          stage: record.from_stage,
-          replay: true,
-          replay_source: record.replay_source as 'storage' | 'lineage' | 'manual',
-          object: { bucket: objectStore.bucket, ...object },
-          sequence: firstSequence + index,
-          metadata: record.metadata,
-        },
-      };
-    });
+    const replay = { ...record, replay_source: record.replay_source as 'storage' | 'lineage' | 'manual' };
+    return buildReplayMessages(replay, objectStore.bucket, objects, firstSequence, (key) =>
+      replayMessageId(record.id, record.to_route, key),
+    );
   }
 
   /** Sleeps up to `ms` a second at a time; true when the replay was paused meanwhile. */

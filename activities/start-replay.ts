@@ -51,7 +51,17 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
       try {
         const record = await insertReplayWithRoutes(pool, replay, routes, source);
         if (record.created) replaysStarted.inc({ replay_source: replay.replay_source });
-        activityLogger(logger, replay.id).info({ status: record.status, routes }, 'replay started');
+        activityLogger(logger, replay.id).info(
+          {
+            status: record.status,
+            routes,
+            parent_execution_id: record.parent_execution_id,
+            root_execution_id: record.root_execution_id,
+            reason: record.reason,
+            requested_by: record.requested_by,
+          },
+          'replay started',
+        );
         return replayStateOf(record);
       } catch (error) {
         if (isUniqueViolation(error, 'executions_tag_key')) {

@@ -13,7 +13,15 @@ export const MAX_BULK_REPLAY_PARENTS = 10_000;
 export interface BulkReplayRecord {
   id: string;
   status: ExecutionStatus;
-  request: Pick<NewBulkReplay, 'replay' | 'execution_ids' | 'filter' | 'max_concurrent'>;
+  request: Pick<
+    NewBulkReplay,
+    | 'replay'
+    | 'execution_ids'
+    | 'filter'
+    | 'max_concurrent'
+    | 'requested_by'
+    | 'skip_parents_with_open_replays'
+  >;
   total: number;
   max_concurrent: number;
   workflow_id: string;
@@ -25,9 +33,11 @@ export interface BulkReplayItem {
   parent_ref: string;
   execution_id: string | null;
   /** The child's record status; `pending` before it starts; the outcome of a parent with no child. */
-  status: ExecutionStatus | 'pending';
+  status: ExecutionStatus | 'pending' | 'skipped';
   error_code: string | null;
   error: string | null;
+  /** A skipped parent's open replay into the same route (skip_parents_with_open_replays). */
+  open_replay_id: string | null;
 }
 
 /** Escapes LIKE's wildcards, so a tag prefix matches literally. */
@@ -51,6 +61,9 @@ export async function insertBulkReplay(db: Queryable, bulk: NewBulkReplay): Prom
         execution_ids: bulk.execution_ids,
         filter: bulk.filter,
         max_concurrent: bulk.max_concurrent,
+        // kept only when given, so a bulk replay without them stores what it stored before
+        ...(bulk.requested_by != null ? { requested_by: bulk.requested_by } : {}),
+        ...(bulk.skip_parents_with_open_replays ? { skip_parents_with_open_replays: true } : {}),
       }),
       bulk.max_concurrent,
       bulk.workflow_id,
@@ -116,7 +129,9 @@ export async function bulkReplaySummary(db: Queryable, id: string): Promise<Bulk
             count(e.id)::int AS started,
             (count(*) FILTER (WHERE e.status = 'completed'))::int AS completed,
             (count(*) FILTER (WHERE i.outcome = 'failed' OR e.status = 'failed'))::int AS failed,
-            (count(*) FILTER (WHERE i.outcome = 'cancelled' OR e.status = 'cancelled'))::int AS cancelled
+            (count(*) FILTER (WHERE i.outcome = 'cancelled' OR e.status = 'cancelled'))::int AS cancelled,
+            (count(*) FILTER (WHERE i.outcome = 'skipped'))::int AS skipped,
+            b.request->'replay'->>'reason' AS reason, b.request->>'requested_by' AS requested_by
        FROM bulk_replays b
        LEFT JOIN bulk_replay_items i ON i.bulk_replay_id = b.id
        LEFT JOIN executions e ON e.id = i.execution_id
@@ -172,6 +187,44 @@ export async function refuseItem(
       WHERE bulk_replay_id = $1 AND position = $2 AND outcome IS NULL`,
     [bulkId, position, errorCode, error],
   );
+}
+
+/** A parent skipped because it has an open replay into the bulk replay's route (named by the item). */
+export async function skipItem(
+  db: Queryable,
+  bulkId: string,
+  position: number,
+  openReplayId: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE bulk_replay_items
+        SET outcome = 'skipped', open_replay_id = $3, error_code = 'OPEN_REPLAY', error = $4
+      WHERE bulk_replay_id = $1 AND position = $2 AND outcome IS NULL`,
+    [
+      bulkId,
+      position,
+      openReplayId,
+      `skipped: the parent has the open replay ${openReplayId} into the same route`,
+    ],
+  );
+}
+
+/**
+ * The newest replay of a parent into a route that has not finished: running (paused ones too) or
+ * interrupted (a resume would take it up, so it is open as well).
+ */
+export async function findOpenReplay(
+  db: Queryable,
+  parentId: string,
+  toRoute: string,
+): Promise<string | undefined> {
+  const result = await db.query<{ id: string }>(
+    `SELECT id::text FROM executions
+      WHERE parent_execution_id = $1 AND to_route = $2 AND status IN ('running', 'interrupted')
+      ORDER BY id DESC LIMIT 1`,
+    [parentId, toRoute],
+  );
+  return result.rows[0]?.id;
 }
 
 /**
@@ -234,7 +287,8 @@ export async function listBulkReplayItems(
 ): Promise<BulkReplayItem[]> {
   const result = await db.query<BulkReplayItem>(
     `SELECT i.position, i.parent_ref, e.id::text AS execution_id,
-            COALESCE(i.outcome, e.status, 'pending') AS status, i.error_code, COALESCE(i.error, e.error) AS error
+            COALESCE(i.outcome, e.status, 'pending') AS status, i.error_code, COALESCE(i.error, e.error) AS error,
+            i.open_replay_id::text AS open_replay_id
        FROM bulk_replay_items i LEFT JOIN executions e ON e.id = i.execution_id
       WHERE i.bulk_replay_id = $1 AND i.position > $2
       ORDER BY i.position LIMIT $3`,

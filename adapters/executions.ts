@@ -40,6 +40,10 @@ export interface ExecutionRecord {
   modified_before: string | null;
   output_stage: string | null;
   output_match: OutputMatchRule | null;
+  /** Why the replay was asked for (its request's `reason`); null: not said, or not a replay. */
+  reason: string | null;
+  /** The name of the api key that asked for it; null: the api ran without authentication. */
+  requested_by: string | null;
 }
 
 export interface NewExecution {
@@ -63,7 +67,7 @@ const partitionSum = (column: string) =>
 const columnsWith = (counters: string) => `id, config_id, status, started_at, completed_at,
   parent_execution_id, root_execution_id, source_execution_id, replay_source, from_stage, to_route,
   from_path, tag, metadata, workflow_id, ${counters}, replay_cursor, error, max_messages_per_second, paused,
-  replay_select, modified_since, modified_before, output_stage, output_match`;
+  replay_select, modified_since, modified_before, output_stage, output_match, reason, requested_by`;
 
 const COLUMNS = columnsWith(`${partitionSum('listed_count')}, ${partitionSum('published_count')}`);
 /** A record's own columns: enough for a record that has no partitions (yet). */
@@ -128,8 +132,8 @@ export async function insertReplayWithRoutes(
     `WITH inserted AS (
        INSERT INTO executions (id, config_id, status, parent_execution_id, root_execution_id, replay_source,
          from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id, max_messages_per_second,
-         replay_select, modified_since, modified_before, output_stage, output_match)
-       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $16, $17, $18, $19)
+         replay_select, modified_since, modified_before, output_stage, output_match, reason, requested_by)
+       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $16, $17, $18, $19, $20, $21)
        ON CONFLICT (id) DO NOTHING
        RETURNING *),
      started AS (
@@ -157,6 +161,8 @@ export async function insertReplayWithRoutes(
       selection.modified_before,
       selection.output_stage,
       selection.output_match,
+      replay.reason ?? null,
+      replay.requested_by ?? null,
     ],
   );
   if (inserted.rows[0]) return { ...toRecord(inserted.rows[0]), created: true };

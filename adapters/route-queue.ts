@@ -3,23 +3,11 @@
  * migration of pg-boss's tables for the `pgboss` transport.
  */
 import PgBoss from 'pg-boss';
+import type { ReplayMessage } from '../domain/replay-message.ts';
 import { createLogger } from './logger.ts';
 
-/** The body of every message a replay publishes (docs/design.md section 5): a claim check on one stored object. */
-export interface ReplayMessage {
-  message_id: string;
-  execution_id: string;
-  parent_execution_id: string | null;
-  root_execution_id: string;
-  config_id: string;
-  route: string;
-  stage: string;
-  replay: true;
-  replay_source: 'storage' | 'lineage' | 'manual';
-  object: { bucket: string; key: string; size: number; etag: string; last_modified: string };
-  sequence: number;
-  metadata: Record<string, unknown>;
-}
+/** The body of every message a replay publishes: built by domain/replay-message.ts. */
+export type { ReplayMessage } from '../domain/replay-message.ts';
 
 /** The message a normal (non-replay) execution sends to its entry route. */
 export interface InitMessage {

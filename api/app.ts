@@ -40,6 +40,7 @@ import { healthRoutes } from './routes/health.ts';
 import { lifecycleRoutes } from './routes/lifecycle.ts';
 import { replayPreviewRoutes } from './routes/replay-preview.ts';
 import { replayRoutes } from './routes/replay.ts';
+import { executionReplayRoutes } from './routes/execution-replays.ts';
 import { replayControlRoutes } from './routes/replay-controls.ts';
 
 const CORRELATION_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -133,6 +134,7 @@ export function createApp(given: ApiDependencies) {
   app.route('/', configRoutes(deps));
   app.route('/', executionRoutes(deps));
   app.route('/', replayRoutes(deps));
+  app.route('/', executionReplayRoutes(deps));
   app.route('/', replayPreviewRoutes(deps));
   app.route('/', lifecycleRoutes(deps));
   app.route('/', replayControlRoutes(deps));

@@ -2,7 +2,12 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_BULK_REPLAY_PARENTS } from '../adapters/bulk-replays.ts';
 import { executionStatuses } from '../domain/replay.ts';
-import { ExecutionReplayRequestSchema, MAX_NAME_REFERENCE_LENGTH, MAX_TAG_LENGTH } from './schemas.ts';
+import {
+  ExecutionReplayRequestSchema,
+  MAX_NAME_REFERENCE_LENGTH,
+  MAX_TAG_LENGTH,
+  requestedByRefused,
+} from './schemas.ts';
 
 export const DEFAULT_MAX_CONCURRENT = 10;
 export const MAX_MAX_CONCURRENT = 200;
@@ -62,6 +67,11 @@ export const BulkReplayRequestSchema = z
       .max(MAX_MAX_CONCURRENT)
       .default(DEFAULT_MAX_CONCURRENT)
       .openapi({ description: 'Child replays running at once' }),
+    skip_parents_with_open_replays: z.boolean().optional().openapi({
+      description:
+        'true: a parent that has a replay into the same `to_route` that is running (paused too) or interrupted (a resume would take it up) is not replayed again; its item is `skipped` and names that replay in `open_replay_id`. Absent: false.',
+    }),
+    requested_by: requestedByRefused,
   })
   .strict()
   .superRefine((body, context) => {
@@ -89,11 +99,22 @@ export const BulkReplayResponseSchema = z
     completed: z.number().int(),
     failed: z.number().int().openapi({ description: 'Refused parents and failed child replays' }),
     cancelled: z.number().int(),
+    skipped: z
+      .number()
+      .int()
+      .openapi({ description: 'Parents skipped for an open replay (skip_parents_with_open_replays)' }),
+    reason: z.string().nullable().openapi({ description: "The request's `replay.reason`; null: none given" }),
+    requested_by: z.string().nullable().openapi({
+      description:
+        'The name of the API key that asked for the bulk replay (and each child); null when the api runs without authentication',
+    }),
   })
   .openapi('BulkReplayResponse', {
     title: 'BulkReplayResponse',
     description: 'A bulk replay and its children counted by the status of their records, live.',
   });
+
+export type BulkReplayResponse = z.infer<typeof BulkReplayResponseSchema>;
 
 export const BulkReplayIdParamSchema = z.object({
   bulk_replay_id: z
@@ -111,9 +132,16 @@ export const BulkReplayItemSchema = z
       .uuid()
       .nullable()
       .openapi({ description: "The child replay's execution, once its parent was checked" }),
-    status: z.enum([...executionStatuses, 'pending']),
+    status: z.enum([...executionStatuses, 'pending', 'skipped']).openapi({
+      description:
+        "The child's status; `pending` before it starts; `skipped`: not replayed, the parent has the open replay `open_replay_id`",
+    }),
     error_code: z.string().nullable(),
     error: z.string().nullable(),
+    open_replay_id: z
+      .uuid()
+      .nullable()
+      .openapi({ description: "A skipped parent's open replay into the same route; null otherwise" }),
   })
   .openapi('BulkReplayItem');
 

@@ -17,3 +17,11 @@ export type AppEnv = {
     apiKey: AuthenticatedKey | undefined;
   };
 };
+
+/**
+ * Who asks, as a replay records it (`requested_by`): the name of the request's API key, or null
+ * when the api runs without authentication (AUTH_REQUIRED=false): no key names the caller then.
+ */
+export function requesterOf(c: { get(key: 'apiKey'): AuthenticatedKey | undefined }): string | null {
+  return c.get('apiKey')?.name ?? null;
+}

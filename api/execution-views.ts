@@ -34,5 +34,7 @@ export function toExecutionDetail(record: ExecutionRecord): ExecutionDetail {
     max_messages_per_second: record.max_messages_per_second,
     error: record.error,
     selection: selectionOf(record),
+    reason: record.reason,
+    requested_by: record.requested_by,
   };
 }

@@ -25,6 +25,7 @@ export const operationIds = {
   createExecution: 'create_execution_api_v1_executions_post',
   listExecutions: 'list_executions_api_v1_executions_get',
   getExecution: 'get_execution_api_v1_executions__execution_id__get',
+  listExecutionReplays: 'list_execution_replays_api_v1_executions__execution_id__replays_get',
   replayExecution: 'replay_execution_api_v1_executions__execution_id__replay_post',
   resumeExecution: 'resume_execution_api_v1_executions__execution_id__resume_post',
   cancelExecution: 'cancel_execution_api_v1_executions__execution_id__cancel_post',
@@ -55,6 +56,7 @@ export const executionLinks = {
   CancelExecution: { operationId: operationIds.cancelExecution, parameters: executionId },
   PauseExecution: { operationId: operationIds.pauseExecution, parameters: executionId },
   ChangeExecution: { operationId: operationIds.changeExecution, parameters: executionId },
+  ListReplays: { operationId: operationIds.listExecutionReplays, parameters: executionId },
   ListChildExecutions: {
     operationId: operationIds.listExecutions,
     parameters: { parent_execution_id: '$response.body#/id' },

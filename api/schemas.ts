@@ -23,6 +23,8 @@ export const MAX_CONFIG_ROUTES = 100;
 export const MAX_MESSAGES_PER_SECOND = 1_000_000;
 /** The lowest pace accepted: one message every ten seconds (a paced wait then fits in one publishing activity). */
 export const MIN_MESSAGES_PER_SECOND = 0.1;
+/** A replay's `reason`: one or two sentences, carried in every message and header. */
+export const MAX_REASON_LENGTH = 500;
 
 /** Levels of objects and arrays: `{}` is 1, `{"a": [1]}` is 2. Stops counting past `limit`. */
 function nestingDepth(value: unknown, limit: number): number {
@@ -80,6 +82,44 @@ const metadataSchema = z.record(z.string(), z.any()).superRefine((metadata, cont
   }
 });
 const metadataDescription = `at most ${MAX_METADATA_DEPTH} levels deep and ${MAX_METADATA_BYTES} bytes as JSON`;
+
+/** Control characters but tab, line feed and carriage return: a reason is text for people and headers. */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** Why a replay is asked for: 1-500 characters of text, kept on the record and sent with every message. */
+export const ReasonSchema = z
+  .string()
+  .min(1)
+  .max(MAX_REASON_LENGTH)
+  .refine((text) => storable(text) && !CONTROL_CHARACTER.test(text), {
+    message:
+      'Value error, reason must not contain control characters (but tab and line breaks) or lone surrogates',
+  });
+
+/**
+ * `requested_by` is the api key's name, set by the service: a body that sends it is refused (422,
+ * naming the field), whatever its value, so that no caller can claim to be another.
+ */
+export const requestedByRefused = z
+  .unknown()
+  .optional()
+  .superRefine((value, context) => {
+    if (value !== undefined)
+      context.addIssue({
+        code: 'custom',
+        message:
+          "Value error, requested_by is set by the service from the request's API key and must not be sent",
+      });
+  })
+  .openapi({
+    readOnly: true,
+    title: 'Requested By',
+    description:
+      "Not accepted in a request (422): the service sets it from the request's API key (its name in API_KEYS).",
+  });
+
+const reasonDescription = `Why this replay is asked for, for the people and programs that see its messages: 1-${MAX_REASON_LENGTH} characters. Kept on the new execution, shown in the Temporal UI and sent with every message (body field \`reason\`, Kafka header and SQS attribute \`reason\`).`;
 
 export const ReplaySourceSchema = z
   .enum(replaySources)
@@ -181,6 +221,10 @@ export const ExecutionReplayRequestSchema = z
         'An addition to the contract: only objects last modified before this instant (RFC 3339, exclusive): the window is [modified_since, modified_before).',
       example: '2026-12-01T00:00:00Z',
     }),
+    reason: ReasonSchema.nullable()
+      .optional()
+      .openapi({ title: 'Reason', description: reasonDescription, example: 'embedding model v2' }),
+    requested_by: requestedByRefused,
   })
   .openapi('ExecutionReplayRequest', {
     title: 'ExecutionReplayRequest',
@@ -210,9 +254,22 @@ export const ExecutionResponseSchema = z.object(executionResponseShape).openapi(
 });
 export type ExecutionResponse = z.infer<typeof ExecutionResponseSchema>;
 
+/** Who asked for a replay and why, as the api answers them. */
+const provenanceShape = {
+  reason: z
+    .string()
+    .nullable()
+    .openapi({ title: 'Reason', description: "The request's reason; null: none given" }),
+  requested_by: z.string().nullable().openapi({
+    title: 'Requested By',
+    description:
+      'The name of the API key that asked for the replay; null when the api runs without authentication',
+  }),
+};
+
 /**
- * The replay's answer: exactly ExecutionResponse for a request that names no selection (the
- * contract's shape), with `selection` for one that does.
+ * The replay's answer: exactly ExecutionResponse for a request that names no selection and no reason
+ * (the contract's shape); `selection`, `reason` and `requested_by` for one that does.
  */
 export const ReplayExecutionResponseSchema = z
   .object({
@@ -221,11 +278,13 @@ export const ReplayExecutionResponseSchema = z
       description:
         'An addition to the contract, only in the answer to a replay request that sent `select`, `modified_since` or `modified_before`: what the replay selects, as stored.',
     }),
+    reason: provenanceShape.reason.optional(),
+    requested_by: provenanceShape.requested_by.optional(),
   })
   .openapi('ReplayExecutionResponse', {
     title: 'ReplayExecutionResponse',
     description:
-      'ExecutionResponse; with `selection` when the request named one (an addition to the contract).',
+      "The contract's ExecutionResponse, exactly, for a request without a selection or a `reason`; with `selection` when the request named one, and `reason` and `requested_by` when it gave a reason (additions to the contract).",
   });
 export type ReplayExecutionResponse = z.infer<typeof ReplayExecutionResponseSchema>;
 
@@ -259,6 +318,7 @@ export const ExecutionDetailSchema = z
       .openapi({ description: "The replay's own rate limit (its route's holds as well); null: none" }),
     error: z.string().nullable().openapi({ description: 'Last failure, for operators' }),
     selection: ReplaySelectionSchema,
+    ...provenanceShape,
   })
   .openapi('ExecutionDetail', {
     title: 'ExecutionDetail',

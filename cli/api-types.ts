@@ -283,6 +283,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/executions/{execution_id}/replays': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The replays of an execution, newest first
+     * @description Every execution whose parent is this one (by UUID or tag): who asked for it, why, when, its status and counts. Paginated as `GET /api/v1/executions` is: `limit` (1 to 200, 50 by default) and `cursor` (the previous page's `next_cursor`).
+     */
+    get: operations['list_execution_replays_api_v1_executions__execution_id__replays_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/executions/{execution_id}/resume': {
     parameters: {
       query?: never;
@@ -411,11 +431,22 @@ export interface components {
        */
       modified_since?: string | null;
       /**
+       * Reason
+       * @description Why this replay is asked for, for the people and programs that see its messages: 1-500 characters. Kept on the new execution, shown in the Temporal UI and sent with every message (body field `reason`, Kafka header and SQS attribute `reason`).
+       * @example embedding model v2
+       */
+      reason?: string | null;
+      /**
        * Replay Source
        * @description Type of replay
        * @enum {string}
        */
       replay_source: 'storage' | 'lineage' | 'manual';
+      /**
+       * Requested By
+       * @description Not accepted in a request (422): the service sets it from the request's API key (its name in API_KEYS).
+       */
+      readonly requested_by?: unknown;
       /**
        * Select
        * @description An addition to the contract: `all` (the default) publishes every object of `from_stage`; `missing_outputs` only those the parent execution has no output for in the output stage of the target route (its `output_match` rule says which outputs answer an input).
@@ -462,11 +493,19 @@ export interface components {
        * @description The child replay's execution, once its parent was checked
        */
       execution_id: string | null;
+      /**
+       * Format: uuid
+       * @description A skipped parent's open replay into the same route; null otherwise
+       */
+      open_replay_id: string | null;
       /** @description The parent as given (UUID or tag), or as the filter matched it */
       parent: string;
       position: number;
-      /** @enum {string} */
-      status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted' | 'pending';
+      /**
+       * @description The child's status; `pending` before it starts; `skipped`: not replayed, the parent has the open replay `open_replay_id`
+       * @enum {string}
+       */
+      status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted' | 'pending' | 'skipped';
     };
     BulkReplayItemPage: {
       items: components['schemas']['BulkReplayItem'][];
@@ -487,6 +526,13 @@ export interface components {
        */
       max_concurrent?: number;
       replay: components['schemas']['BulkReplayFields'];
+      /**
+       * Requested By
+       * @description Not accepted in a request (422): the service sets it from the request's API key (its name in API_KEYS).
+       */
+      readonly requested_by?: unknown;
+      /** @description true: a parent that has a replay into the same `to_route` that is running (paused too) or interrupted (a resume would take it up) is not replayed again; its item is `skipped` and names that replay in `open_replay_id`. Absent: false. */
+      skip_parents_with_open_replays?: boolean;
     };
     /**
      * BulkReplayResponse
@@ -499,6 +545,12 @@ export interface components {
       failed: number;
       /** Format: uuid */
       id: string;
+      /** @description The request's `replay.reason`; null: none given */
+      reason: string | null;
+      /** @description The name of the API key that asked for the bulk replay (and each child); null when the api runs without authentication */
+      requested_by: string | null;
+      /** @description Parents skipped for an open replay (skip_parents_with_open_replays) */
+      skipped: number;
       /** @description Children whose replay has started (a record exists) */
       started: number;
       /** @enum {string} */
@@ -586,11 +638,21 @@ export interface components {
         published: number;
       };
       /**
+       * Reason
+       * @description The request's reason; null: none given
+       */
+      reason: string | null;
+      /**
        * Replay Source
        * @description Type of replay
        * @enum {string|null}
        */
       replay_source: 'storage' | 'lineage' | 'manual' | null;
+      /**
+       * Requested By
+       * @description The name of the API key that asked for the replay; null when the api runs without authentication
+       */
+      requested_by: string | null;
       /**
        * Root Execution Id
        * Format: uuid
@@ -616,6 +678,53 @@ export interface components {
     };
     ExecutionPage: {
       items: components['schemas']['ExecutionDetail'][];
+      /** @description Pass as `cursor` for the next (older) page; null on the last page */
+      next_cursor: string | null;
+    };
+    /** @description One replay of an execution: who asked, why, when, and how far it got. */
+    ExecutionReplay: {
+      /** Format: date-time */
+      completed_at: string | null;
+      /** @description Last failure, for operators */
+      error: string | null;
+      from_stage: string | null;
+      /**
+       * Format: uuid
+       * @description The replay's execution id
+       */
+      id: string;
+      /** @description Keys read from the store */
+      listed: number;
+      /** @description Paused by an operator (the status stays `running`) */
+      paused: boolean;
+      /** @description Messages published */
+      published: number;
+      /** @description The request's reason; null: none given */
+      reason: string | null;
+      /**
+       * Replay Source
+       * @description Type of replay
+       * @enum {string|null}
+       */
+      replay_source: 'storage' | 'lineage' | 'manual' | null;
+      /** @description The name of the API key that asked for it; null when the api ran without authentication */
+      requested_by: string | null;
+      /**
+       * Format: date-time
+       * @description When it was created (a replay starts as its record is created)
+       */
+      started_at: string;
+      /**
+       * Status
+       * @description Current status
+       * @enum {string}
+       */
+      status: 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+      tag: string | null;
+      to_route: string | null;
+    };
+    ExecutionReplayPage: {
+      items: components['schemas']['ExecutionReplay'][];
       /** @description Pass as `cursor` for the next (older) page; null on the last page */
       next_cursor: string | null;
     };
@@ -676,11 +785,22 @@ export interface components {
        */
       modified_since?: string | null;
       /**
+       * Reason
+       * @description Why this replay is asked for, for the people and programs that see its messages: 1-500 characters. Kept on the new execution, shown in the Temporal UI and sent with every message (body field `reason`, Kafka header and SQS attribute `reason`).
+       * @example embedding model v2
+       */
+      reason?: string | null;
+      /**
        * Replay Source
        * @description Type of replay
        * @enum {string}
        */
       replay_source: 'storage' | 'lineage' | 'manual';
+      /**
+       * Requested By
+       * @description Not accepted in a request (422): the service sets it from the request's API key (its name in API_KEYS).
+       */
+      readonly requested_by?: unknown;
       /**
        * Select
        * @description An addition to the contract: `all` (the default) publishes every object of `from_stage`; `missing_outputs` only those the parent execution has no output for in the output stage of the target route (its `output_match` rule says which outputs answer an input).
@@ -827,7 +947,7 @@ export interface components {
     };
     /**
      * ReplayExecutionResponse
-     * @description ExecutionResponse; with `selection` when the request named one (an addition to the contract).
+     * @description The contract's ExecutionResponse, exactly, for a request without a selection or a `reason`; with `selection` when the request named one, and `reason` and `requested_by` when it gave a reason (additions to the contract).
      */
     ReplayExecutionResponse: {
       /**
@@ -854,11 +974,21 @@ export interface components {
        */
       parent_execution_id: string | null;
       /**
+       * Reason
+       * @description The request's reason; null: none given
+       */
+      reason?: string | null;
+      /**
        * Replay Source
        * @description Type of replay
        * @enum {string|null}
        */
       replay_source: 'storage' | 'lineage' | 'manual' | null;
+      /**
+       * Requested By
+       * @description The name of the API key that asked for the replay; null when the api runs without authentication
+       */
+      requested_by?: string | null;
       selection?: components['schemas']['ReplaySelection'] & unknown;
       /**
        * Started At
@@ -2062,6 +2192,62 @@ export interface operations {
       };
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
+      /** @description Validation Error */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HTTPValidationError'];
+        };
+      };
+      429: components['responses']['RateLimited'];
+      /** @description Temporal or Postgres unavailable or refusing the call (SERVICE_UNAVAILABLE), or the service past its capacity (OVERLOADED); `Retry-After` says when to try again */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
+    };
+  };
+  list_execution_replays_api_v1_executions__execution_id__replays_get: {
+    parameters: {
+      query?: {
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description Parent execution UUID or tag */
+        execution_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of replays */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ExecutionReplayPage'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /** @description Resource not found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponse'];
+        };
+      };
       /** @description Validation Error */
       422: {
         headers: {

@@ -24,13 +24,15 @@ commands:
   start <execution> --from-stage S --to-route R [request options] [--idempotency-key K] [--follow]
   preview <execution> --from-stage S --to-route R [request options] [--no-wait]
   status <execution> [--follow]
+  replays <execution>
   pause <execution>
   resume <execution>
   cancel <execution>
   rate <execution> <messages-per-second | none>
   bulk start (--executions ID,TAG,... | --tag-prefix P [--status S,...] [--filter-config-id C]
              [--started-after T] [--started-before T]) --from-stage S --to-route R
-             [request options] [--max-concurrent N] [--idempotency-key K] [--follow]
+             [request options] [--max-concurrent N] [--skip-parents-with-open-replays]
+             [--idempotency-key K] [--follow]
   bulk status <bulk replay> [--follow]
   bulk items <bulk replay>
   bulk pause <bulk replay>
@@ -42,7 +44,8 @@ request options: --source storage|lineage|manual (default storage), --from-path 
   --config-id C, --metadata JSON, --max-rate N (messages/s),
   --select all|missing_outputs (default all: missing_outputs publishes only the objects the parent has
   no output for in the target route's output stage), --modified-since T, --modified-before T (RFC 3339:
-  only objects last modified in [since, before))
+  only objects last modified in [since, before)), --reason TEXT (why, 1-500 characters: kept on the
+  replay and sent with every message)
 options: --json (one JSON object per line on stdout), --api-url URL, --api-key KEY,
   --interval MS (polling, default 1000), -h/--help
 The api's address and key: --api-url/--api-key, else REPLAY_API_URL/REPLAY_API_KEY, else the dev
@@ -75,6 +78,8 @@ const OPTIONS = {
   'started-after': { type: 'string' },
   'started-before': { type: 'string' },
   'max-concurrent': { type: 'string' },
+  reason: { type: 'string' },
+  'skip-parents-with-open-replays': { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseCommandLine>['values'];
@@ -127,6 +132,7 @@ function replayRequest(values: Values): ReplayRequest {
   // the api checks the instants (RFC 3339, since before before) and answers what is wrong
   if (values['modified-since'] !== undefined) request.modified_since = values['modified-since'];
   if (values['modified-before'] !== undefined) request.modified_before = values['modified-before'];
+  if (values.reason !== undefined) request.reason = values.reason;
   return request;
 }
 
@@ -172,6 +178,10 @@ function describeExecution(
       `  ${detail.from_stage ?? '-'} -> ${detail.to_route ?? '-'}, replay of ${detail.parent_execution_id ?? '-'} (${detail.replay_source ?? 'not a replay'})`,
       `  published ${number(detail.progress.published)}, listed ${number(detail.progress.listed)}${paused}${rate ? `, at most ${rate} messages/s` : ''}`,
     );
+    if (detail.parent_execution_id)
+      lines.push(
+        `  requested by ${detail.requested_by ?? '(no API key: authentication off)'}${detail.reason ? `: ${detail.reason}` : ', no reason given'}`,
+      );
     if (detail.error) lines.push(`  error: ${detail.error}`);
   }
   const selection = describeSelection('selection' in detail ? detail.selection : undefined);
@@ -204,7 +214,16 @@ function describePreview(preview: Schemas['ReplayPreview']): string {
 }
 
 function describeBulk(bulk: Schemas['BulkReplayResponse']): string {
-  return `bulk replay ${bulk.id}: ${bulk.status}, ${bulk.total} parents: started ${bulk.started}, completed ${bulk.completed}, failed ${bulk.failed}, cancelled ${bulk.cancelled}`;
+  const skipped = bulk.skipped ? `, skipped ${bulk.skipped}` : '';
+  // who asked shows with a reason (the line without one reads as it always did)
+  const asked = bulk.reason ? `; requested by ${bulk.requested_by ?? '-'}: ${bulk.reason}` : '';
+  return `bulk replay ${bulk.id}: ${bulk.status}, ${bulk.total} parents: started ${bulk.started}, completed ${bulk.completed}, failed ${bulk.failed}, cancelled ${bulk.cancelled}${skipped}${asked}`;
+}
+
+/** One line of `replays`: id, status, when, who, counts, why. */
+function describeReplayLine(replay: Schemas['ExecutionReplay']): string {
+  const paused = replay.paused ? ' (paused)' : '';
+  return `${replay.id}  ${replay.status}${paused}  ${replay.started_at}  ${replay.requested_by ?? '-'}  ${number(replay.published)}/${number(replay.listed)}  ${replay.reason ?? '-'}`;
 }
 
 /** The preview of a request, waiting for its job when it continues as one (unless `wait` is false). */
@@ -361,6 +380,22 @@ export async function runCli(
         return exitCodeOf(done.status);
       }
 
+      case 'replays': {
+        const id = one(rest, 'execution (UUID or tag)');
+        let cursor: string | undefined;
+        do {
+          const { data: page } = await call(
+            target,
+            client.GET('/api/v1/executions/{execution_id}/replays', {
+              params: { path: { execution_id: id }, query: { limit: 200, ...(cursor ? { cursor } : {}) } },
+            }),
+          );
+          for (const replay of page.items) say(describeReplayLine(replay), replay);
+          cursor = page.next_cursor ?? undefined;
+        } while (cursor !== undefined);
+        return 0;
+      }
+
       case 'resume':
       case 'cancel': {
         const id = one(rest, 'execution (UUID or tag)');
@@ -468,6 +503,7 @@ async function runBulk(
             replay,
             ...(listed ? { execution_ids: listed } : { filter }),
             ...(maxConcurrent ? { max_concurrent: maxConcurrent } : {}),
+            ...(values['skip-parents-with-open-replays'] ? { skip_parents_with_open_replays: true } : {}),
           },
         }),
       );
@@ -503,7 +539,7 @@ async function runBulk(
         );
         for (const item of page.items) {
           say(
-            `${item.position}  ${item.parent}  ${item.status}${item.execution_id ? `  ${item.execution_id}` : ''}${item.error ? `  ${item.error_code}: ${item.error}` : ''}`,
+            `${item.position}  ${item.parent}  ${item.status}${item.execution_id ? `  ${item.execution_id}` : ''}${item.open_replay_id ? `  open replay ${item.open_replay_id}` : ''}${item.error ? `  ${item.error_code}: ${item.error}` : ''}`,
             item,
           );
         }

@@ -57,4 +57,10 @@ export interface BulkReplaySummary {
   completed: number;
   failed: number;
   cancelled: number;
+  // (absent in summaries carried by bulk replay runs recorded before they existed)
+  /** Parents skipped because they had an open replay into the same route. */
+  skipped?: number;
+  /** The bulk replay's reason and the api key's name that asked for it. */
+  reason?: string | null;
+  requested_by?: string | null;
 }

@@ -41,12 +41,15 @@ import { claimIdempotencyKey, findIdempotentExecution, requestHash } from './ide
 export type BulkReplayRequest = Pick<NewBulkReplay, 'replay' | 'max_concurrent'> & {
   execution_ids?: string[] | null;
   filter?: NewBulkReplay['filter'];
+  skip_parents_with_open_replays?: boolean;
 };
 
 export interface BulkReplayCall {
   correlationId: string;
   logger: Logger;
   idempotencyKey?: string;
+  /** The name of the request's API key (a new bulk replay's requested_by); null without authentication. */
+  requestedBy?: string | null;
 }
 
 /** Null is left out at every level of the request, as for a replay's Idempotency-Key. */
@@ -162,6 +165,8 @@ export function createBulkReplayService(
         execution_ids: body.execution_ids ?? null,
         filter: body.filter ?? null,
         max_concurrent: body.max_concurrent,
+        requested_by: call.requestedBy ?? null,
+        ...(body.skip_parents_with_open_replays ? { skip_parents_with_open_replays: true } : {}),
       };
       let created: BulkReplaySummary | 'already-closed';
       try {
@@ -205,7 +210,15 @@ export function createBulkReplayService(
           'SERVICE_UNAVAILABLE',
           `Bulk replay ${id} closed without a record`,
         );
-      call.logger.info({ bulk_replay_id: id, total: summary.total }, 'bulk replay started');
+      call.logger.info(
+        {
+          bulk_replay_id: id,
+          total: summary.total,
+          reason: summary.reason ?? null,
+          requested_by: summary.requested_by ?? null,
+        },
+        'bulk replay started',
+      );
       return summary;
     },
 

@@ -37,6 +37,8 @@ export interface ReplayRequest {
   /** RFC 3339 (schema-valid): the window [modified_since, modified_before) of LastModified. */
   modified_since?: string | null;
   modified_before?: string | null;
+  /** Why the replay is asked for (1-500 characters). */
+  reason?: string | null;
 }
 
 export type ReplayRefusalCode =
@@ -72,14 +74,18 @@ export class ReplayRequestRefused extends Error {
   }
 }
 
-/** The new execution a valid request describes: everything but its id and workflow id. */
+/**
+ * The new execution a valid request describes: everything but its id and workflow id, and who asked
+ * (the caller's, not the request's: the service adds it).
+ */
 export type ReplayExecutionFields = Omit<
   NewReplay,
-  'id' | 'workflow_id' | 'max_messages_per_second' | 'selection'
+  'id' | 'workflow_id' | 'max_messages_per_second' | 'selection' | 'reason' | 'requested_by'
 > & {
   max_messages_per_second: number | null;
   /** Absent when the request selects everything: its workflow input is then what it always was. */
   selection?: ReplaySelection;
+  reason: string | null;
 };
 
 export interface PreparedReplay {
@@ -205,6 +211,7 @@ export async function prepareReplay(
       metadata: body.metadata ?? {},
       max_messages_per_second: body.max_messages_per_second ?? null,
       ...(selectsEverything(selection) ? {} : { selection }),
+      reason: body.reason ?? null,
     },
   };
 }

@@ -24,12 +24,17 @@ export interface ReplayCall {
   /** Kept in the workflow's memo: the worker's logs name the request that created the replay. */
   correlationId: string;
   logger: Logger;
+  /** The name of the request's API key; null when the api runs without authentication. */
+  requestedBy: string | null;
 }
+
+/** A started replay as the api answers it: its summary, and who asked for it and why. */
+export type StartedReplaySummary = ExecutionSummary & { reason: string | null; requested_by: string | null };
 
 export type ReplayService = ReturnType<typeof createReplayService>;
 
-/** What a started replay answers: its record's summary, and its selection when the request named one. */
-export type StartedReplayAnswer = ExecutionSummary & { selection?: ReplaySelection };
+/** What a started replay answers: its summary with who and why, and its selection when the request named one. */
+export type StartedReplayAnswer = StartedReplaySummary & { selection?: ReplaySelection };
 
 export function createReplayService(
   deps: Pick<ServiceDependencies, 'pool' | 'temporal' | 'settings' | 'admission'>,
@@ -58,7 +63,11 @@ export function createReplayService(
     call: ReplayCall,
   ): Promise<StartedReplayAnswer> {
     const { parent, execution, config, route } = await prepareReplay(lookups, parentRef, body);
-    const withSelection = (summary: ExecutionSummary, selection: ReplaySelection): StartedReplayAnswer =>
+    const provenanceOf = (record: { reason: string | null; requested_by: string | null }) => ({
+      reason: record.reason,
+      requested_by: record.requested_by,
+    });
+    const withSelection = (summary: StartedReplaySummary, selection: ReplaySelection): StartedReplayAnswer =>
       namesSelection(body) ? { ...summary, selection } : summary;
     const { idempotencyKey } = call;
 
@@ -67,7 +76,11 @@ export function createReplayService(
     if (idempotencyKey) {
       const earlier = await findIdempotentExecution(pool, idempotencyKey, hash!);
       const existing = earlier ? await getExecution(pool, earlier) : undefined;
-      if (existing) return withSelection(executionSummary(existing), selectionOf(existing));
+      if (existing)
+        return withSelection(
+          { ...executionSummary(existing), ...provenanceOf(existing) },
+          selectionOf(existing),
+        );
     }
     if (body.tag && (await isTagTaken(pool, body.tag))) {
       throw tagTakenError(body.tag);
@@ -82,8 +95,13 @@ export function createReplayService(
     }
 
     let started: ExecutionSummary | 'already-closed';
+    const replay = {
+      id: executionId,
+      ...execution,
+      requested_by: call.requestedBy,
+      workflow_id: replayWorkflowId(executionId),
+    };
     try {
-      const replay = { id: executionId, ...execution, workflow_id: replayWorkflowId(executionId) };
       started = await startWithUpdate(temporal, {
         noun: 'replay',
         workflowType: REPLAY_WORKFLOW_TYPE,
@@ -122,10 +140,12 @@ export function createReplayService(
       throw error;
     }
     // joined an Idempotency-Key's replay after its workflow had closed: its record is the answer
-    const record =
+    const record: StartedReplaySummary | undefined =
       started === 'already-closed'
-        ? await getExecution(pool, executionId).then((found) => found && executionSummary(found))
-        : started;
+        ? await getExecution(pool, executionId).then(
+            (found) => found && { ...executionSummary(found), ...provenanceOf(found) },
+          )
+        : { ...started, ...provenanceOf(replay) };
     if (!record)
       throw new ServiceError(
         'unavailable',
@@ -133,7 +153,14 @@ export function createReplayService(
         `Replay ${executionId} closed without a record`,
       );
     call.logger.info(
-      { execution_id: record.id, workflow_id: replayWorkflowId(record.id), parent_execution_id: parent.id },
+      {
+        execution_id: record.id,
+        workflow_id: replayWorkflowId(record.id),
+        parent_execution_id: parent.id,
+        root_execution_id: execution.root_execution_id,
+        reason: record.reason,
+        requested_by: record.requested_by,
+      },
       'replay started',
     );
     return withSelection(record, execution.selection ?? SELECT_EVERYTHING);

@@ -14,7 +14,18 @@ import {
 const STAGE = 'markdown_segmented';
 const ROUTE = 'embedding_generator';
 const REPLAY = { replay_source: 'storage', from_stage: STAGE, to_route: ROUTE } as const;
-const SUMMARY_KEYS = ['cancelled', 'completed', 'failed', 'id', 'started', 'status', 'total'];
+const SUMMARY_KEYS = [
+  'cancelled',
+  'completed',
+  'failed',
+  'id',
+  'reason',
+  'requested_by',
+  'skipped',
+  'started',
+  'status',
+  'total',
+];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let stack: TestStack;

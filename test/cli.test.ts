@@ -213,6 +213,29 @@ describe('selection', () => {
   });
 });
 
+describe('who asked and why', () => {
+  it('start --reason; status shows who and why; replays lists them newest first', async () => {
+    const first = await cli('start', parentTag, ...ROUTE_FLAGS, '--reason', 'cli reason one', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.lines[0]).toMatchObject({ reason: 'cli reason one', requested_by: expect.any(String) });
+    const keyName = first.lines[0].requested_by;
+    const status = await cli('status', first.lines[0].id);
+    expect(status.stdout).toContain(`requested by ${keyName}: cli reason one`);
+    const second = await cli('start', parentTag, ...ROUTE_FLAGS, '--json');
+    expect(second.code, second.stderr).toBe(0);
+    const listed = await cli('replays', parentTag, '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.lines.slice(0, 2).map((line) => [line.id, line.reason])).toEqual([
+      [second.lines[0].id, null],
+      [first.lines[0].id, 'cli reason one'],
+    ]);
+    const human = await cli('replays', parentTag);
+    expect(human.stdout).toContain(`${first.lines[0].id}  `);
+    expect(human.stdout).toContain(`  ${keyName}  `);
+    expect(human.stdout).toContain('  cli reason one\n');
+  });
+});
+
 describe('pause, rate, resume and cancel', () => {
   it('steer a running replay', async () => {
     // 5 messages/s: 120 objects would take 24 s

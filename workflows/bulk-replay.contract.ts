@@ -17,6 +17,8 @@ export interface BulkReplayFields {
   select?: ReplaySelect | null;
   modified_since?: string | null;
   modified_before?: string | null;
+  /** Why the bulk replay (and so each child) was asked for. */
+  reason?: string | null;
 }
 
 /** Which executions a bulk replay replays, when they are not listed one by one. */
@@ -38,6 +40,11 @@ export interface NewBulkReplay {
   /** ...or the executions a filter matches when the bulk replay is created (oldest first). */
   filter: BulkReplayFilter | null;
   max_concurrent: number;
+  // (the two below are absent in bulk replays started before they existed)
+  /** The api key's name that asked for it (each child's `requested_by`); null: no authentication. */
+  requested_by?: string | null;
+  /** A parent with a running, paused or interrupted replay into the same to_route is skipped. */
+  skip_parents_with_open_replays?: boolean;
 }
 
 export interface BulkReplaySettings {

@@ -26,6 +26,11 @@ export interface NewReplay {
    * (in replays started before it existed): all of them.
    */
   selection?: ReplaySelection;
+  // (the two below are absent in replays started before they had a provenance)
+  /** Why it was asked for, as the request said (1-500 characters); absent or null: not said. */
+  reason?: string | null;
+  /** The api key's name that asked for it (never the request body's); absent or null: no authentication. */
+  requested_by?: string | null;
 }
 
 /** How a replay runs; set by the api from its configuration, fixed for the replay's life. */

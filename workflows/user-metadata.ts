@@ -67,12 +67,33 @@ function settingsRows(settings: ReplaySettings): [string, string][] {
   ];
 }
 
-/** `replay of nightly-2024-11-30: markdown_segmented -> embedding_generator (storage, docs/2024/)` */
+/** Who asked and why, as the summary's tail: ` by ops-key: new embedding model` (only with a reason). */
+function provenanceTail(provenance: { reason?: string | null; requested_by?: string | null }): string {
+  if (!provenance.reason) return '';
+  const by = provenance.requested_by ? ` by ${provenance.requested_by}` : '';
+  return `${by}: ${provenance.reason.replaceAll('\n', ' ')}`;
+}
+
+/** Rows of the details for who asked and why, when known (replays started before they were, have none). */
+function provenanceRows(provenance: {
+  reason?: string | null;
+  requested_by?: string | null;
+}): [string, string][] {
+  const rows: [string, string][] = [];
+  if (provenance.requested_by) rows.push(['requested by', code(provenance.requested_by)]);
+  if (provenance.reason) rows.push(['reason', code(provenance.reason)]);
+  return rows;
+}
+
+/**
+ * `replay of nightly-2024-11-30: markdown_segmented -> embedding_generator (storage, docs/2024/)`,
+ * and with a reason ` by ops-key: new embedding model`.
+ */
 export function replaySummary(replay: NewReplay, parentRef: string): string {
   const scope = [replay.replay_source, replay.from_path].filter(Boolean).join(', ');
   const tag = replay.tag ? ` [${replay.tag}]` : '';
   return cut(
-    `replay of ${parentRef}: ${replay.from_stage} -> ${replay.to_route} (${scope})${tag}`,
+    `replay of ${parentRef}: ${replay.from_stage} -> ${replay.to_route} (${scope})${tag}${provenanceTail(replay)}`,
     MAX_SUMMARY_LENGTH,
   );
 }
@@ -100,6 +121,7 @@ export function replayUserMetadata(
     ...(description.bulk_replay_id
       ? ([['bulk replay', code(description.bulk_replay_id)]] as [string, string][])
       : []),
+    ...provenanceRows(replay),
   ];
   const details = [
     `### Replay of ${code(description.parent_ref)}`,
@@ -128,7 +150,8 @@ function parentsOf(bulk: Pick<NewBulkReplay, 'execution_ids' | 'filter'>): strin
 export function bulkReplayUserMetadata(bulk: NewBulkReplay, settings: ReplaySettings): UserMetadata {
   const replay: BulkReplayFields = bulk.replay;
   const scope = [replay.replay_source, replay.from_path].filter(Boolean).join(', ');
-  const summary = `bulk replay of ${parentsOf(bulk)}: ${replay.from_stage} -> ${replay.to_route} (${scope}), ${bulk.max_concurrent} at once`;
+  const provenance = { reason: replay.reason, requested_by: bulk.requested_by };
+  const summary = `bulk replay of ${parentsOf(bulk)}: ${replay.from_stage} -> ${replay.to_route} (${scope}), ${bulk.max_concurrent} at once${provenanceTail(provenance)}`;
   const requested = replay.max_messages_per_second;
   const details = [
     `### Bulk replay ${code(bulk.id)}`,
@@ -138,6 +161,10 @@ export function bulkReplayUserMetadata(bulk: NewBulkReplay, settings: ReplaySett
       ['source', code(replay.replay_source)],
       ['config', replay.config_id ? code(replay.config_id) : "each parent's own"],
       ['children at once', String(bulk.max_concurrent)],
+      ...(bulk.skip_parents_with_open_replays
+        ? ([['parents with an open replay into the route', 'skipped']] as [string, string][])
+        : []),
+      ...provenanceRows(provenance),
     ]),
     'Its counts (started, completed, failed, cancelled) are on `GET /api/v1/bulk-replays/<id>`; each child is a `replayExecution` workflow with the search attribute `BulkReplayId`.',
     '#### Request',

@@ -21,7 +21,8 @@ import { sleep } from '../sleep.ts';
 /** The message as the reader hands it on: id from the header (or the body), body parsed. */
 function toPublished(message: Message<string, string, string, string>): PublishedMessage {
   const data = JSON.parse(message.value) as RouteMessage;
-  return { id: message.headers.get('message_id') ?? data.message_id, data };
+  const headers = Object.fromEntries(message.headers);
+  return { id: message.headers.get('message_id') ?? data.message_id, data, headers };
 }
 
 interface TopicTail {

@@ -19,6 +19,7 @@ import {
 } from '@platformatic/kafka';
 import { ConfigError, type AppConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { messageHeaders } from '../../domain/replay-message.ts';
 import type { OutgoingMessage } from '../route-queue.ts';
 import { RouteMissingError, routeDestination, type RouteTransport } from './port.ts';
 import { sleep } from '../sleep.ts';
@@ -239,7 +240,8 @@ function toRecord(topic: string, message: OutgoingMessage): KafkaRecord {
     // the object key keeps a key's messages on one partition, in order; an init message has no object
     key: 'object' in body ? body.object.key : body.execution_id,
     value: JSON.stringify(body),
-    headers: { message_id: message.id, execution_id: body.execution_id },
+    // the message's id and provenance, so a consumer can filter without parsing the body
+    headers: messageHeaders({ ...body, message_id: message.id }),
   };
 }
 

@@ -37,6 +37,8 @@ export interface PublishedMessage<T extends RouteMessage = RouteMessage> {
   data: T;
   /** pg-boss only: the job's state (`created`, `active`, `completed`, ...). */
   state?: string;
+  /** Kafka's headers or SQS's message attributes (domain/replay-message.ts); pg-boss has none. */
+  headers?: Record<string, string>;
 }
 
 /** What a consumer's handler answers for each message of a batch: true once it is done (acknowledged). */

@@ -24,7 +24,10 @@ import { BATCH_ENTRIES, createSqsClient, inParallel, QueueUrls, type SqsSettings
 
 function toPublished(message: Message): PublishedMessage {
   const data = JSON.parse(message.Body!) as RouteMessage;
-  return { id: message.MessageAttributes?.message_id?.StringValue ?? data.message_id, data };
+  const headers = Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue ?? '']),
+  );
+  return { id: message.MessageAttributes?.message_id?.StringValue ?? data.message_id, data, headers };
 }
 
 export class SqsRouteReader implements RouteReader {

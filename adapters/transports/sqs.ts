@@ -24,6 +24,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { messageHeaders } from '../../domain/replay-message.ts';
 import type { OutgoingMessage } from '../route-queue.ts';
 import { RouteMissingError, routeDestination, type RouteTransport } from './port.ts';
 import { sleep } from '../sleep.ts';
@@ -200,14 +201,30 @@ export async function inParallel<T>(
   if (failure) throw failure.error;
 }
 
+/** Characters SQS refuses in a message attribute's value (as in a body): control characters, U+FFFE, U+FFFF, lone surrogates. */
+const SQS_UNSENDABLE = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * A message's id and provenance as SQS message attributes (at most six of SQS's ten; the reason is
+ * at most 500 characters, well within the 256 KiB a message may have). A character SQS refuses is
+ * sent as U+FFFD in the attribute; the body keeps the text as it is.
+ */
+export function sqsMessageAttributes(
+  headers: Record<string, string>,
+): NonNullable<SendMessageBatchRequestEntry['MessageAttributes']> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      { DataType: 'String', StringValue: value.replace(SQS_UNSENDABLE, '\uFFFD') },
+    ]),
+  );
+}
+
 function toEntry(message: OutgoingMessage, index: number, fifo: boolean): SendMessageBatchRequestEntry {
   return {
     Id: String(index),
     MessageBody: JSON.stringify(message.body),
-    MessageAttributes: {
-      message_id: { DataType: 'String', StringValue: message.id },
-      execution_id: { DataType: 'String', StringValue: message.body.execution_id },
-    },
+    MessageAttributes: sqsMessageAttributes(messageHeaders({ ...message.body, message_id: message.id })),
     ...(fifo ? { MessageGroupId: message.id, MessageDeduplicationId: message.id } : {}),
   };
 }

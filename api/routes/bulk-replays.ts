@@ -5,15 +5,27 @@ import {
   BulkReplayItemQuerySchema,
   BulkReplayRequestSchema,
   BulkReplayResponseSchema,
+  type BulkReplayResponse,
 } from '../bulk-replay-schemas.ts';
+import type { BulkReplaySummary } from '../../domain/replay.ts';
 import { createBulkReplayService } from '../../services/bulk-replay-service.ts';
 import type { Context } from 'hono';
-import type { AppEnv } from '../context.ts';
+import { requesterOf, type AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { idempotencyKeyHeaders } from '../idempotency.ts';
 import { bulkReplayLinks, errorResponses, operationIds } from '../responses.ts';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
+
+/** The answer's fields: a summary carried by a workflow run recorded before some existed lacks them. */
+function bulkReplayView(summary: BulkReplaySummary): BulkReplayResponse {
+  return {
+    ...summary,
+    skipped: summary.skipped ?? 0,
+    reason: summary.reason ?? null,
+    requested_by: summary.requested_by ?? null,
+  };
+}
 
 const createBulkReplay = createRoute({
   method: 'post',
@@ -129,14 +141,15 @@ export function bulkReplayRoutes(deps: ApiDependencies) {
   app.openapi(createBulkReplay, async (c) => {
     const summary = await service.create(c.req.valid('json'), {
       ...call(c),
+      requestedBy: requesterOf(c),
       idempotencyKey: c.req.valid('header')['idempotency-key'],
     });
     c.header('Location', `/api/v1/bulk-replays/${summary.id}`);
-    return c.json(summary, 202);
+    return c.json(bulkReplayView(summary), 202);
   });
 
   app.openapi(getBulkReplay, async (c) =>
-    c.json(await service.summary(c.req.valid('param').bulk_replay_id), 200),
+    c.json(bulkReplayView(await service.summary(c.req.valid('param').bulk_replay_id)), 200),
   );
 
   app.openapi(listItems, async (c) => {
@@ -145,17 +158,17 @@ export function bulkReplayRoutes(deps: ApiDependencies) {
   });
 
   app.openapi(pauseRoute, async (c) =>
-    c.json(await service.pause(c.req.valid('param').bulk_replay_id, call(c)), 202),
+    c.json(bulkReplayView(await service.pause(c.req.valid('param').bulk_replay_id, call(c))), 202),
   );
 
   app.openapi(cancelRoute, async (c) => {
     const settled = await service.cancel(c.req.valid('param').bulk_replay_id, call(c));
-    return c.json(settled.value, settled.applied ? 200 : 202);
+    return c.json(bulkReplayView(settled.value), settled.applied ? 200 : 202);
   });
 
   app.openapi(resumeRoute, async (c) => {
     const settled = await service.resume(c.req.valid('param').bulk_replay_id, call(c));
-    return c.json(settled.value, settled.applied ? 200 : 202);
+    return c.json(bulkReplayView(settled.value), settled.applied ? 200 : 202);
   });
 
   return app;

@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import type { AppEnv } from '../context.ts';
+import { requesterOf, type AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { toReplayResponse } from '../execution-views.ts';
 import { idempotencyKeyHeaders } from '../idempotency.ts';
@@ -47,12 +47,17 @@ export function replayRoutes(deps: ApiDependencies) {
 
   app.openapi(replayRoute, async (c) => {
     const { execution_id: parentRef } = c.req.valid('param');
-    const record = await service.replay(parentRef, c.req.valid('json'), {
+    const body = c.req.valid('json');
+    const record = await service.replay(parentRef, body, {
       idempotencyKey: c.req.valid('header')['idempotency-key'],
       correlationId: c.get('correlationId'),
       logger: c.get('logger'),
+      requestedBy: requesterOf(c),
     });
-    return c.json(toReplayResponse(record), 200);
+    // the seed contract's exact fields, unless the client asked with fields of ours (a selection, a reason)
+    const provenance =
+      body.reason != null ? { reason: record.reason, requested_by: record.requested_by } : {};
+    return c.json({ ...toReplayResponse(record), ...provenance }, 200);
   });
 
   return app;

@@ -97,6 +97,9 @@ export function publishingSuite(transport: TestTransport): void {
           },
           sequence: expect.any(Number),
           metadata: { run: count },
+          // who asked and why: this file's API key, and no reason given
+          reason: null,
+          requested_by: stack.config.API_KEYS!.split(':')[0],
         });
         expect(message.data.object.size).toBe(JSON.stringify({ key, text: `segment ${key}` }).length);
       }

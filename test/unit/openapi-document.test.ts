@@ -32,6 +32,7 @@ const VALID: Record<string, { path: string; body?: unknown }> = {
   [operationIds.createExecution]: { path: '/api/v1/executions', body: { config_id: UUID } },
   [operationIds.listExecutions]: { path: '/api/v1/executions' },
   [operationIds.getExecution]: { path: `/api/v1/executions/${UUID}` },
+  [operationIds.listExecutionReplays]: { path: `/api/v1/executions/${UUID}/replays` },
   [operationIds.replayExecution]: {
     path: `/api/v1/executions/${UUID}/replay`,
     body: { replay_source: 'storage', from_stage: 'markdown_segmented', to_route: 'embedding_generator' },

@@ -87,6 +87,7 @@ describe('prepareReplay', () => {
         tag: 't',
         metadata: {},
         max_messages_per_second: null,
+        reason: null,
       });
     }
   });
