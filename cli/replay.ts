@@ -39,7 +39,9 @@ commands:
 
 <execution> is an execution's UUID or tag.
 request options: --source storage|lineage|manual (default storage), --from-path P, --tag T,
-  --config-id C, --metadata JSON, --max-rate N (messages/s)
+  --config-id C, --metadata JSON, --max-rate N (messages/s),
+  --canary-messages N --canary-within S --canary-min-ratio R (publish N messages first, wait up to
+  S seconds for outputs answering at least R of them, else pause; the three go together)
 options: --json (one JSON object per line on stdout), --api-url URL, --api-key KEY,
   --interval MS (polling, default 1000), -h/--help
 The api's address and key: --api-url/--api-key, else REPLAY_API_URL/REPLAY_API_KEY, else the dev
@@ -61,6 +63,9 @@ const OPTIONS = {
   'config-id': { type: 'string' },
   metadata: { type: 'string' },
   'max-rate': { type: 'string' },
+  'canary-messages': { type: 'string' },
+  'canary-within': { type: 'string' },
+  'canary-min-ratio': { type: 'string' },
   'idempotency-key': { type: 'string' },
   executions: { type: 'string' },
   'tag-prefix': { type: 'string' },
@@ -113,7 +118,24 @@ function replayRequest(values: Values): ReplayRequest {
   if (metadata !== undefined) request.metadata = metadata;
   const rate = positiveInteger('max-rate', values['max-rate']);
   if (rate !== undefined) request.max_messages_per_second = rate;
+  const canary = canaryOf(values);
+  if (canary) request.canary = canary;
   return request;
+}
+
+/** The canary the three --canary-* options describe; the api checks the bounds. */
+function canaryOf(values: Values): ReplayRequest['canary'] {
+  const given = [values['canary-messages'], values['canary-within'], values['canary-min-ratio']];
+  if (given.every((value) => value === undefined)) return undefined;
+  if (given.some((value) => value === undefined))
+    throw new UsageError('--canary-messages, --canary-within and --canary-min-ratio go together');
+  const ratio = Number(values['canary-min-ratio']);
+  if (!(ratio > 0 && ratio <= 1)) throw new UsageError('--canary-min-ratio must be above 0 and at most 1');
+  return {
+    messages: positiveInteger('canary-messages', values['canary-messages'])!,
+    within_seconds: positiveInteger('canary-within', values['canary-within'])!,
+    min_output_ratio: ratio,
+  };
 }
 
 function one(positionals: string[], what: string): string {
@@ -137,12 +159,17 @@ const number = (value: number) => value.toLocaleString('en-US');
 function describeExecution(detail: Schemas['ExecutionDetail'] | Schemas['ExecutionResponse']): string {
   const lines = [`${detail.id}${detail.tag ? ` (${detail.tag})` : ''}: ${detail.status}`];
   if ('progress' in detail) {
-    const paused = detail.progress.paused ? ', paused' : '';
+    const paused = detail.progress.paused ? `, paused (${detail.progress.paused_reason ?? 'operator'})` : '';
     const rate = detail.max_messages_per_second;
     lines.push(
       `  ${detail.from_stage ?? '-'} -> ${detail.to_route ?? '-'}, replay of ${detail.parent_execution_id ?? '-'} (${detail.replay_source ?? 'not a replay'})`,
       `  published ${number(detail.progress.published)}, listed ${number(detail.progress.listed)}${paused}${rate ? `, at most ${rate} messages/s` : ''}`,
     );
+    const canary = detail.progress.canary;
+    if (canary)
+      lines.push(
+        `  canary ${canary.outcome}: ${number(canary.outputs_found)} of ${number(canary.published)} published messages answered (${canary.messages} messages, at least ${canary.min_output_ratio} within ${canary.within_seconds} s)`,
+      );
     if (detail.error) lines.push(`  error: ${detail.error}`);
   }
   return lines.join('\n');

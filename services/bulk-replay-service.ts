@@ -96,14 +96,21 @@ export function createBulkReplayService(
         'CONFIG_NOT_FOUND',
         `Pipeline config ${replay.config_id} not found`,
       );
-    if (!findRoute(config, replay.to_route)) {
-      const available = config.routes.map((route) => route.name).join(', ');
+    const route = findRoute(config, replay.to_route);
+    if (!route) {
+      const available = config.routes.map((item) => item.name).join(', ');
       throw new ServiceError(
         'invalid',
         'INVALID_ROUTE',
         `Route '${replay.to_route}' is not a route of config ${config.id} (routes: ${available})`,
       );
     }
+    if (replay.canary && route.output_stage === null)
+      throw new ServiceError(
+        'invalid',
+        'NO_OUTPUT_STAGE',
+        `Route '${route.name}' has no output_stage: a canary has no outputs to wait for`,
+      );
   }
 
   function workflowInput(bulk: NewBulkReplay, resume = false): BulkReplayWorkflowInput {

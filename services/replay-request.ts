@@ -15,6 +15,7 @@ import {
 import { normaliseFromPath } from '../adapters/storage-paths.ts';
 import type { NewReplay } from '../workflows/replay-execution.contract.ts';
 import type { ReplaySource } from '../domain/replay.ts';
+import type { ReplayCanary } from '../domain/replay-canary.ts';
 
 /** The replay request body (the contract's ExecutionReplayRequest), already schema-valid. */
 export interface ReplayRequest {
@@ -26,6 +27,7 @@ export interface ReplayRequest {
   tag?: string | null;
   config_id?: string | null;
   max_messages_per_second?: number | null;
+  canary?: ReplayCanary | null;
 }
 
 export type ReplayRefusalCode =
@@ -35,6 +37,7 @@ export type ReplayRefusalCode =
   | 'INVALID_STAGE'
   | 'STAGE_ROUTE_MISMATCH'
   | 'INVALID_FROM_PATH'
+  | 'NO_OUTPUT_STAGE'
   | 'VALIDATION_ERROR';
 
 /**
@@ -150,6 +153,14 @@ export async function prepareReplay(
     fromPath = normalised.path || null;
     if (body.replay_source === 'manual' && fromPath === null) throw manualNeedsFromPath();
   }
+  // a canary counts the outputs its messages produced: they are in the route's output stage
+  if (body.canary && route.output_stage === null) {
+    throw new ReplayRequestRefused(
+      400,
+      'NO_OUTPUT_STAGE',
+      `Route '${route.name}' has no output_stage: a canary has no outputs to wait for`,
+    );
+  }
 
   return {
     parent,
@@ -166,6 +177,7 @@ export async function prepareReplay(
       tag: body.tag ?? null,
       metadata: body.metadata ?? {},
       max_messages_per_second: body.max_messages_per_second ?? null,
+      ...(body.canary ? { canary: body.canary } : {}),
     },
   };
 }

@@ -196,7 +196,7 @@ describe('pause, rate, resume and cancel', () => {
     const paused = await cli('pause', id);
     expect(paused.code, paused.stderr).toBe(0);
     expect(paused.stdout).toMatch(/^paused: \S+: running\n/);
-    expect(paused.stdout).toContain(', paused, at most 5 messages/s');
+    expect(paused.stdout).toContain(', paused (operator), at most 5 messages/s');
     let detail = (await cli('status', id, '--json')).lines[0];
     expect(detail).toMatchObject({
       status: 'running',

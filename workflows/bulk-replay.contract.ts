@@ -1,5 +1,6 @@
 /** The contract of `bulkReplay`: its input, carried state, progress and outcome, and its steps' data. */
 import type { BulkReplaySummary, ExecutionStatus, ReplaySource } from '../domain/replay.ts';
+import type { ReplayCanary } from '../domain/replay-canary.ts';
 import type { NewReplay, ReplaySettings } from './replay-execution.contract.ts';
 
 /** The replay fields every child of a bulk replay shares (the contract's request, without a tag). */
@@ -12,6 +13,8 @@ export interface BulkReplayFields {
   config_id?: string | null;
   /** Each child's own rate limit (the request's field, which every child replay takes). */
   max_messages_per_second?: number | null;
+  /** Each child's canary (the request's field): each child pauses itself on its own. */
+  canary?: ReplayCanary | null;
 }
 
 /** Which executions a bulk replay replays, when they are not listed one by one. */

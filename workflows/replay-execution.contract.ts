@@ -3,6 +3,7 @@
  * the inputs and results of the steps it runs. Plain data only (workflow and activities share it).
  */
 import type { ExecutionStatus, ExecutionSummary, ReplaySource } from '../domain/replay.ts';
+import type { CanaryState, PausedReason, ReplayCanary } from '../domain/replay-canary.ts';
 
 /** The replay to create, as the api resolved it; its id (UUID v7) is chosen before the workflow starts. */
 export interface NewReplay {
@@ -20,6 +21,8 @@ export interface NewReplay {
   workflow_id: string;
   /** The replay's own rate limit (its route's, from the config, holds too); absent or null: none. */
   max_messages_per_second?: number | null;
+  /** Publish this many messages first and wait for their outputs; absent or null: no canary. */
+  canary?: ReplayCanary | null;
 }
 
 /** How a replay runs; set by the api from its configuration, fixed for the replay's life. */
@@ -74,6 +77,10 @@ export interface ReplayState {
   maxMessagesPerSecond?: number | null;
   /** Partitions the replay was split into (0: none yet; absent before partitions existed). */
   partitions?: number;
+  /** Why it is paused (absent before canaries existed: an operator). */
+  pausedReason?: PausedReason | null;
+  /** The canary has run (or will not): a new run does not run it again. */
+  canaryDone?: boolean;
 }
 
 /** Carried across continue-as-new. */
@@ -135,4 +142,23 @@ export interface ReplayProgress {
   paused: boolean;
   /** The replay's own rate limit; null: none. */
   max_messages_per_second: number | null;
+  /** Why it is paused; null while not paused. */
+  paused_reason: PausedReason | null;
+  /** The canary as counted; null: none. */
+  canary: CanaryState | null;
+}
+
+export interface WatchCanaryInput {
+  executionId: string;
+  /** Messages the canary published: the first this many selected keys of the listing. */
+  published: number;
+  minOutputRatio: number;
+  /** When the wait ends (epoch ms, the workflow's clock): a retried attempt waits only what is left. */
+  deadlineMs: number;
+}
+
+export interface WatchCanaryResult {
+  published: number;
+  outputsFound: number;
+  reached: boolean;
 }
