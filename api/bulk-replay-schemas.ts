@@ -1,7 +1,7 @@
 /** The wire shapes of bulk replays: one zod schema each, for validation, types and /openapi.json. */
 import { z } from '@hono/zod-openapi';
 import { MAX_BULK_REPLAY_PARENTS } from '../adapters/bulk-replays.ts';
-import { executionStatuses } from '../domain/replay.ts';
+import { bulkPausedReasons, executionStatuses } from '../domain/replay.ts';
 import { ExecutionReplayRequestSchema, MAX_NAME_REFERENCE_LENGTH, MAX_TAG_LENGTH } from './schemas.ts';
 
 export const DEFAULT_MAX_CONCURRENT = 10;
@@ -62,6 +62,17 @@ export const BulkReplayRequestSchema = z
       .max(MAX_MAX_CONCURRENT)
       .default(DEFAULT_MAX_CONCURRENT)
       .openapi({ description: 'Child replays running at once' }),
+    pause_after_failed_children: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_BULK_REPLAY_PARENTS)
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'An addition: once this many children have failed or been interrupted (counted from the start, or from the last resume), the bulk replay pauses itself as `POST .../pause` would (`paused_reason: failed_children`) until it is resumed or cancelled',
+      }),
   })
   .strict()
   .superRefine((body, context) => {
@@ -89,6 +100,13 @@ export const BulkReplayResponseSchema = z
     completed: z.number().int(),
     failed: z.number().int().openapi({ description: 'Refused parents and failed child replays' }),
     cancelled: z.number().int(),
+    paused_reason: z.enum(bulkPausedReasons).nullable().openapi({
+      description:
+        'Why it is paused: `operator` (`POST .../pause`) or `failed_children` (it paused itself at `pause_after_failed_children`); null while not paused',
+    }),
+    failed_children: z.number().int().nullable().openapi({
+      description: 'The children failed or interrupted it had counted when it paused itself; null otherwise',
+    }),
   })
   .openapi('BulkReplayResponse', {
     title: 'BulkReplayResponse',

@@ -467,6 +467,8 @@ export interface components {
        * @default 10
        */
       max_concurrent?: number;
+      /** @description An addition: once this many children have failed or been interrupted (counted from the start, or from the last resume), the bulk replay pauses itself as `POST .../pause` would (`paused_reason: failed_children`) until it is resumed or cancelled */
+      pause_after_failed_children?: number | null;
       replay: components['schemas']['BulkReplayFields'];
     };
     /**
@@ -478,8 +480,15 @@ export interface components {
       completed: number;
       /** @description Refused parents and failed child replays */
       failed: number;
+      /** @description The children failed or interrupted it had counted when it paused itself; null otherwise */
+      failed_children: number | null;
       /** Format: uuid */
       id: string;
+      /**
+       * @description Why it is paused: `operator` (`POST .../pause`) or `failed_children` (it paused itself at `pause_after_failed_children`); null while not paused
+       * @enum {string|null}
+       */
+      paused_reason: 'operator' | 'failed_children' | null;
       /** @description Children whose replay has started (a record exists) */
       started: number;
       /** @enum {string} */

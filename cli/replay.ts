@@ -30,7 +30,8 @@ commands:
   rate <execution> <messages-per-second | none>
   bulk start (--executions ID,TAG,... | --tag-prefix P [--status S,...] [--filter-config-id C]
              [--started-after T] [--started-before T]) --from-stage S --to-route R
-             [request options] [--max-concurrent N] [--idempotency-key K] [--follow]
+             [request options] [--max-concurrent N] [--pause-after-failed-children N]
+             [--idempotency-key K] [--follow]
   bulk status <bulk replay> [--follow]
   bulk items <bulk replay>
   bulk pause <bulk replay>
@@ -74,6 +75,7 @@ const OPTIONS = {
   'started-after': { type: 'string' },
   'started-before': { type: 'string' },
   'max-concurrent': { type: 'string' },
+  'pause-after-failed-children': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseCommandLine>['values'];
@@ -199,7 +201,13 @@ function describePreview(preview: Schemas['ReplayPreview']): string {
 }
 
 function describeBulk(bulk: Schemas['BulkReplayResponse']): string {
-  return `bulk replay ${bulk.id}: ${bulk.status}, ${bulk.total} parents: started ${bulk.started}, completed ${bulk.completed}, failed ${bulk.failed}, cancelled ${bulk.cancelled}`;
+  const paused =
+    bulk.paused_reason === 'failed_children'
+      ? `, paused (failed_children: ${bulk.failed_children} failed or interrupted)`
+      : bulk.paused_reason
+        ? `, paused (${bulk.paused_reason})`
+        : '';
+  return `bulk replay ${bulk.id}: ${bulk.status}${paused}, ${bulk.total} parents: started ${bulk.started}, completed ${bulk.completed}, failed ${bulk.failed}, cancelled ${bulk.cancelled}`;
 }
 
 /** The preview of a request, waiting for its job when it continues as one (unless `wait` is false). */
@@ -450,6 +458,10 @@ async function runBulk(
           'bulk start takes either --executions or filter options (--tag-prefix, --status, ...)',
         );
       const maxConcurrent = positiveInteger('max-concurrent', values['max-concurrent']);
+      const pauseAfter = positiveInteger(
+        'pause-after-failed-children',
+        values['pause-after-failed-children'],
+      );
       const key = values['idempotency-key'];
       const { data: bulk } = await call(
         target,
@@ -459,6 +471,7 @@ async function runBulk(
             replay,
             ...(listed ? { execution_ids: listed } : { filter }),
             ...(maxConcurrent ? { max_concurrent: maxConcurrent } : {}),
+            ...(pauseAfter ? { pause_after_failed_children: pauseAfter } : {}),
           },
         }),
       );

@@ -57,4 +57,11 @@ export interface BulkReplaySummary {
   completed: number;
   failed: number;
   cancelled: number;
+  /** Why it is paused: an operator, or its failed children (pause_after_failed_children); null: not paused. */
+  paused_reason?: BulkPausedReason | null;
+  /** The failed or interrupted children it had counted when it paused itself; null otherwise. */
+  failed_children?: number | null;
 }
+
+export const bulkPausedReasons = ['operator', 'failed_children'] as const;
+export type BulkPausedReason = (typeof bulkPausedReasons)[number];

@@ -1,5 +1,5 @@
 /** The contract of `bulkReplay`: its input, carried state, progress and outcome, and its steps' data. */
-import type { BulkReplaySummary, ExecutionStatus, ReplaySource } from '../domain/replay.ts';
+import type { BulkPausedReason, BulkReplaySummary, ExecutionStatus, ReplaySource } from '../domain/replay.ts';
 import type { ReplayCanary } from '../domain/replay-canary.ts';
 import type { NewReplay, ReplaySettings } from './replay-execution.contract.ts';
 
@@ -36,6 +36,8 @@ export interface NewBulkReplay {
   /** ...or the executions a filter matches when the bulk replay is created (oldest first). */
   filter: BulkReplayFilter | null;
   max_concurrent: number;
+  /** Pause itself once this many children have failed or been interrupted (since its start or last resume). */
+  pause_after_failed_children?: number | null;
 }
 
 export interface BulkReplaySettings {
@@ -62,6 +64,10 @@ export interface BulkCarriedState {
   nextPosition: number;
   /** Paused by an operator (absent in states carried before pausing existed). */
   paused?: boolean;
+  /** Why it is paused (absent before pause_after_failed_children existed: an operator). */
+  pausedReason?: BulkPausedReason | null;
+  /** Children failed or interrupted since the start or the last resume. */
+  failedChildren?: number;
 }
 
 /** A child replay ready to start, at its position in the bulk replay. */
@@ -112,6 +118,11 @@ export interface BulkReplayProgress {
   /** Children running now (at most max_concurrent). */
   running: number;
   last_error: string | null;
+  paused: boolean;
+  /** Why it is paused; null while not paused. */
+  paused_reason: BulkPausedReason | null;
+  /** Children failed or interrupted since the start or the last resume. */
+  failed_children: number;
 }
 
 export interface BulkReplayOutcome {

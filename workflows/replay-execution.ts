@@ -15,6 +15,7 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { ReplayActivities } from '../activities/index.ts';
 import { failureTypes, isFinished, type ExecutionStatus, type ExecutionSummary } from '../domain/replay.ts';
@@ -29,6 +30,7 @@ import {
 } from './replay-execution.contract.ts';
 import {
   cancelSignal,
+  childInterruptedSignal,
   executionCreatedUpdate,
   PARTITION_WORKFLOW_TYPE,
   partitionWorkflowId,
@@ -55,6 +57,8 @@ const PARTITIONS_PATCH = 'partitioned-replays';
 const PARTITION_FAILURE_PATCH = 'partition-failure-fails-replay';
 /** Marks the runs that publish a canary's first messages and wait for their outputs before the rest. */
 const CANARY_PATCH = 'replay-canary';
+/** Marks the runs where a bulk replay's child tells its bulk replay that it was interrupted. */
+const TELL_BULK_OF_INTERRUPTION_PATCH = 'replay-tells-bulk-of-interruption';
 
 export type { ReplayWorkflowInput, ReplayOutcome } from './replay-execution.contract.ts';
 
@@ -221,8 +225,20 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     showDetails();
   }
 
+  /** A bulk replay's child (the only replays with a parent) tells it: it counts failed children. */
+  function tellBulkOfInterruption(): void {
+    const parent = workflowInfo().parent;
+    if (!parent || !patched(TELL_BULK_OF_INTERRUPTION_PATCH)) return;
+    void getExternalWorkflowHandle(parent.workflowId)
+      .signal(childInterruptedSignal, executionId)
+      .catch(() => {});
+  }
+
   const interruptible = {
-    interrupt: (reason: string) => setStatus('interrupted', reason),
+    interrupt: async (reason: string) => {
+      await setStatus('interrupted', reason);
+      tellBulkOfInterruption();
+    },
     goOn: () => setStatus('running', null),
     resumes: () => resumeGeneration,
   };

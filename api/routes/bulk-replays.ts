@@ -7,6 +7,7 @@ import {
   BulkReplayResponseSchema,
 } from '../bulk-replay-schemas.ts';
 import { createBulkReplayService } from '../../services/bulk-replay-service.ts';
+import type { BulkReplaySummary } from '../../domain/replay.ts';
 import type { Context } from 'hono';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
@@ -121,6 +122,15 @@ const resumeRoute = action(
   'An interrupted or paused bulk replay goes on, and so does every running child that is interrupted or paused. A bulk replay whose workflow was closed outside the service gets a new run that takes up its parents. 409 once it has finished.',
 );
 
+/** The response's fields, the pause's two present (a summary from the workflow may lack them). */
+function bulkReplayResponse(summary: BulkReplaySummary) {
+  return {
+    ...summary,
+    paused_reason: summary.paused_reason ?? null,
+    failed_children: summary.failed_children ?? null,
+  };
+}
+
 export function bulkReplayRoutes(deps: ApiDependencies) {
   const app = new OpenAPIHono<AppEnv>();
   const service = createBulkReplayService(deps);
@@ -132,11 +142,11 @@ export function bulkReplayRoutes(deps: ApiDependencies) {
       idempotencyKey: c.req.valid('header')['idempotency-key'],
     });
     c.header('Location', `/api/v1/bulk-replays/${summary.id}`);
-    return c.json(summary, 202);
+    return c.json(bulkReplayResponse(summary), 202);
   });
 
   app.openapi(getBulkReplay, async (c) =>
-    c.json(await service.summary(c.req.valid('param').bulk_replay_id), 200),
+    c.json(bulkReplayResponse(await service.summary(c.req.valid('param').bulk_replay_id)), 200),
   );
 
   app.openapi(listItems, async (c) => {
@@ -145,17 +155,17 @@ export function bulkReplayRoutes(deps: ApiDependencies) {
   });
 
   app.openapi(pauseRoute, async (c) =>
-    c.json(await service.pause(c.req.valid('param').bulk_replay_id, call(c)), 202),
+    c.json(bulkReplayResponse(await service.pause(c.req.valid('param').bulk_replay_id, call(c))), 202),
   );
 
   app.openapi(cancelRoute, async (c) => {
     const settled = await service.cancel(c.req.valid('param').bulk_replay_id, call(c));
-    return c.json(settled.value, settled.applied ? 200 : 202);
+    return c.json(bulkReplayResponse(settled.value), settled.applied ? 200 : 202);
   });
 
   app.openapi(resumeRoute, async (c) => {
     const settled = await service.resume(c.req.valid('param').bulk_replay_id, call(c));
-    return c.json(settled.value, settled.applied ? 200 : 202);
+    return c.json(bulkReplayResponse(settled.value), settled.applied ? 200 : 202);
   });
 
   return app;

@@ -107,6 +107,7 @@ const ACTIVITY_NAMES = [
   'cancelBulkChildren',
   'watchCanaryOutputs',
   'skipCanary',
+  'setBulkReplayPaused',
 ] as const satisfies readonly (keyof (ReplayActivities & BulkCancelActivities))[];
 
 /** What a test's body gets: where to start its workflows, and ids that route to its stubs. */
