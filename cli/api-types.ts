@@ -1863,7 +1863,7 @@ export interface operations {
           'application/json': components['schemas']['ExecutionResponse'];
         };
       };
-      /** @description Invalid route, stage or from_path */
+      /** @description Invalid route, stage or from_path, or a canary whose route has no output_stage */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1949,7 +1949,7 @@ export interface operations {
           'application/json': components['schemas']['ReplayPreview'];
         };
       };
-      /** @description Invalid route, stage or from_path */
+      /** @description Invalid route, stage or from_path, or a canary whose route has no output_stage */
       400: {
         headers: {
           [name: string]: unknown;
