@@ -160,6 +160,8 @@ export async function createReplayWorker(
           publishPages: activities.publishPages,
           planPartitions: activities.planPartitions,
           countReplayPreview: activities.countReplayPreview,
+          // a canary's wait holds a slot for up to its within_seconds, listing now and then
+          watchCanaryOutputs: activities.watchCanaryOutputs,
         },
         interceptors: { activity: activityInterceptors },
         maxConcurrentActivityTaskExecutions: config.WORKER_PUBLISH_CONCURRENCY,

@@ -8,6 +8,7 @@ import {
   findOpenReplay,
   refuseItem,
   skipItem,
+  setBulkReplayPaused,
   setBulkReplayStatus,
   unfinishedChildren,
   unstartedItems,
@@ -15,7 +16,12 @@ import {
 } from '../adapters/bulk-replays.ts';
 import { newExecutionId } from '../adapters/ids.ts';
 import { prepareReplay, replayRequestLookups, ReplayRequestRefused } from '../services/replay-request.ts';
-import { failureTypes, type BulkReplaySummary, type ExecutionStatus } from '../domain/replay.ts';
+import {
+  failureTypes,
+  type BulkPausedReason,
+  type BulkReplaySummary,
+  type ExecutionStatus,
+} from '../domain/replay.ts';
 import {
   type NewBulkReplay,
   type PrepareChildrenInput,
@@ -154,6 +160,23 @@ export function createBulkReplayActivities({ pool, logger }: ReplayActivityDepen
       );
       logger.info({ bulk_replay_id: input.bulkReplayId, status: input.status }, 'bulk replay status changed');
       return summaryOf(input.bulkReplayId);
+    },
+
+    /** Says why the bulk replay is paused (null: it is not), for the api. Idempotent. */
+    async setBulkReplayPaused(input: {
+      bulkReplayId: string;
+      reason: BulkPausedReason | null;
+      failedChildren: number | null;
+    }): Promise<void> {
+      await setBulkReplayPaused(pool, input.bulkReplayId, input.reason, input.failedChildren);
+      logger.info(
+        {
+          bulk_replay_id: input.bulkReplayId,
+          paused_reason: input.reason,
+          failed_children: input.failedChildren,
+        },
+        'bulk replay pause changed',
+      );
     },
 
     /** The state a new run of a bulk replay needs when its workflow closed outside our control. */

@@ -2,6 +2,7 @@ import { createBulkReplayActivities } from './bulk-replay.ts';
 import type { ReplayActivityDependencies } from './dependencies.ts';
 import { createPartitionActivities } from './plan-partitions.ts';
 import { createPublishActivities } from './publish-pages.ts';
+import { createCanaryActivities } from './replay-canary.ts';
 import { createPreviewActivities } from './replay-preview.ts';
 import { createStatusActivities } from './replay-status.ts';
 import { createStartActivities } from './start-replay.ts';
@@ -20,6 +21,7 @@ export function createReplayActivities(deps: ReplayActivityDependencies) {
     ...createBulkReplayActivities(deps),
     ...createPartitionActivities(deps),
     ...createPreviewActivities(deps),
+    ...createCanaryActivities(deps),
   };
 }
 

@@ -9,6 +9,7 @@ import {
 } from '../adapters/executions.ts';
 import { countStatusChange } from '../adapters/metrics.ts';
 import { failureTypes, type ExecutionSummary } from '../domain/replay.ts';
+import type { PausedReason } from '../domain/replay-canary.ts';
 import { type SetStatusInput } from '../workflows/replay-execution.contract.ts';
 import { activityLogger, type ReplayActivityDependencies } from './dependencies.ts';
 
@@ -43,10 +44,20 @@ export function createStatusActivities({ pool, logger }: ReplayActivityDependenc
       return executionSummary(record);
     },
 
-    /** Pauses or unpauses publishing: a page's transaction refuses to commit while paused. Idempotent. */
-    async setReplayPaused(input: { executionId: string; paused: boolean }): Promise<boolean> {
-      const record = await setReplayPaused(pool, input.executionId, input.paused);
-      activityLogger(logger, input.executionId).info({ paused: record?.paused }, 'replay pause changed');
+    /**
+     * Pauses (for `reason`: an operator's unless told) or unpauses publishing: a page's transaction
+     * refuses to commit while paused. Idempotent.
+     */
+    async setReplayPaused(input: {
+      executionId: string;
+      paused: boolean;
+      reason?: PausedReason;
+    }): Promise<boolean> {
+      const record = await setReplayPaused(pool, input.executionId, input.paused, input.reason);
+      activityLogger(logger, input.executionId).info(
+        { paused: record?.paused, paused_reason: record?.paused_reason },
+        'replay pause changed',
+      );
       return record?.paused ?? input.paused;
     },
 

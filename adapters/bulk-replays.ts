@@ -3,7 +3,7 @@
  * record's, so the counts are always those of the records, read live.
  */
 import type { BulkReplayFilter, NewBulkReplay } from '../workflows/bulk-replay.contract.ts';
-import type { BulkReplaySummary, ExecutionStatus } from '../domain/replay.ts';
+import type { BulkPausedReason, BulkReplaySummary, ExecutionStatus } from '../domain/replay.ts';
 import { finishedStatuses } from '../domain/replay.ts';
 import type { Queryable } from './database.ts';
 
@@ -21,6 +21,7 @@ export interface BulkReplayRecord {
     | 'max_concurrent'
     | 'requested_by'
     | 'skip_parents_with_open_replays'
+    | 'pause_after_failed_children'
   >;
   total: number;
   max_concurrent: number;
@@ -64,6 +65,9 @@ export async function insertBulkReplay(db: Queryable, bulk: NewBulkReplay): Prom
         // kept only when given, so a bulk replay without them stores what it stored before
         ...(bulk.requested_by != null ? { requested_by: bulk.requested_by } : {}),
         ...(bulk.skip_parents_with_open_replays ? { skip_parents_with_open_replays: true } : {}),
+        ...(bulk.pause_after_failed_children
+          ? { pause_after_failed_children: bulk.pause_after_failed_children }
+          : {}),
       }),
       bulk.max_concurrent,
       bulk.workflow_id,
@@ -125,7 +129,7 @@ export async function getBulkReplay(db: Queryable, id: string): Promise<BulkRepl
 /** The bulk replay with its children counted from their records, as they stand now. */
 export async function bulkReplaySummary(db: Queryable, id: string): Promise<BulkReplaySummary | undefined> {
   const result = await db.query<BulkReplaySummary>(
-    `SELECT b.id, b.status, b.total,
+    `SELECT b.id, b.status, b.total, b.paused_reason, b.failed_children,
             count(e.id)::int AS started,
             (count(*) FILTER (WHERE e.status = 'completed'))::int AS completed,
             (count(*) FILTER (WHERE i.outcome = 'failed' OR e.status = 'failed'))::int AS failed,
@@ -253,6 +257,32 @@ export async function setBulkReplayStatus(
       [id],
     );
   }
+}
+
+/**
+ * Why the bulk replay is paused (null: it is not, as far as the api knows) and, when it paused
+ * itself for its failed children, how many it had counted. Idempotent.
+ */
+export async function setBulkReplayPaused(
+  db: Queryable,
+  id: string,
+  reason: BulkPausedReason | null,
+  failedChildren: number | null,
+): Promise<void> {
+  await db.query(
+    `UPDATE bulk_replays SET paused_reason = $2, failed_children = $3, updated_at = now()
+      WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')`,
+    [id, reason, failedChildren],
+  );
+}
+
+/** An operator paused the bulk replay (a pause of a paused one keeps its first reason). */
+export async function markBulkReplayPausedByOperator(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `UPDATE bulk_replays SET paused_reason = COALESCE(paused_reason, 'operator'), updated_at = now()
+      WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled')`,
+    [id],
+  );
 }
 
 /** Children of the bulk replay that started and have not finished (running or interrupted). */

@@ -6,6 +6,7 @@ import {
 } from '../domain/replay.ts';
 import { SELECT_EVERYTHING, type ReplaySelect, type ReplaySelection } from '../domain/replay-selection.ts';
 import type { OutputMatchRule } from '../domain/output-correspondence.ts';
+import type { CanaryState, PausedReason } from '../domain/replay-canary.ts';
 import { type NewReplay, type StartedReplay } from '../workflows/replay-execution.contract.ts';
 import type { Queryable } from './database.ts';
 import { isUuid } from './ids.ts';
@@ -44,6 +45,10 @@ export interface ExecutionRecord {
   reason: string | null;
   /** The name of the api key that asked for it; null: the api ran without authentication. */
   requested_by: string | null;
+  /** Why it is paused (null while not paused; a pause older than the column: null too). */
+  paused_reason: PausedReason | null;
+  /** The replay's canary and what it counted; null: none. */
+  canary: CanaryState | null;
 }
 
 export interface NewExecution {
@@ -67,7 +72,8 @@ const partitionSum = (column: string) =>
 const columnsWith = (counters: string) => `id, config_id, status, started_at, completed_at,
   parent_execution_id, root_execution_id, source_execution_id, replay_source, from_stage, to_route,
   from_path, tag, metadata, workflow_id, ${counters}, replay_cursor, error, max_messages_per_second, paused,
-  replay_select, modified_since, modified_before, output_stage, output_match, reason, requested_by`;
+  replay_select, modified_since, modified_before, output_stage, output_match, reason, requested_by, paused_reason,
+  canary`;
 
 const COLUMNS = columnsWith(`${partitionSum('listed_count')}, ${partitionSum('published_count')}`);
 /** A record's own columns: enough for a record that has no partitions (yet). */
@@ -132,8 +138,8 @@ export async function insertReplayWithRoutes(
     `WITH inserted AS (
        INSERT INTO executions (id, config_id, status, parent_execution_id, root_execution_id, replay_source,
          from_stage, to_route, from_path, tag, metadata, workflow_id, source_execution_id, max_messages_per_second,
-         replay_select, modified_since, modified_before, output_stage, output_match, reason, requested_by)
-       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $16, $17, $18, $19, $20, $21)
+         replay_select, modified_since, modified_before, output_stage, output_match, reason, requested_by, canary)
+       VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $15, $16, $17, $18, $19, $20, $21, $22)
        ON CONFLICT (id) DO NOTHING
        RETURNING *),
      started AS (
@@ -163,6 +169,7 @@ export async function insertReplayWithRoutes(
       selection.output_match,
       replay.reason ?? null,
       replay.requested_by ?? null,
+      replay.canary ? JSON.stringify(initialCanaryState(replay.canary)) : null,
     ],
   );
   if (inserted.rows[0]) return { ...toRecord(inserted.rows[0]), created: true };
@@ -207,6 +214,8 @@ export function replayStateOf(record: ExecutionRecord): StartedReplay {
     published: record.published_count,
     paused: record.paused,
     maxMessagesPerSecond: record.max_messages_per_second,
+    pausedReason: record.paused ? (record.paused_reason ?? 'operator') : null,
+    canaryDone: record.canary === null || !['publishing', 'watching'].includes(record.canary.outcome),
   };
 }
 
@@ -320,13 +329,43 @@ export async function commitReplayPage(
   return { kind: 'cursor-moved', cursor: current.replay_cursor };
 }
 
-/** Pauses or resumes a replay while it has not finished; returns the record as it stands. */
-export function setReplayPaused(
+/**
+ * Pauses (for `reason`, by default an operator's) or resumes a replay while it has not finished;
+ * returns the record as it stands. A pause of a paused replay keeps its first reason.
+ */
+export async function setReplayPaused(
   db: Queryable,
   id: string,
   paused: boolean,
+  reason: PausedReason = 'operator',
 ): Promise<ExecutionRecord | undefined> {
-  return setUnfinishedControl(db, id, 'paused', paused);
+  const result = await db.query<ExecutionRow>(
+    `UPDATE executions
+        SET paused = $2,
+            paused_reason = CASE WHEN NOT $2 THEN NULL WHEN paused THEN COALESCE(paused_reason, $3) ELSE $3 END,
+            updated_at = now()
+      WHERE id = $1 AND status NOT IN ('completed', 'failed', 'cancelled') RETURNING ${COLUMNS}`,
+    [id, paused, reason],
+  );
+  return result.rows[0] ? toRecord(result.rows[0]) : getExecution(db, id);
+}
+
+/** Writes what a replay's canary has counted so far (idempotent: the latest count wins). */
+export async function setCanaryState(
+  db: Queryable,
+  id: string,
+  state: Pick<CanaryState, 'outcome' | 'published' | 'outputs_found'>,
+): Promise<void> {
+  await db.query(
+    `UPDATE executions SET canary = canary || $2::jsonb, updated_at = now()
+      WHERE id = $1 AND canary IS NOT NULL`,
+    [id, JSON.stringify(state)],
+  );
+}
+
+/** A canary as a new replay's record starts it. */
+function initialCanaryState(canary: NonNullable<NewReplay['canary']>): CanaryState {
+  return { ...canary, outcome: 'publishing', published: 0, outputs_found: 0 };
 }
 
 /** Sets (or, null, lifts) a replay's own rate limit while it has not finished; returns the record. */
@@ -342,8 +381,8 @@ export function setReplayRate(
 async function setUnfinishedControl(
   db: Queryable,
   id: string,
-  column: 'paused' | 'max_messages_per_second',
-  value: boolean | number | null,
+  column: 'max_messages_per_second',
+  value: number | null,
 ): Promise<ExecutionRecord | undefined> {
   const result = await db.query<ExecutionRow>(
     `UPDATE executions SET ${column} = $2, updated_at = now()

@@ -1,7 +1,7 @@
 /** The wire shapes of bulk replays: one zod schema each, for validation, types and /openapi.json. */
 import { z } from '@hono/zod-openapi';
 import { MAX_BULK_REPLAY_PARENTS } from '../adapters/bulk-replays.ts';
-import { executionStatuses } from '../domain/replay.ts';
+import { bulkPausedReasons, executionStatuses } from '../domain/replay.ts';
 import {
   ExecutionReplayRequestSchema,
   MAX_NAME_REFERENCE_LENGTH,
@@ -72,6 +72,17 @@ export const BulkReplayRequestSchema = z
         'true: a parent that has a replay into the same `to_route` that is running (paused too) or interrupted (a resume would take it up) is not replayed again; its item is `skipped` and names that replay in `open_replay_id`. Absent: false.',
     }),
     requested_by: requestedByRefused,
+    pause_after_failed_children: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_BULK_REPLAY_PARENTS)
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'An addition: once this many children have failed or been interrupted (counted from the start, or from the last resume), the bulk replay pauses itself as `POST .../pause` would (`paused_reason: failed_children`) until it is resumed or cancelled',
+      }),
   })
   .strict()
   .superRefine((body, context) => {
@@ -107,6 +118,13 @@ export const BulkReplayResponseSchema = z
     requested_by: z.string().nullable().openapi({
       description:
         'The name of the API key that asked for the bulk replay (and each child); null when the api runs without authentication',
+    }),
+    paused_reason: z.enum(bulkPausedReasons).nullable().openapi({
+      description:
+        'Why it is paused: `operator` (`POST .../pause`) or `failed_children` (it paused itself at `pause_after_failed_children`); null while not paused',
+    }),
+    failed_children: z.number().int().nullable().openapi({
+      description: 'The children failed or interrupted it had counted when it paused itself; null otherwise',
     }),
   })
   .openapi('BulkReplayResponse', {

@@ -30,6 +30,8 @@ export function toExecutionDetail(record: ExecutionRecord): ExecutionDetail {
       published: record.published_count,
       cursor: record.replay_cursor,
       paused: record.paused,
+      paused_reason: record.paused ? (record.paused_reason ?? 'operator') : null,
+      canary: record.canary,
     },
     max_messages_per_second: record.max_messages_per_second,
     error: record.error,

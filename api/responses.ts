@@ -4,7 +4,10 @@ const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
 /** OpenAPI response entries shared by the routes. */
 export const errorResponses = {
-  400: { description: 'Invalid route, stage or from_path', content: json(ErrorResponseSchema) },
+  400: {
+    description: 'Invalid route, stage or from_path, or a canary whose route has no output_stage',
+    content: json(ErrorResponseSchema),
+  },
   404: { description: 'Resource not found', content: json(ErrorResponseSchema) },
   409: {
     description: 'Conflict (tag taken, Idempotency-Key reused with another body)',

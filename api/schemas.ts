@@ -6,6 +6,12 @@ import { z } from '@hono/zod-openapi';
 import { outputMatchRules } from '../domain/output-correspondence.ts';
 import { executionStatuses, replaySources } from '../domain/replay.ts';
 import { replaySelects } from '../domain/replay-selection.ts';
+import {
+  canaryOutcomes,
+  MAX_CANARY_MESSAGES,
+  MAX_CANARY_WITHIN_SECONDS,
+  pausedReasons,
+} from '../domain/replay-canary.ts';
 
 const uuidExample = '01936f8e-6c2a-7cc3-9a53-5b8a2f1c9d10';
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -159,6 +165,38 @@ export const ReplaySelectionSchema = z
       'Which objects of the stage a replay publishes, besides `from_path` (an addition to the contract).',
   });
 
+export const ReplayCanarySchema = z
+  .object({
+    messages: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CANARY_MESSAGES)
+      .openapi({
+        description: `Messages published first (1 to ${MAX_CANARY_MESSAGES}); the rest waits for their outputs`,
+        example: 100,
+      }),
+    within_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CANARY_WITHIN_SECONDS)
+      .openapi({
+        description: `Seconds (1 to ${MAX_CANARY_WITHIN_SECONDS}) the replay waits for their outputs before it pauses itself`,
+        example: 300,
+      }),
+    min_output_ratio: z.number().gt(0).max(1).openapi({
+      description:
+        "Share of the canary's messages (above 0, at most 1) whose outputs must appear in the new execution's `output_stage` of the route",
+      example: 0.9,
+    }),
+  })
+  .openapi('ReplayCanary', {
+    title: 'ReplayCanary',
+    description:
+      "An addition to the contract: publish the first `messages` messages, then wait up to `within_seconds` for outputs answering them in the new execution's output stage (the route's `output_stage`; an output answers an input when its path without extension is the input's, or a folder of it). At `min_output_ratio` the replay goes on; below it when the time is up, it pauses itself (`progress.paused_reason: canary`) until an operator resumes (no further canary) or cancels it. A route without `output_stage`: 400 `NO_OUTPUT_STAGE`.",
+  });
+
 export const ExecutionReplayRequestSchema = z
   .object({
     replay_source: ReplaySourceSchema,
@@ -225,6 +263,7 @@ export const ExecutionReplayRequestSchema = z
       .optional()
       .openapi({ title: 'Reason', description: reasonDescription, example: 'embedding model v2' }),
     requested_by: requestedByRefused,
+    canary: ReplayCanarySchema.nullable().optional(),
   })
   .openapi('ExecutionReplayRequest', {
     title: 'ExecutionReplayRequest',
@@ -311,6 +350,27 @@ export const ExecutionDetailSchema = z
       paused: z.boolean().openapi({
         description: 'Paused by an operator: the status stays `running`; nothing is published until a resume',
       }),
+      paused_reason: z.enum(pausedReasons).nullable().openapi({
+        description:
+          'Why it is paused: `operator` (the pause endpoint, or its bulk replay paused), `canary` (its canary found too few outputs in time); null while not paused',
+      }),
+      canary: z
+        .object({
+          messages: z.number().int(),
+          within_seconds: z.number().int(),
+          min_output_ratio: z.number(),
+          outcome: z.enum(canaryOutcomes).openapi({
+            description:
+              '`publishing` its messages, `watching` for their outputs, `passed`, `failed` (the replay paused itself), `skipped` (the replay was done within the canary)',
+          }),
+          published: z.number().int().openapi({ description: 'Messages the canary published' }),
+          outputs_found: z
+            .number()
+            .int()
+            .openapi({ description: 'Of those, the inputs answered by an output so far' }),
+        })
+        .nullable()
+        .openapi({ description: "The replay's canary and what it counted; null: none" }),
     }),
     max_messages_per_second: z
       .number()

@@ -383,6 +383,7 @@ export interface components {
      * @description The fields of a replay request (ExecutionReplayRequest) that every child replay shares. `tag` is not taken: a tag names one execution.
      */
     BulkReplayFields: {
+      canary?: components['schemas']['ReplayCanary'];
       /**
        * Config Id
        * Format: uuid
@@ -525,6 +526,8 @@ export interface components {
        * @default 10
        */
       max_concurrent?: number;
+      /** @description An addition: once this many children have failed or been interrupted (counted from the start, or from the last resume), the bulk replay pauses itself as `POST .../pause` would (`paused_reason: failed_children`) until it is resumed or cancelled */
+      pause_after_failed_children?: number | null;
       replay: components['schemas']['BulkReplayFields'];
       /**
        * Requested By
@@ -543,8 +546,15 @@ export interface components {
       completed: number;
       /** @description Refused parents and failed child replays */
       failed: number;
+      /** @description The children failed or interrupted it had counted when it paused itself; null otherwise */
+      failed_children: number | null;
       /** Format: uuid */
       id: string;
+      /**
+       * @description Why it is paused: `operator` (`POST .../pause`) or `failed_children` (it paused itself at `pause_after_failed_children`); null while not paused
+       * @enum {string|null}
+       */
+      paused_reason: 'operator' | 'failed_children' | null;
       /** @description The request's `replay.reason`; null: none given */
       reason: string | null;
       /** @description The name of the API key that asked for the bulk replay (and each child); null when the api runs without authentication */
@@ -628,12 +638,32 @@ export interface components {
        */
       parent_execution_id: string | null;
       progress: {
+        /** @description The replay's canary and what it counted; null: none */
+        canary: {
+          messages: number;
+          min_output_ratio: number;
+          /**
+           * @description `publishing` its messages, `watching` for their outputs, `passed`, `failed` (the replay paused itself), `skipped` (the replay was done within the canary)
+           * @enum {string}
+           */
+          outcome: 'publishing' | 'watching' | 'passed' | 'failed' | 'skipped';
+          /** @description Of those, the inputs answered by an output so far */
+          outputs_found: number;
+          /** @description Messages the canary published */
+          published: number;
+          within_seconds: number;
+        } | null;
         /** @description Last source key published; a resumed replay lists after it */
         cursor: string | null;
         /** @description Keys read from the store (from_path may select fewer) */
         listed: number;
         /** @description Paused by an operator: the status stays `running`; nothing is published until a resume */
         paused: boolean;
+        /**
+         * @description Why it is paused: `operator` (the pause endpoint, or its bulk replay paused), `canary` (its canary found too few outputs in time); null while not paused
+         * @enum {string|null}
+         */
+        paused_reason: 'operator' | 'canary' | null;
         /** @description Messages published */
         published: number;
       };
@@ -737,6 +767,7 @@ export interface components {
      *     For cross-pipeline replay, provide config_id to use a different pipeline's routes instead of the parent's. Storage reads from the parent execution.
      */
     ExecutionReplayRequest: {
+      canary?: components['schemas']['ReplayCanary'];
       /**
        * Config Id
        * Format: uuid
@@ -941,6 +972,27 @@ export interface components {
       }[];
       stages: string[];
     };
+    /**
+     * ReplayCanary
+     * @description An addition to the contract: publish the first `messages` messages, then wait up to `within_seconds` for outputs answering them in the new execution's output stage (the route's `output_stage`; an output answers an input when its path without extension is the input's, or a folder of it). At `min_output_ratio` the replay goes on; below it when the time is up, it pauses itself (`progress.paused_reason: canary`) until an operator resumes (no further canary) or cancels it. A route without `output_stage`: 400 `NO_OUTPUT_STAGE`.
+     */
+    ReplayCanary: {
+      /**
+       * @description Messages published first (1 to 10000); the rest waits for their outputs
+       * @example 100
+       */
+      messages: number;
+      /**
+       * @description Share of the canary's messages (above 0, at most 1) whose outputs must appear in the new execution's `output_stage` of the route
+       * @example 0.9
+       */
+      min_output_ratio: number;
+      /**
+       * @description Seconds (1 to 3600) the replay waits for their outputs before it pauses itself
+       * @example 300
+       */
+      within_seconds: number;
+    } | null;
     ReplayChange: {
       /** @description The replay's own rate limit from its next page on; null lifts it (the route's limit still holds) */
       max_messages_per_second: number | null;
@@ -2075,7 +2127,7 @@ export interface operations {
           'application/json': components['schemas']['ReplayExecutionResponse'];
         };
       };
-      /** @description Invalid route, stage or from_path */
+      /** @description Invalid route, stage or from_path, or a canary whose route has no output_stage */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2161,7 +2213,7 @@ export interface operations {
           'application/json': components['schemas']['ReplayPreview'];
         };
       };
-      /** @description Invalid route, stage or from_path */
+      /** @description Invalid route, stage or from_path, or a canary whose route has no output_stage */
       400: {
         headers: {
           [name: string]: unknown;

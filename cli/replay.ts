@@ -32,6 +32,7 @@ commands:
   bulk start (--executions ID,TAG,... | --tag-prefix P [--status S,...] [--filter-config-id C]
              [--started-after T] [--started-before T]) --from-stage S --to-route R
              [request options] [--max-concurrent N] [--skip-parents-with-open-replays]
+             [--pause-after-failed-children N]
              [--idempotency-key K] [--follow]
   bulk status <bulk replay> [--follow]
   bulk items <bulk replay>
@@ -46,6 +47,8 @@ request options: --source storage|lineage|manual (default storage), --from-path 
   no output for in the target route's output stage), --modified-since T, --modified-before T (RFC 3339:
   only objects last modified in [since, before)), --reason TEXT (why, 1-500 characters: kept on the
   replay and sent with every message)
+  --canary-messages N --canary-within S --canary-min-ratio R (publish N messages first, wait up to
+  S seconds for outputs answering at least R of them, else pause; the three go together)
 options: --json (one JSON object per line on stdout), --api-url URL, --api-key KEY,
   --interval MS (polling, default 1000), -h/--help
 The api's address and key: --api-url/--api-key, else REPLAY_API_URL/REPLAY_API_KEY, else the dev
@@ -70,6 +73,9 @@ const OPTIONS = {
   select: { type: 'string' },
   'modified-since': { type: 'string' },
   'modified-before': { type: 'string' },
+  'canary-messages': { type: 'string' },
+  'canary-within': { type: 'string' },
+  'canary-min-ratio': { type: 'string' },
   'idempotency-key': { type: 'string' },
   executions: { type: 'string' },
   'tag-prefix': { type: 'string' },
@@ -80,6 +86,7 @@ const OPTIONS = {
   'max-concurrent': { type: 'string' },
   reason: { type: 'string' },
   'skip-parents-with-open-replays': { type: 'boolean' },
+  'pause-after-failed-children': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseCommandLine>['values'];
@@ -133,7 +140,24 @@ function replayRequest(values: Values): ReplayRequest {
   if (values['modified-since'] !== undefined) request.modified_since = values['modified-since'];
   if (values['modified-before'] !== undefined) request.modified_before = values['modified-before'];
   if (values.reason !== undefined) request.reason = values.reason;
+  const canary = canaryOf(values);
+  if (canary) request.canary = canary;
   return request;
+}
+
+/** The canary the three --canary-* options describe; the api checks the bounds. */
+function canaryOf(values: Values): ReplayRequest['canary'] {
+  const given = [values['canary-messages'], values['canary-within'], values['canary-min-ratio']];
+  if (given.every((value) => value === undefined)) return undefined;
+  if (given.some((value) => value === undefined))
+    throw new UsageError('--canary-messages, --canary-within and --canary-min-ratio go together');
+  const ratio = Number(values['canary-min-ratio']);
+  if (!(ratio > 0 && ratio <= 1)) throw new UsageError('--canary-min-ratio must be above 0 and at most 1');
+  return {
+    messages: positiveInteger('canary-messages', values['canary-messages'])!,
+    within_seconds: positiveInteger('canary-within', values['canary-within'])!,
+    min_output_ratio: ratio,
+  };
 }
 
 /** One line on what a replay selects besides from_path; undefined when it selects everything. */
@@ -172,7 +196,7 @@ function describeExecution(
 ): string {
   const lines = [`${detail.id}${detail.tag ? ` (${detail.tag})` : ''}: ${detail.status}`];
   if ('progress' in detail) {
-    const paused = detail.progress.paused ? ', paused' : '';
+    const paused = detail.progress.paused ? `, paused (${detail.progress.paused_reason ?? 'operator'})` : '';
     const rate = detail.max_messages_per_second;
     lines.push(
       `  ${detail.from_stage ?? '-'} -> ${detail.to_route ?? '-'}, replay of ${detail.parent_execution_id ?? '-'} (${detail.replay_source ?? 'not a replay'})`,
@@ -181,6 +205,11 @@ function describeExecution(
     if (detail.parent_execution_id)
       lines.push(
         `  requested by ${detail.requested_by ?? '(no API key: authentication off)'}${detail.reason ? `: ${detail.reason}` : ', no reason given'}`,
+      );
+    const canary = detail.progress.canary;
+    if (canary)
+      lines.push(
+        `  canary ${canary.outcome}: ${number(canary.outputs_found)} of ${number(canary.published)} published messages answered (${canary.messages} messages, at least ${canary.min_output_ratio} within ${canary.within_seconds} s)`,
       );
     if (detail.error) lines.push(`  error: ${detail.error}`);
   }
@@ -214,10 +243,16 @@ function describePreview(preview: Schemas['ReplayPreview']): string {
 }
 
 function describeBulk(bulk: Schemas['BulkReplayResponse']): string {
+  const paused =
+    bulk.paused_reason === 'failed_children'
+      ? `, paused (failed_children: ${bulk.failed_children} failed or interrupted)`
+      : bulk.paused_reason
+        ? `, paused (${bulk.paused_reason})`
+        : '';
   const skipped = bulk.skipped ? `, skipped ${bulk.skipped}` : '';
   // who asked shows with a reason (the line without one reads as it always did)
   const asked = bulk.reason ? `; requested by ${bulk.requested_by ?? '-'}: ${bulk.reason}` : '';
-  return `bulk replay ${bulk.id}: ${bulk.status}, ${bulk.total} parents: started ${bulk.started}, completed ${bulk.completed}, failed ${bulk.failed}, cancelled ${bulk.cancelled}${skipped}${asked}`;
+  return `bulk replay ${bulk.id}: ${bulk.status}${paused}, ${bulk.total} parents: started ${bulk.started}, completed ${bulk.completed}, failed ${bulk.failed}, cancelled ${bulk.cancelled}${skipped}${asked}`;
 }
 
 /** One line of `replays`: id, status, when, who, counts, why. */
@@ -494,6 +529,10 @@ async function runBulk(
           'bulk start takes either --executions or filter options (--tag-prefix, --status, ...)',
         );
       const maxConcurrent = positiveInteger('max-concurrent', values['max-concurrent']);
+      const pauseAfter = positiveInteger(
+        'pause-after-failed-children',
+        values['pause-after-failed-children'],
+      );
       const key = values['idempotency-key'];
       const { data: bulk } = await call(
         target,
@@ -504,6 +543,7 @@ async function runBulk(
             ...(listed ? { execution_ids: listed } : { filter }),
             ...(maxConcurrent ? { max_concurrent: maxConcurrent } : {}),
             ...(values['skip-parents-with-open-replays'] ? { skip_parents_with_open_replays: true } : {}),
+            ...(pauseAfter ? { pause_after_failed_children: pauseAfter } : {}),
           },
         }),
       );

@@ -63,4 +63,11 @@ export interface BulkReplaySummary {
   /** The bulk replay's reason and the api key's name that asked for it. */
   reason?: string | null;
   requested_by?: string | null;
+  /** Why it is paused: an operator, or its failed children (pause_after_failed_children); null: not paused. */
+  paused_reason?: BulkPausedReason | null;
+  /** The failed or interrupted children it had counted when it paused itself; null otherwise. */
+  failed_children?: number | null;
 }
+
+export const bulkPausedReasons = ['operator', 'failed_children'] as const;
+export type BulkPausedReason = (typeof bulkPausedReasons)[number];

@@ -7,6 +7,8 @@ import {
   bulkReplaySummary,
   getBulkReplay,
   listBulkReplayItems,
+  markBulkReplayPausedByOperator,
+  setBulkReplayPaused,
   setBulkReplayStatus,
   type BulkReplayRecord,
 } from '../adapters/bulk-replays.ts';
@@ -38,7 +40,10 @@ import { StartUncertain, startWithUpdate } from './workflow-starter.ts';
 import { claimIdempotencyKey, findIdempotentExecution, requestHash } from './idempotency.ts';
 
 /** A bulk replay request (the contract's BulkReplayRequest), already schema-valid. */
-export type BulkReplayRequest = Pick<NewBulkReplay, 'replay' | 'max_concurrent'> & {
+export type BulkReplayRequest = Pick<
+  NewBulkReplay,
+  'replay' | 'max_concurrent' | 'pause_after_failed_children'
+> & {
   execution_ids?: string[] | null;
   filter?: NewBulkReplay['filter'];
   skip_parents_with_open_replays?: boolean;
@@ -117,6 +122,12 @@ export function createBulkReplayService(
         `select 'missing_outputs' needs the outputs of route '${route.name}', and it has no output_stage in config ${config.id}`,
       );
     }
+    if (replay.canary && route.output_stage === null)
+      throw new ServiceError(
+        'invalid',
+        'NO_OUTPUT_STAGE',
+        `Route '${route.name}' has no output_stage: a canary has no outputs to wait for`,
+      );
   }
 
   function workflowInput(bulk: NewBulkReplay, resume = false): BulkReplayWorkflowInput {
@@ -167,6 +178,9 @@ export function createBulkReplayService(
         max_concurrent: body.max_concurrent,
         requested_by: call.requestedBy ?? null,
         ...(body.skip_parents_with_open_replays ? { skip_parents_with_open_replays: true } : {}),
+        ...(body.pause_after_failed_children
+          ? { pause_after_failed_children: body.pause_after_failed_children }
+          : {}),
       };
       let created: BulkReplaySummary | 'already-closed';
       try {
@@ -249,6 +263,8 @@ export function createBulkReplayService(
           `Bulk replay ${id} has no running workflow; resume it first`,
         );
       await control.signal(record.workflow_id, (handle) => handle.signal(pauseSignal));
+      // the workflow keeps its pause; Postgres tells the api why (a pause of a paused one keeps its reason)
+      await markBulkReplayPausedByOperator(pool, id);
       call.logger.info({ bulk_replay_id: id }, 'bulk replay pause requested');
       return summary(id);
     },
@@ -300,6 +316,7 @@ export function createBulkReplayService(
           'BULK_REPLAY_FINISHED',
           `Bulk replay ${id} is already ${record.status}`,
         );
+      await setBulkReplayPaused(pool, id, null, null);
       if (await control.isOpen(record.workflow_id)) {
         await control.signal(record.workflow_id, (handle) => handle.signal(resumeSignal));
       } else {
@@ -310,6 +327,9 @@ export function createBulkReplayService(
           execution_ids: null,
           filter: null,
           max_concurrent: record.max_concurrent,
+          ...(record.request.pause_after_failed_children
+            ? { pause_after_failed_children: record.request.pause_after_failed_children }
+            : {}),
         };
         // two resumes of one closed bulk replay: the one whose run starts first wins, the other is a 409
         await control.startClosed(

@@ -22,6 +22,7 @@ import {
   type ReplaySelect,
   type ReplaySelection,
 } from '../domain/replay-selection.ts';
+import type { ReplayCanary } from '../domain/replay-canary.ts';
 
 /** The replay request body (the contract's ExecutionReplayRequest), already schema-valid. */
 export interface ReplayRequest {
@@ -39,6 +40,7 @@ export interface ReplayRequest {
   modified_before?: string | null;
   /** Why the replay is asked for (1-500 characters). */
   reason?: string | null;
+  canary?: ReplayCanary | null;
 }
 
 export type ReplayRefusalCode =
@@ -174,6 +176,14 @@ export async function prepareReplay(
     fromPath = normalised.path || null;
     if (body.replay_source === 'manual' && fromPath === null) throw manualNeedsFromPath();
   }
+  // a canary counts the outputs its messages produced: they are in the route's output stage
+  if (body.canary && route.output_stage === null) {
+    throw new ReplayRequestRefused(
+      400,
+      'NO_OUTPUT_STAGE',
+      `Route '${route.name}' has no output_stage: a canary has no outputs to wait for`,
+    );
+  }
 
   const window = checkedWindow(body);
   let output: Pick<ReplaySelection, 'output_stage' | 'output_match'> = {
@@ -212,6 +222,7 @@ export async function prepareReplay(
       max_messages_per_second: body.max_messages_per_second ?? null,
       ...(selectsEverything(selection) ? {} : { selection }),
       reason: body.reason ?? null,
+      ...(body.canary ? { canary: body.canary } : {}),
     },
   };
 }

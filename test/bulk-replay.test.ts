@@ -18,7 +18,9 @@ const SUMMARY_KEYS = [
   'cancelled',
   'completed',
   'failed',
+  'failed_children',
   'id',
+  'paused_reason',
   'reason',
   'requested_by',
   'skipped',
@@ -322,11 +324,17 @@ describe('pause', () => {
     const before = (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${id}`)).body;
     await sleep(2000);
     const after = (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${id}`)).body;
-    expect(after).toMatchObject({ status: 'running', started: before.started, completed: before.completed });
+    expect(after).toMatchObject({
+      status: 'running',
+      started: before.started,
+      completed: before.completed,
+      paused_reason: 'operator',
+      failed_children: null,
+    });
 
     expect((await requestJson(stack, 'POST', `/api/v1/bulk-replays/${id}/resume`)).status).toBe(200);
     const done = await waitForBulk(id, finished);
-    expect(done).toMatchObject({ status: 'completed', completed: 3 });
+    expect(done).toMatchObject({ status: 'completed', completed: 3, paused_reason: null });
   });
 });
 
@@ -382,5 +390,69 @@ describe('cancel', () => {
       expect(description.status.name).not.toBe('RUNNING');
     }
     expect((await waitForBulk(id, finished)).status).toBe('cancelled');
+  });
+});
+
+describe('canary and pause_after_failed_children', () => {
+  it('refuses a canary its config_id route cannot answer, and a bad threshold, writing nothing', async () => {
+    const sink = await registerConfig(stack, {
+      name: 'sink',
+      stages: [STAGE],
+      routes: [{ name: 'sink', input_stage: STAGE, output_stage: null }],
+      entry_route: 'sink',
+    });
+    const parent = await parentWithOutputs(1);
+    const before = await stack.pool.query('SELECT count(*)::int AS n FROM bulk_replays');
+    const refused = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+      replay: {
+        ...REPLAY,
+        to_route: 'sink',
+        config_id: sink.id,
+        canary: { messages: 1, within_seconds: 5, min_output_ratio: 1 },
+      },
+      execution_ids: [parent.id],
+    });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+    expect(refused.body.error_code).toBe('NO_OUTPUT_STAGE');
+    for (const threshold of [0, 10_001, 1.5]) {
+      const response = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+        replay: REPLAY,
+        execution_ids: [parent.id],
+        pause_after_failed_children: threshold,
+      });
+      expect(response.status).toBe(422);
+      expect(response.body.detail[0].loc).toEqual(['body', 'pause_after_failed_children']);
+    }
+    const after = await stack.pool.query('SELECT count(*)::int AS n FROM bulk_replays');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('passes the canary to each child, and keeps pause_after_failed_children for a resumed run', async () => {
+    const parent = await parentWithOutputs(3);
+    const response = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+      replay: { ...REPLAY, canary: { messages: 1, within_seconds: 1, min_output_ratio: 1 } },
+      execution_ids: [parent.id],
+      pause_after_failed_children: 3,
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    const { rows } = await stack.pool.query('SELECT request FROM bulk_replays WHERE id = $1', [
+      response.body.id,
+    ]);
+    expect(rows[0].request.pause_after_failed_children).toBe(3);
+    // nothing consumes the route: the child's canary pauses it
+    await waitForBulk(response.body.id, (body) => body.started === 1);
+    const [item] = await itemsOf(response.body.id);
+    let child: any;
+    for (let tries = 0; tries < 100 && !child?.progress?.paused; tries += 1) {
+      child = (await requestJson(stack, 'GET', `/api/v1/executions/${item.execution_id}`)).body;
+      await sleep(200);
+    }
+    expect(child.progress).toMatchObject({
+      paused: true,
+      paused_reason: 'canary',
+      canary: { messages: 1, outcome: 'failed', published: 1, outputs_found: 0 },
+    });
+    await requestJson(stack, 'POST', `/api/v1/bulk-replays/${response.body.id}/cancel`);
+    await waitForBulk(response.body.id, finished);
   });
 });

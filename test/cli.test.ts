@@ -237,6 +237,36 @@ describe('who asked and why', () => {
 });
 
 describe('pause, rate, resume and cancel', () => {
+  it('start with a canary that nothing answers: status says it paused itself, and why', async () => {
+    const started = await cli(
+      'start',
+      parentTag,
+      ...ROUTE_FLAGS,
+      '--canary-messages',
+      '2',
+      '--canary-within',
+      '1',
+      '--canary-min-ratio',
+      '0.5',
+      '--json',
+    );
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.lines[0].id;
+    let status = await cli('status', id);
+    for (let tries = 0; tries < 100 && !status.stdout.includes('paused (canary)'); tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      status = await cli('status', id);
+    }
+    expect(status.stdout).toContain('published 2, listed 2, paused (canary)');
+    expect(status.stdout).toContain(
+      'canary failed: 0 of 2 published messages answered (2 messages, at least 0.5 within 1 s)',
+    );
+    expect((await cli('cancel', id)).code).toBe(0);
+    const partial = await cli('start', parentTag, ...ROUTE_FLAGS, '--canary-messages', '2');
+    expect(partial.code).toBe(2);
+    expect(partial.stderr).toContain('--canary-messages, --canary-within and --canary-min-ratio go together');
+  });
+
   it('steer a running replay', async () => {
     // 5 messages/s: 120 objects would take 24 s
     const started = await cli('start', parentTag, ...ROUTE_FLAGS, '--max-rate', '5', '--json');
@@ -246,7 +276,7 @@ describe('pause, rate, resume and cancel', () => {
     const paused = await cli('pause', id);
     expect(paused.code, paused.stderr).toBe(0);
     expect(paused.stdout).toMatch(/^paused: \S+: running\n/);
-    expect(paused.stdout).toContain(', paused, at most 5 messages/s');
+    expect(paused.stdout).toContain(', paused (operator), at most 5 messages/s');
     let detail = (await cli('status', id, '--json')).lines[0];
     expect(detail).toMatchObject({
       status: 'running',

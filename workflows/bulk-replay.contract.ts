@@ -1,5 +1,6 @@
 /** The contract of `bulkReplay`: its input, carried state, progress and outcome, and its steps' data. */
-import type { BulkReplaySummary, ExecutionStatus, ReplaySource } from '../domain/replay.ts';
+import type { BulkPausedReason, BulkReplaySummary, ExecutionStatus, ReplaySource } from '../domain/replay.ts';
+import type { ReplayCanary } from '../domain/replay-canary.ts';
 import type { ReplaySelect } from '../domain/replay-selection.ts';
 import type { NewReplay, ReplaySettings } from './replay-execution.contract.ts';
 
@@ -19,6 +20,8 @@ export interface BulkReplayFields {
   modified_before?: string | null;
   /** Why the bulk replay (and so each child) was asked for. */
   reason?: string | null;
+  /** Each child's canary (the request's field): each child pauses itself on its own. */
+  canary?: ReplayCanary | null;
 }
 
 /** Which executions a bulk replay replays, when they are not listed one by one. */
@@ -45,6 +48,8 @@ export interface NewBulkReplay {
   requested_by?: string | null;
   /** A parent with a running, paused or interrupted replay into the same to_route is skipped. */
   skip_parents_with_open_replays?: boolean;
+  /** Pause itself once this many children have failed or been interrupted (since its start or last resume). */
+  pause_after_failed_children?: number | null;
 }
 
 export interface BulkReplaySettings {
@@ -71,6 +76,10 @@ export interface BulkCarriedState {
   nextPosition: number;
   /** Paused by an operator (absent in states carried before pausing existed). */
   paused?: boolean;
+  /** Why it is paused (absent before pause_after_failed_children existed: an operator). */
+  pausedReason?: BulkPausedReason | null;
+  /** Children failed or interrupted since the start or the last resume. */
+  failedChildren?: number;
 }
 
 /** A child replay ready to start, at its position in the bulk replay. */
@@ -121,6 +130,11 @@ export interface BulkReplayProgress {
   /** Children running now (at most max_concurrent). */
   running: number;
   last_error: string | null;
+  paused: boolean;
+  /** Why it is paused; null while not paused. */
+  paused_reason: BulkPausedReason | null;
+  /** Children failed or interrupted since the start or the last resume. */
+  failed_children: number;
 }
 
 export interface BulkReplayOutcome {

@@ -19,7 +19,12 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { BulkCancelActivities, ReplayActivities } from '../activities/index.ts';
-import { failureTypes, type BulkReplaySummary, type ExecutionStatus } from '../domain/replay.ts';
+import {
+  failureTypes,
+  type BulkPausedReason,
+  type BulkReplaySummary,
+  type ExecutionStatus,
+} from '../domain/replay.ts';
 import {
   type BulkReplayOutcome,
   type BulkReplayProgress,
@@ -30,6 +35,7 @@ import {
   bulkProgressQuery,
   bulkReplayCreatedUpdate,
   cancelSignal,
+  childInterruptedSignal,
   pauseSignal,
   REPLAY_WORKFLOW_TYPE,
   replayWorkflowId,
@@ -45,6 +51,8 @@ import { replayUserMetadata } from './user-metadata.ts';
 const CHILD_NOT_STARTED_PATCH = 'bulk-child-not-started-recorded';
 /** Marks the resumed runs whose cancel also stops the children an earlier run left running. */
 const CANCEL_EARLIER_CHILDREN_PATCH = 'bulk-cancel-earlier-children';
+/** Marks the runs that pause themselves once pause_after_failed_children children failed or were interrupted. */
+const FAILED_CHILDREN_PAUSE_PATCH = 'bulk-pause-after-failed-children';
 
 /**
  * Replays many parents, each as an ordinary replay (its own record, workflow `replay-<id>` and
@@ -85,6 +93,11 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
   let lastError: string | null = null;
   let resumeGeneration = 0;
   let paused = input.carried?.paused ?? false;
+  let pausedReason: BulkPausedReason | null = input.carried?.pausedReason ?? (paused ? 'operator' : null);
+  /** Children failed or interrupted since the start or the last resume (pause_after_failed_children). */
+  let failedChildren = input.carried?.failedChildren ?? 0;
+  /** The children this run counted, once each (interrupted, then failed: one). */
+  const counted = new Set<string>();
   let closedChildren = 0;
 
   const mainScope = new CancellationScope();
@@ -102,6 +115,9 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     next_position: nextPosition,
     running: running.size,
     last_error: lastError,
+    paused,
+    paused_reason: paused ? pausedReason : null,
+    failed_children: failedChildren,
   }));
   const signalChildren = (signal: typeof resumeSignal | typeof pauseSignal) => {
     for (const id of running) {
@@ -115,7 +131,10 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     resumeGeneration += 1;
     signalChildren(resumeSignal);
     if (!paused) return;
+    // the count starts again: another pause_after_failed_children failures pause it again
+    if (pausedReason === 'failed_children') failedChildren = 0;
     paused = false;
+    pausedReason = null;
     upsertSearchAttributes([
       { key: searchAttributes.ReplayStatus, value: status === 'starting' ? 'running' : status },
     ]);
@@ -125,6 +144,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
   setHandler(pauseSignal, () => {
     if (paused) return;
     paused = true;
+    pausedReason = 'operator';
     signalChildren(pauseSignal);
     upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: 'paused' }]);
     showDetails();
@@ -135,7 +155,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     const total = summary?.total ?? 0;
     setCurrentDetails(
       [
-        `**${paused ? 'paused' : status}**: ${total} parents; ${closedChildren} children finished, ${running.size} running (at most ${bulk.max_concurrent}), ${nextPosition} parents looked at`,
+        `**${paused ? `paused (${pausedReason === 'failed_children' ? `${failedChildren} children failed or interrupted` : 'operator'})` : status}**: ${total} parents; ${closedChildren} children finished, ${running.size} running (at most ${bulk.max_concurrent}), ${nextPosition} parents looked at`,
         `step: \`${step}\``,
         lastError ? `last error: ${lastError}` : '',
       ]
@@ -144,6 +164,30 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     );
   }
   setHandler(cancelSignal, () => mainScope.cancel());
+  // a child that spent a step's attempts says so (a failed one is seen when it closes)
+  setHandler(childInterruptedSignal, (executionId) => childFailed(executionId));
+
+  /**
+   * Counts a child that failed or was interrupted; at pause_after_failed_children the bulk replay
+   * pauses itself as an operator's pause would (its running children too) and says why.
+   */
+  function childFailed(executionId: string): void {
+    const threshold = bulk.pause_after_failed_children;
+    if (!threshold || counted.has(executionId)) return;
+    counted.add(executionId);
+    failedChildren += 1;
+    showDetails();
+    if (failedChildren < threshold || paused || !patched(FAILED_CHILDREN_PAUSE_PATCH)) return;
+    paused = true;
+    pausedReason = 'failed_children';
+    signalChildren(pauseSignal);
+    upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: 'paused' }]);
+    showDetails();
+    const count = failedChildren;
+    void statusActivities
+      .setBulkReplayPaused({ bulkReplayId: bulk.id, reason: 'failed_children', failedChildren: count })
+      .catch(() => {});
+  }
 
   async function setStatus(next: ExecutionStatus, error: string | null): Promise<void> {
     summary = await statusActivities.setBulkReplayStatus({ bulkReplayId: bulk.id, status: next, error });
@@ -205,10 +249,12 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
               }),
             );
           }
+          childFailed(child.replay.id);
           return;
         }
         const outcome = await handle.result();
         if (outcome.status === 'rejected') {
+          childFailed(child.replay.id);
           // its record was never created (its config went away): the parent fails here, visibly
           await CancellationScope.nonCancellable(() =>
             statusActivities.refuseBulkChild({
@@ -219,8 +265,9 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
             }),
           );
         }
-      } catch {
+      } catch (error) {
         // a failed or cancelled child: its record says so, and the bulk replay goes on
+        if (!isCancellation(error)) childFailed(child.replay.id);
       } finally {
         running.delete(child.replay.id);
         closedChildren += 1;
@@ -285,7 +332,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
       await continueAsNew<typeof bulkReplay>({
         ...input,
         bulk: { ...bulk, execution_ids: null, filter: null },
-        carried: { summary: summary!, nextPosition, paused },
+        carried: { summary: summary!, nextPosition, paused, pausedReason, failedChildren },
       });
     }
     // children an earlier run started before its workflow was closed outside the service

@@ -16,6 +16,8 @@ export const pauseSignal = defineSignal('pause');
 export const setRateUpdate = defineUpdate<number | null, [maxMessagesPerSecond: number | null]>('setRate');
 /** The same as a signal, for tools that only send signals (the Temporal UI's "Signal"). */
 export const setRateSignal = defineSignal<[maxMessagesPerSecond: number | null]>('setRate');
+/** From a bulk replay's child to its bulk replay: the child (its execution id) was interrupted. */
+export const childInterruptedSignal = defineSignal<[executionId: string]>('childInterrupted');
 /** Stops publishing; record and routes become `cancelled`. */
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
 

@@ -4,6 +4,7 @@
  */
 import type { ExecutionStatus, ExecutionSummary, ReplaySource } from '../domain/replay.ts';
 import type { ReplaySelection } from '../domain/replay-selection.ts';
+import type { CanaryState, PausedReason, ReplayCanary } from '../domain/replay-canary.ts';
 
 /** The replay to create, as the api resolved it; its id (UUID v7) is chosen before the workflow starts. */
 export interface NewReplay {
@@ -31,6 +32,8 @@ export interface NewReplay {
   reason?: string | null;
   /** The api key's name that asked for it (never the request body's); absent or null: no authentication. */
   requested_by?: string | null;
+  /** Publish this many messages first and wait for their outputs; absent or null: no canary. */
+  canary?: ReplayCanary | null;
 }
 
 /** How a replay runs; set by the api from its configuration, fixed for the replay's life. */
@@ -85,6 +88,10 @@ export interface ReplayState {
   maxMessagesPerSecond?: number | null;
   /** Partitions the replay was split into (0: none yet; absent before partitions existed). */
   partitions?: number;
+  /** Why it is paused (absent before canaries existed: an operator). */
+  pausedReason?: PausedReason | null;
+  /** The canary has run (or will not): a new run does not run it again. */
+  canaryDone?: boolean;
 }
 
 /** Carried across continue-as-new. */
@@ -146,4 +153,23 @@ export interface ReplayProgress {
   paused: boolean;
   /** The replay's own rate limit; null: none. */
   max_messages_per_second: number | null;
+  /** Why it is paused; null while not paused. */
+  paused_reason: PausedReason | null;
+  /** The canary as counted; null: none. */
+  canary: CanaryState | null;
+}
+
+export interface WatchCanaryInput {
+  executionId: string;
+  /** Messages the canary published: the first this many selected keys of the listing. */
+  published: number;
+  minOutputRatio: number;
+  /** When the wait ends (epoch ms, the workflow's clock): a retried attempt waits only what is left. */
+  deadlineMs: number;
+}
+
+export interface WatchCanaryResult {
+  published: number;
+  outputsFound: number;
+  reached: boolean;
 }

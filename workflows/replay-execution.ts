@@ -15,11 +15,14 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { ReplayActivities } from '../activities/index.ts';
 import { failureTypes, isFinished, type ExecutionStatus, type ExecutionSummary } from '../domain/replay.ts';
+import type { CanaryState, PausedReason, ReplayCanary } from '../domain/replay-canary.ts';
 import {
   type CarriedState,
+  type PublishPagesResult,
   type ReplayOutcome,
   type ReplayProgress,
   type ReplayWorkflowInput,
@@ -27,6 +30,7 @@ import {
 } from './replay-execution.contract.ts';
 import {
   cancelSignal,
+  childInterruptedSignal,
   executionCreatedUpdate,
   PARTITION_WORKFLOW_TYPE,
   partitionWorkflowId,
@@ -51,6 +55,10 @@ import { searchAttributes } from './search-attributes.ts';
 const PARTITIONS_PATCH = 'partitioned-replays';
 /** Marks the runs where a partition that failed for good fails its replay (before: it waited for a resume). */
 const PARTITION_FAILURE_PATCH = 'partition-failure-fails-replay';
+/** Marks the runs that publish a canary's first messages and wait for their outputs before the rest. */
+const CANARY_PATCH = 'replay-canary';
+/** Marks the runs where a bulk replay's child tells its bulk replay that it was interrupted. */
+const TELL_BULK_OF_INTERRUPTION_PATCH = 'replay-tells-bulk-of-interruption';
 
 export type { ReplayWorkflowInput, ReplayOutcome } from './replay-execution.contract.ts';
 
@@ -90,6 +98,11 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   let lastError: string | null = null;
   let resumeGeneration = 0;
   let paused = input.carried?.paused ?? false;
+  let pausedReason: PausedReason | null = input.carried?.pausedReason ?? (paused ? 'operator' : null);
+  /** The canary has run (or will not): it runs once, before anything else is published. */
+  let canaryDone = input.carried?.canaryDone ?? false;
+  /** What this run knows of its canary (the record holds it for the api). */
+  let canaryState: CanaryState | null = null;
   let maxRate = input.carried
     ? (input.carried.maxMessagesPerSecond ?? null)
     : (execution.max_messages_per_second ?? null);
@@ -120,6 +133,8 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     source_execution_id: sourceExecutionId,
     paused,
     max_messages_per_second: maxRate,
+    paused_reason: paused ? pausedReason : null,
+    canary: canaryState,
   }));
   // resumes an interrupted step, and a paused replay
   setHandler(resumeSignal, () => {
@@ -132,6 +147,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     }
     if (!paused) return;
     paused = false;
+    pausedReason = null;
     showDetails();
     void control(async () => {
       await statusActivities.setReplayPaused({ executionId, paused: false });
@@ -141,6 +157,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   setHandler(pauseSignal, () => {
     if (paused || !summary || isFinished(summary.status)) return;
     paused = true;
+    pausedReason = 'operator';
     showDetails();
     void control(async () => {
       // the publishing activity's next page will not commit: it returns, and the loop waits
@@ -170,7 +187,8 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     const pace = maxRate === null ? 'no replay limit' : `at most ${maxRate} msgs/s`;
     setCurrentDetails(
       [
-        `**${paused ? 'paused' : status}**: ${published.toLocaleString('en')} messages published, ${listed.toLocaleString('en')} keys listed`,
+        `**${paused ? `paused (${pausedReason ?? 'operator'})` : status}**: ${published.toLocaleString('en')} messages published, ${listed.toLocaleString('en')} keys listed`,
+        canaryState ? canaryLine(canaryState) : '',
         `pace: ${pace} (the route's limit holds too); step: \`${step}\`${partitions >= 2 ? `; ${partitions} partitions, ${runningPartitions.size} running` : ''}`,
         cursor === null ? '' : `cursor: \`${cursor}\``,
         lastError ? `last error: ${lastError}` : '',
@@ -188,6 +206,8 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     published = state.published;
     status = state.summary.status;
     paused = state.paused ?? paused;
+    pausedReason = state.pausedReason ?? (paused ? (pausedReason ?? 'operator') : null);
+    canaryDone = state.canaryDone ?? canaryDone;
     maxRate = state.maxMessagesPerSecond === undefined ? maxRate : state.maxMessagesPerSecond;
     partitions = state.partitions ?? partitions;
     showDetails();
@@ -205,8 +225,20 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     showDetails();
   }
 
+  /** A bulk replay's child (the only replays with a parent) tells it: it counts failed children. */
+  function tellBulkOfInterruption(): void {
+    const parent = workflowInfo().parent;
+    if (!parent || !patched(TELL_BULK_OF_INTERRUPTION_PATCH)) return;
+    void getExternalWorkflowHandle(parent.workflowId)
+      .signal(childInterruptedSignal, executionId)
+      .catch(() => {});
+  }
+
   const interruptible = {
-    interrupt: (reason: string) => setStatus('interrupted', reason),
+    interrupt: async (reason: string) => {
+      await setStatus('interrupted', reason);
+      tellBulkOfInterruption();
+    },
     goOn: () => setStatus('running', null),
     resumes: () => resumeGeneration,
   };
@@ -291,6 +323,98 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     }
   }
 
+  /** Waits while the replay is paused; an operator's pause or rate reaches Postgres before the next step. */
+  async function waitWhilePaused(): Promise<void> {
+    await controls;
+    while (paused) {
+      step = 'paused';
+      showDetails();
+      await condition(() => !paused);
+      await controls;
+    }
+  }
+
+  /** A publishing step's figures become the workflow's. */
+  function recordPublished(result: PublishPagesResult): void {
+    ({ cursor, listed, published, sourceExecutionId } = result);
+    showDetails();
+    if (result.finished) {
+      summary = result.summary ?? summary;
+      status = summary!.status;
+      showStatus(status);
+      showDetails();
+    }
+  }
+
+  /**
+   * The canary: publishes the first `messages` messages, then waits up to `within_seconds` for
+   * outputs in the new execution's output stage answering `min_output_ratio` of them. Below it,
+   * the replay pauses itself (reason `canary`) and the page loop waits for an operator's resume
+   * (or cancel). `finished`: the replay was done within the canary's messages.
+   */
+  async function runCanary(canary: ReplayCanary): Promise<'finished' | 'go-on'> {
+    canaryState = { ...canary, outcome: 'publishing', published, outputs_found: 0 };
+    while (published < canary.messages) {
+      await waitWhilePaused();
+      const remaining = canary.messages - published;
+      const result = await runStep('canaryPublish', () =>
+        longStep(`publish the canary's first ${canary.messages} messages`).publishPages({
+          executionId,
+          firstPageSize: remaining,
+          pageSize: remaining,
+          maxPages: 1,
+          sliceSeconds: settings.sliceSeconds,
+        }),
+      );
+      recordPublished(result);
+      canaryState = { ...canaryState, published };
+      if (result.finished) {
+        canaryDone = true;
+        canaryState = { ...canaryState, outcome: 'skipped' };
+        await statusActivities.skipCanary({ executionId, published });
+        return 'finished';
+      }
+      // paused in Postgres but not here (resumed meanwhile): this workflow's word holds
+      if (result.paused && !paused)
+        void control(() => statusActivities.setReplayPaused({ executionId, paused: false }));
+    }
+    canaryState = { ...canaryState, outcome: 'watching' };
+    showDetails();
+    const deadlineMs = Date.now() + canary.within_seconds * 1000;
+    const watched = await runStep('canaryWatch', () =>
+      proxyActivities<ReplayActivities>({
+        ...activityOptions(
+          settings,
+          `wait up to ${canary.within_seconds} s for outputs of the canary's ${published} messages`,
+        ),
+        startToCloseTimeout: `${canary.within_seconds + settings.activityTimeoutSeconds}s`,
+      }).watchCanaryOutputs({
+        executionId,
+        published,
+        minOutputRatio: canary.min_output_ratio,
+        deadlineMs,
+      }),
+    );
+    canaryDone = true;
+    canaryState = {
+      ...canaryState,
+      outcome: watched.reached ? 'passed' : 'failed',
+      published: watched.published,
+      outputs_found: watched.outputsFound,
+    };
+    showDetails();
+    if (!watched.reached && !paused) {
+      paused = true;
+      pausedReason = 'canary';
+      showDetails();
+      await control(async () => {
+        await statusActivities.setReplayPaused({ executionId, paused: true, reason: 'canary' });
+        if (paused) showStatus('paused');
+      });
+    }
+    return 'go-on';
+  }
+
   async function replay(): Promise<void> {
     if (!summary && input.resume) {
       step = 'loadReplayState';
@@ -310,21 +434,16 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
     if (isFinished(summary!.status)) return;
     // a partitioned replay resumed in a new run goes on with its partitions
     if (partitions >= 2) return runPartitions();
+    // runs recorded before canaries existed had none in their input: patched() is asked only with one
+    if (execution.canary && !canaryDone && patched(CANARY_PATCH)) {
+      if ((await runCanary(execution.canary)) === 'finished') return;
+    }
 
     const outcome = await publishUntilFinished({
       ...interruptible,
       settings,
       stepName: 'publishPages',
-      async beforeStep() {
-        // an operator's pause or rate has reached Postgres before the next step reads it
-        await controls;
-        while (paused) {
-          step = 'paused';
-          showDetails();
-          await condition(() => !paused);
-          await controls;
-        }
-      },
+      beforeStep: waitWhilePaused,
       publish(pagesThisRun) {
         step = 'publishPages';
         const after = cursor;
@@ -341,16 +460,7 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
           sliceSeconds: settings.sliceSeconds,
         });
       },
-      record(result) {
-        ({ cursor, listed, published, sourceExecutionId } = result);
-        showDetails();
-        if (result.finished) {
-          summary = result.summary ?? summary;
-          status = summary!.status;
-          showStatus(status);
-          showDetails();
-        }
-      },
+      record: recordPublished,
       async afterStep(result) {
         // Large replays are split into partitions, each a child workflow with its own cursor. A patch:
         // runs recorded before partitions existed (or run by workers that did not have them) go on as one.
@@ -383,6 +493,8 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
             paused,
             maxMessagesPerSecond: maxRate,
             partitions,
+            pausedReason,
+            canaryDone,
           },
         });
       },
@@ -429,4 +541,11 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   }
   await handlersFinished();
   return outcome(null);
+}
+
+/** The canary in the Temporal UI's current details. */
+function canaryLine(canary: CanaryState): string {
+  const counted = `${canary.outputs_found} of ${canary.published} published inputs answered`;
+  const wanted = `at least ${canary.min_output_ratio} within ${canary.within_seconds} s`;
+  return `canary (${canary.messages} messages): **${canary.outcome}**; ${counted} (${wanted})`;
 }

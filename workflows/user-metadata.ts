@@ -54,6 +54,13 @@ function limitsOf(requested: number | null | undefined, route: RouteDescription)
   return limits.length > 0 ? limits.join(', ') : 'none';
 }
 
+/** A replay's canary in words (its progress is in the current details). */
+function canaryOf(replay: NewReplay): string {
+  const canary = replay.canary;
+  if (!canary) return 'none';
+  return `first ${canary.messages} messages, then wait up to ${canary.within_seconds} s for outputs answering at least ${canary.min_output_ratio} of them (else pause)`;
+}
+
 function settingsRows(settings: ReplaySettings): [string, string][] {
   return [
     ['page size', `${settings.pageSize} keys`],
@@ -131,7 +138,11 @@ export function replayUserMetadata(
     '#### Route (from the target config)',
     jsonBlock(description.route),
     '#### Limits',
-    table([['rate limit', limitsOf(requested, description.route)], ...settingsRows(settings)]),
+    table([
+      ['rate limit', limitsOf(requested, description.route)],
+      ['canary', canaryOf(replay)],
+      ...settingsRows(settings),
+    ]),
   ];
   return {
     staticSummary: replaySummary(replay, description.parent_ref),

@@ -24,6 +24,8 @@ function bulkReplayView(summary: BulkReplaySummary): BulkReplayResponse {
     skipped: summary.skipped ?? 0,
     reason: summary.reason ?? null,
     requested_by: summary.requested_by ?? null,
+    paused_reason: summary.paused_reason ?? null,
+    failed_children: summary.failed_children ?? null,
   };
 }
 

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { failureTypes } from '../../domain/replay.ts';
 import { type BulkReplayWorkflowInput } from '../../workflows/bulk-replay.contract.ts';
 import { type PublishPagesInput } from '../../workflows/replay-execution.contract.ts';
-import { cancelSignal } from '../../workflows/definitions.ts';
+import { bulkProgressQuery, cancelSignal, resumeSignal } from '../../workflows/definitions.ts';
 import {
   bulkSettings,
   closeStubWorker,
@@ -290,6 +290,98 @@ describe.concurrent('a bulk replay', () => {
       expect(await handle.result()).toMatchObject({ status: 'cancelled' });
       expect(cancelled).toEqual([bulk.bulk.id]);
       expect(bulk.statusChanges.map((change) => change.status)).toEqual(['cancelled']);
+    });
+  });
+});
+
+// pause_after_failed_children: the bulk replay stops starting children once enough went wrong
+describe.concurrent('a bulk replay with pause_after_failed_children', () => {
+  it('pauses itself after that many failed children, says why, and a resume goes on', async () => {
+    const fakes = new FakeReplays();
+    let bulk!: FakeBulkReplay;
+    const stubs: StubActivities = {};
+    const paused: unknown[] = [];
+    await withStubs(stubs, async (scope) => {
+      bulk = new FakeBulkReplay(scope, { ...newBulkReplay(scope, 1), pause_after_failed_children: 2 }, 5);
+      const failing = new Set(bulk.children.slice(0, 2).map((child) => child.replay.id));
+      Object.assign(
+        stubs,
+        activitiesOf(fakes, bulk, {
+          publishPages: async (input) => {
+            if (failing.has(input.executionId))
+              throw ApplicationFailure.nonRetryable('the route refused it', 'Boom');
+            return fakes.publishPages(input);
+          },
+          setBulkReplayPaused: async (input) => {
+            paused.push(input);
+          },
+          // the bulk replay's pause reaches its running children
+          setReplayPaused: async (input) => input.paused,
+        }),
+      );
+      const { handle } = await startBulkReplay(scope.temporal, scope.taskQueue, {
+        bulk: bulk.bulk,
+        settings: bulkSettings(scope.taskQueue),
+      });
+      await waitUntil(() => paused.length === 1, 'the bulk replay pauses itself');
+      expect(paused).toEqual([{ bulkReplayId: bulk.bulk.id, reason: 'failed_children', failedChildren: 2 }]);
+      expect(await handle.query(bulkProgressQuery)).toMatchObject({
+        paused: true,
+        paused_reason: 'failed_children',
+        failed_children: 2,
+      });
+      await sleep(300);
+      // no child starts while it is paused
+      expect(fakes.callsOf('startReplay')).toHaveLength(2);
+
+      await handle.signal(resumeSignal);
+      expect(await handle.result()).toMatchObject({ status: 'completed' });
+      expect(fakes.callsOf('startReplay')).toHaveLength(5);
+      expect(bulk.children.map((child) => fakes.record(child.replay.id).summary.status)).toEqual([
+        'failed',
+        'failed',
+        'completed',
+        'completed',
+        'completed',
+      ]);
+    });
+  });
+
+  it('counts an interrupted child (it tells its bulk replay) and pauses at once at 1', async () => {
+    const fakes = new FakeReplays();
+    let bulk!: FakeBulkReplay;
+    const stubs: StubActivities = {};
+    const paused: unknown[] = [];
+    await withStubs(stubs, async (scope) => {
+      bulk = new FakeBulkReplay(scope, { ...newBulkReplay(scope, 1), pause_after_failed_children: 1 }, 3);
+      const interrupted = bulk.children[0]!.replay.id;
+      Object.assign(
+        stubs,
+        activitiesOf(fakes, bulk, {
+          publishPages: async (input) => {
+            if (input.executionId === interrupted) throw new Error('the store is down');
+            return fakes.publishPages(input);
+          },
+          setBulkReplayPaused: async (input) => {
+            paused.push(input);
+          },
+          // the bulk replay's pause reaches its running children
+          setReplayPaused: async (input) => input.paused,
+        }),
+      );
+      const { handle } = await startBulkReplay(scope.temporal, scope.taskQueue, {
+        bulk: bulk.bulk,
+        settings: bulkSettings(scope.taskQueue, {
+          replay: replaySettings(scope.taskQueue, { stepMaxAttempts: 2 }),
+        }),
+      });
+      await waitUntil(() => paused.length === 1, 'the bulk replay pauses itself', 30_000);
+      expect(paused).toEqual([{ bulkReplayId: bulk.bulk.id, reason: 'failed_children', failedChildren: 1 }]);
+      expect(fakes.statusesOf(interrupted)).toEqual(['interrupted']);
+      expect(fakes.callsOf('startReplay')).toHaveLength(1);
+      await handle.signal(cancelSignal);
+      expect(await handle.result()).toMatchObject({ status: 'cancelled' });
+      expect(fakes.callsOf('startReplay')).toHaveLength(1);
     });
   });
 });

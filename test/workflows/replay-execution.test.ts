@@ -66,6 +66,8 @@ describe.concurrent('a replay', () => {
           paused: false,
           maxMessagesPerSecond: null,
           partitions: 0,
+          pausedReason: null,
+          canaryDone: false,
         },
         {
           summary: 'running',
@@ -76,6 +78,8 @@ describe.concurrent('a replay', () => {
           paused: false,
           maxMessagesPerSecond: null,
           partitions: 0,
+          pausedReason: null,
+          canaryDone: false,
         },
       ]);
       // the record is created once; every run publishes at most pagesPerRun pages
@@ -417,6 +421,114 @@ describe.concurrent('a replay, operated mid-replay', () => {
       release.resolve();
       expect(await handle.result()).toMatchObject({ status: 'completed', published: 2 * KEYS_PER_PAGE });
       expect(await handle.query(progressQuery)).toMatchObject({ max_messages_per_second: null });
+    });
+  });
+});
+
+// a canary: the first messages, a wait for their outputs, and a pause of its own below the ratio
+describe.concurrent('a replay with a canary', () => {
+  const canary = { messages: 10, within_seconds: 5, min_output_ratio: 0.9 };
+
+  it('publishes the canary, goes on once its outputs are there, and never pauses', async () => {
+    const fakes = new FakeReplays(() => 3);
+    const activities = fakes.activities({
+      watchCanaryOutputs: async (input) => ({ published: input.published, outputsFound: 10, reached: true }),
+      setReplayPaused: async () => true,
+    });
+    await withStubs(activities, async ({ temporal, taskQueue, newReplay }) => {
+      const execution = newReplay({ canary });
+      const { handle } = await startReplay(temporal, taskQueue, {
+        execution,
+        settings: replaySettings(taskQueue),
+      });
+      expect(await handle.result()).toMatchObject({ status: 'completed', published: 3 * KEYS_PER_PAGE });
+      const publishes = fakes
+        .callsOf('publishPages')
+        .map((call) => call.input as { maxPages: number; pageSize: number });
+      // the canary's page first, alone, sized to its messages
+      expect(publishes[0]).toMatchObject({ maxPages: 1, pageSize: 10, firstPageSize: 10 });
+      expect(fakes.callsOf('watchCanaryOutputs').map((call) => call.input)).toEqual([
+        expect.objectContaining({ published: 10, minOutputRatio: 0.9 }),
+      ]);
+      expect(fakes.callsOf('setReplayPaused')).toEqual([]);
+      const progress = await handle.query(progressQuery);
+      expect(progress).toMatchObject({
+        paused: false,
+        paused_reason: null,
+        canary: { outcome: 'passed', published: 10, outputs_found: 10 },
+      });
+    });
+  });
+
+  it('pauses itself below the ratio (reason canary); a resume goes on without another canary', async () => {
+    const fakes = new FakeReplays(() => 3);
+    const activities = fakes.activities({
+      watchCanaryOutputs: async (input) => ({ published: input.published, outputsFound: 5, reached: false }),
+      setReplayPaused: async (input) => input.paused,
+    });
+    await withStubs(activities, async ({ temporal, taskQueue, newReplay }) => {
+      const execution = newReplay({ canary });
+      const { handle } = await startReplay(temporal, taskQueue, {
+        execution,
+        settings: replaySettings(taskQueue),
+      });
+      await waitUntil(() => fakes.callsOf('setReplayPaused').length === 1, 'the canary paused the replay');
+      expect(fakes.callsOf('setReplayPaused')[0]!.input).toEqual({
+        executionId: execution.id,
+        paused: true,
+        reason: 'canary',
+      });
+      const progress = await handle.query(progressQuery);
+      expect(progress).toMatchObject({
+        paused: true,
+        paused_reason: 'canary',
+        published: 10,
+        canary: { ...canary, outcome: 'failed', published: 10, outputs_found: 5 },
+      });
+      expect(fakes.callsOf('publishPages')).toHaveLength(1);
+
+      await handle.signal(resumeSignal);
+      expect(await handle.result()).toMatchObject({ status: 'completed', published: 3 * KEYS_PER_PAGE });
+      expect(fakes.callsOf('watchCanaryOutputs')).toHaveLength(1);
+      expect(
+        fakes.callsOf('setReplayPaused').map((call) => (call.input as { paused: boolean }).paused),
+      ).toEqual([true, false]);
+    });
+  });
+
+  it('is cancelled while its canary holds it paused', async () => {
+    const fakes = new FakeReplays(() => 3);
+    const activities = fakes.activities({
+      watchCanaryOutputs: async (input) => ({ published: input.published, outputsFound: 0, reached: false }),
+      setReplayPaused: async (input) => input.paused,
+    });
+    await withStubs(activities, async ({ temporal, taskQueue, newReplay }) => {
+      const execution = newReplay({ canary });
+      const { handle } = await startReplay(temporal, taskQueue, {
+        execution,
+        settings: replaySettings(taskQueue),
+      });
+      await waitUntil(() => fakes.callsOf('setReplayPaused').length === 1, 'the canary paused the replay');
+      await handle.signal(cancelSignal);
+      expect(await handle.result()).toMatchObject({ status: 'cancelled', published: KEYS_PER_PAGE });
+      expect(fakes.statusesOf(execution.id)).toEqual(['cancelled']);
+    });
+  });
+
+  it('skips the wait when the replay is done within the canary', async () => {
+    const fakes = new FakeReplays(() => 1);
+    const activities = fakes.activities({ skipCanary: async () => {} });
+    await withStubs(activities, async ({ temporal, taskQueue, newReplay }) => {
+      const execution = newReplay({ canary: { ...canary, messages: 50 } });
+      const { handle } = await startReplay(temporal, taskQueue, {
+        execution,
+        settings: replaySettings(taskQueue),
+      });
+      expect(await handle.result()).toMatchObject({ status: 'completed', published: KEYS_PER_PAGE });
+      expect(fakes.callsOf('skipCanary').map((call) => call.input)).toEqual([
+        { executionId: execution.id, published: KEYS_PER_PAGE },
+      ]);
+      expect(fakes.callsOf('watchCanaryOutputs')).toEqual([]);
     });
   });
 });

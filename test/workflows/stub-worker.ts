@@ -105,6 +105,9 @@ const ACTIVITY_NAMES = [
   'failReplayPreview',
   'cancelReplayPreview',
   'cancelBulkChildren',
+  'watchCanaryOutputs',
+  'skipCanary',
+  'setBulkReplayPaused',
 ] as const satisfies readonly (keyof (ReplayActivities & BulkCancelActivities))[];
 
 /** What a test's body gets: where to start its workflows, and ids that route to its stubs. */
