@@ -2,7 +2,12 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_BULK_REPLAY_PARENTS } from '../adapters/bulk-replays.ts';
 import { executionStatuses } from '../domain/replay.ts';
-import { ExecutionReplayRequestSchema, MAX_NAME_REFERENCE_LENGTH, MAX_TAG_LENGTH } from './schemas.ts';
+import {
+  ExecutionReplayRequestSchema,
+  manualSourceNeedsFromPath,
+  MAX_NAME_REFERENCE_LENGTH,
+  MAX_TAG_LENGTH,
+} from './schemas.ts';
 
 export const DEFAULT_MAX_CONCURRENT = 10;
 export const MAX_MAX_CONCURRENT = 200;
@@ -11,6 +16,7 @@ export const MAX_MAX_CONCURRENT = 200;
 export const BulkReplayFieldsSchema = ExecutionReplayRequestSchema.omit({ tag: true })
   .strict()
   .openapi('BulkReplayFields', {
+    ...manualSourceNeedsFromPath,
     title: 'BulkReplayFields',
     description:
       'The fields of a replay request (ExecutionReplayRequest) that every child replay shares. `tag` is not taken: a tag names one execution.',
@@ -77,6 +83,11 @@ export const BulkReplayRequestSchema = z
     title: 'BulkReplayRequest',
     description:
       'Replays many executions, each as an ordinary replay with the same fields. A bad parent fails its own child, not the bulk replay.',
+    // exactly one of the two selections, as the refinement above checks
+    oneOf: [
+      { required: ['execution_ids'], properties: { execution_ids: { not: { type: 'null' } } } },
+      { required: ['filter'], properties: { filter: { not: { type: 'null' } } } },
+    ],
   });
 export type BulkReplayRequest = z.infer<typeof BulkReplayRequestSchema>;
 

@@ -86,6 +86,12 @@ export const ExecutionStatusSchema = z
   .enum(executionStatuses)
   .openapi({ title: 'Status', description: 'Current status' });
 
+/** In JSON Schema, the rule services/replay-request.ts enforces: a manual replay names its outputs. */
+export const manualSourceNeedsFromPath = {
+  if: { properties: { replay_source: { const: 'manual' } }, required: ['replay_source'] },
+  then: { required: ['from_path'], properties: { from_path: { type: 'string', minLength: 1 } } },
+};
+
 export const ExecutionReplayRequestSchema = z
   .object({
     replay_source: ReplaySourceSchema,
@@ -137,6 +143,7 @@ export const ExecutionReplayRequestSchema = z
       }),
   })
   .openapi('ExecutionReplayRequest', {
+    ...manualSourceNeedsFromPath,
     title: 'ExecutionReplayRequest',
     description:
       "Request to replay a pipeline execution.\n\nThe execution to replay is identified by the execution_id path parameter. Server creates a new execution, starts routes, and publishes replay messages.\n\nFor cross-pipeline replay, provide config_id to use a different pipeline's routes instead of the parent's. Storage reads from the parent execution.",

@@ -467,7 +467,14 @@ export interface components {
        */
       max_concurrent?: number;
       replay: components['schemas']['BulkReplayFields'];
-    };
+    } & (
+      | {
+          execution_ids: unknown;
+        }
+      | {
+          filter: unknown;
+        }
+    );
     /**
      * BulkReplayResponse
      * @description A bulk replay and its children counted by the status of their records, live.

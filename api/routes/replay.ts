@@ -4,7 +4,7 @@ import type { ApiDependencies } from '../dependencies.ts';
 import { toExecutionResponse } from '../execution-views.ts';
 import { idempotencyKeyHeaders } from '../idempotency.ts';
 import { createReplayService } from '../../services/replay-service.ts';
-import { errorResponses, executionLinks, operationIds } from '../responses.ts';
+import { errorResponses, operationIds, replayLinks } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionReplayRequestSchema, ExecutionResponseSchema } from '../schemas.ts';
 
 const replayRoute = createRoute({
@@ -31,7 +31,7 @@ For cross-pipeline replay, provide config_id in the request body to use a differ
     200: {
       description: 'Successful Response',
       content: { 'application/json': { schema: ExecutionResponseSchema } },
-      links: executionLinks,
+      links: replayLinks,
     },
     ...errorResponses,
   },
