@@ -140,6 +140,8 @@ export const BulkReplayItemQuerySchema = z.object({
     .number()
     .int()
     .min(0)
+    // as .int() checks it: said in the document too
+    .max(Number.MAX_SAFE_INTEGER)
     .optional()
     .openapi({ description: 'next_cursor of the previous page' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
