@@ -135,13 +135,16 @@ export const BulkReplayItemPageSchema = z
   })
   .openapi('BulkReplayItemPage');
 
+/** The largest position of a parent (`bulk_replay_items.position integer`). */
+const MAX_ITEM_POSITION = 2_147_483_647;
+
 export const BulkReplayItemQuerySchema = z.object({
   cursor: z.coerce
     .number()
     .int()
     .min(0)
-    // as .int() checks it: said in the document too
-    .max(Number.MAX_SAFE_INTEGER)
+    // positions are Postgres integers: a larger cursor is refused here, not by the query (a 503)
+    .max(MAX_ITEM_POSITION)
     .optional()
     .openapi({ description: 'next_cursor of the previous page' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

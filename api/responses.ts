@@ -56,6 +56,8 @@ const anyExecutionLinks = {
   },
   PreviewReplay: { operationId: operationIds.previewReplay, parameters: executionId, requestBody: ownConfig },
   CancelExecution: { operationId: operationIds.cancelExecution, parameters: executionId },
+  // another normal execution of the same config
+  CreateExecution: { operationId: operationIds.createExecution, requestBody: ownConfig },
   ListChildExecutions: {
     operationId: operationIds.listExecutions,
     parameters: { parent_execution_id: '$response.body#/id' },
