@@ -139,12 +139,13 @@ export const BulkReplayItemPageSchema = z
 const MAX_ITEM_POSITION = 2_147_483_647;
 
 export const BulkReplayItemQuerySchema = z.object({
-  cursor: z.coerce
-    .number()
-    .int()
-    .min(0)
-    // positions are Postgres integers: a larger cursor is refused here, not by the query (a 503)
-    .max(MAX_ITEM_POSITION)
+  // an empty `?cursor=` is not the first page (a coerced "" would read as 0): refused
+  cursor: z
+    .preprocess(
+      (value) => (value === '' ? Number.NaN : value),
+      // positions are Postgres integers: a larger cursor is refused here, not by the query (a 503)
+      z.coerce.number().int().min(0).max(MAX_ITEM_POSITION),
+    )
     .optional()
     .openapi({ description: 'next_cursor of the previous page' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

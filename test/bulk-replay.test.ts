@@ -249,7 +249,7 @@ describe('Idempotency-Key', () => {
 });
 
 describe('bad requests', () => {
-  it('a page cursor past any position: 422, not a failed query', async () => {
+  it('a page cursor past any position, or empty: 422, not a failed query or the first page', async () => {
     const created = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
       replay: REPLAY,
       filter: { tag_prefix: 'no-parent-has-this-tag' },
@@ -259,6 +259,9 @@ describe('bad requests', () => {
     const past = await requestJson(stack, 'GET', `${items}?cursor=2421612018`);
     expect(past.status, JSON.stringify(past.body)).toBe(422);
     expect(past.body.detail[0].loc).toEqual(['query', 'cursor']);
+    // an empty cursor is not the first page
+    const empty = await requestJson(stack, 'GET', `${items}?cursor=`);
+    expect(empty.status, JSON.stringify(empty.body)).toBe(422);
     const last = await requestJson(stack, 'GET', `${items}?cursor=2147483647`);
     expect(last.status, JSON.stringify(last.body)).toBe(200);
     expect(last.body).toMatchObject({ items: [], next_cursor: null });
