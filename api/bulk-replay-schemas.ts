@@ -4,6 +4,7 @@ import { MAX_BULK_REPLAY_PARENTS } from '../adapters/bulk-replays.ts';
 import { bulkPausedReasons, executionStatuses } from '../domain/replay.ts';
 import {
   ExecutionReplayRequestSchema,
+  manualSourceNeedsFromPath,
   MAX_NAME_REFERENCE_LENGTH,
   MAX_TAG_LENGTH,
   requestedByRefused,
@@ -16,6 +17,7 @@ export const MAX_MAX_CONCURRENT = 200;
 export const BulkReplayFieldsSchema = ExecutionReplayRequestSchema.omit({ tag: true })
   .strict()
   .openapi('BulkReplayFields', {
+    ...manualSourceNeedsFromPath,
     title: 'BulkReplayFields',
     description:
       'The fields of a replay request (ExecutionReplayRequest) that every child replay shares. `tag` is not taken: a tag names one execution.',
@@ -98,6 +100,11 @@ export const BulkReplayRequestSchema = z
     title: 'BulkReplayRequest',
     description:
       'Replays many executions, each as an ordinary replay with the same fields. A bad parent fails its own child, not the bulk replay.',
+    // exactly one of the two selections, as the refinement above checks
+    oneOf: [
+      { required: ['execution_ids'], properties: { execution_ids: { not: { type: 'null' } } } },
+      { required: ['filter'], properties: { filter: { not: { type: 'null' } } } },
+    ],
   });
 export type BulkReplayRequest = z.infer<typeof BulkReplayRequestSchema>;
 
@@ -170,11 +177,17 @@ export const BulkReplayItemPageSchema = z
   })
   .openapi('BulkReplayItemPage');
 
+/** The largest position of a parent (`bulk_replay_items.position integer`). */
+const MAX_ITEM_POSITION = 2_147_483_647;
+
 export const BulkReplayItemQuerySchema = z.object({
-  cursor: z.coerce
-    .number()
-    .int()
-    .min(0)
+  // an empty `?cursor=` is not the first page (a coerced "" would read as 0): refused
+  cursor: z
+    .preprocess(
+      (value) => (value === '' ? Number.NaN : value),
+      // positions are Postgres integers: a larger cursor is refused here, not by the query (a 503)
+      z.coerce.number().int().min(0).max(MAX_ITEM_POSITION),
+    )
     .optional()
     .openapi({ description: 'next_cursor of the previous page' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

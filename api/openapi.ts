@@ -3,7 +3,7 @@
  * the middlewares may answer on each operation (401, 403, 413, 415, 422, 429) and the bearer scheme,
  * as this deployment's settings make them. docs/openapi.json is its snapshot (`npm run openapi`).
  */
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AUTH_REALM, HEALTH_PATHS, OPEN_PATHS, type ApiAuthOptions } from './auth.ts';
 import type { AppEnv } from './context.ts';
 import { MAX_JSON_DEPTH, type ApiLimits } from './limits.ts';
@@ -119,8 +119,27 @@ export function openApiDocument(
       );
     }
   }
+  withUuidPatterns(document);
   return document;
 }
+
+/**
+ * `format: uuid` is only an annotation in JSON Schema 2020-12: a client, or a fuzzer, may take ""
+ * for a valid UUID. The pattern zod checks (z.uuid(): RFC 9562 versions 1 to 8, nil and max) says
+ * what the api accepts, on every UUID field of the document.
+ */
+function withUuidPatterns(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) withUuidPatterns(item);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const schema = node as Record<string, unknown>;
+  if (schema.format === 'uuid' && schema.pattern === undefined) schema.pattern = UUID_PATTERN;
+  for (const value of Object.values(schema)) withUuidPatterns(value);
+}
+
+const UUID_PATTERN = z.regexes.uuid().source;
 
 function apiDescription(maxBodyBytes: number): string {
   return [

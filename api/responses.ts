@@ -47,23 +47,42 @@ export const operationIds = {
 } as const;
 
 const executionId = { execution_id: '$response.body#/id' };
+const ownConfig = { config_id: '$response.body#/config_id' };
 
-/**
- * Links from a response that carries an execution (`id`) to the operations that take its id, so that
- * clients and stateful fuzzers can follow a created execution through its life.
- */
-export const executionLinks = {
+/** Links from a response that carries an execution (`id`), any kind: what every execution allows. */
+const anyExecutionLinks = {
   GetExecution: { operationId: operationIds.getExecution, parameters: executionId },
-  ReplayExecution: { operationId: operationIds.replayExecution, parameters: executionId },
-  ResumeExecution: { operationId: operationIds.resumeExecution, parameters: executionId },
+  // through the execution's own config: a config_id the client made up would only find nothing
+  ReplayExecution: {
+    operationId: operationIds.replayExecution,
+    parameters: executionId,
+    requestBody: ownConfig,
+  },
+  PreviewReplay: { operationId: operationIds.previewReplay, parameters: executionId, requestBody: ownConfig },
   CancelExecution: { operationId: operationIds.cancelExecution, parameters: executionId },
-  PauseExecution: { operationId: operationIds.pauseExecution, parameters: executionId },
-  ChangeExecution: { operationId: operationIds.changeExecution, parameters: executionId },
   ListReplays: { operationId: operationIds.listExecutionReplays, parameters: executionId },
+  // another normal execution of the same config
+  CreateExecution: { operationId: operationIds.createExecution, requestBody: ownConfig },
   ListChildExecutions: {
     operationId: operationIds.listExecutions,
     parameters: { parent_execution_id: '$response.body#/id' },
   },
+};
+
+/**
+ * Links from a normal execution (`POST /api/v1/executions`) to the operations that take its id, so
+ * that clients and stateful fuzzers can follow it: read, replay (or preview a replay of) and cancel
+ * it. Pause, resume and a rate change are for replays only (409 on a normal execution): they are
+ * linked from a replay's responses (`replayLinks`).
+ */
+export const executionLinks = anyExecutionLinks;
+
+/** Links from a response that carries a replay to the operations that take its id, its controls too. */
+export const replayLinks = {
+  ...anyExecutionLinks,
+  PauseExecution: { operationId: operationIds.pauseExecution, parameters: executionId },
+  ResumeExecution: { operationId: operationIds.resumeExecution, parameters: executionId },
+  ChangeExecution: { operationId: operationIds.changeExecution, parameters: executionId },
 };
 
 /** Links from a created config to the operations that take its id. */

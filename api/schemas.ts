@@ -197,6 +197,12 @@ export const ReplayCanarySchema = z
       "An addition to the contract: publish the first `messages` messages, then wait up to `within_seconds` for outputs answering them in the new execution's output stage (the route's `output_stage`; an output answers an input when its path without extension is the input's, or a folder of it). At `min_output_ratio` the replay goes on; below it when the time is up, it pauses itself (`progress.paused_reason: canary`) until an operator resumes (no further canary) or cancels it. A route without `output_stage`: 400 `NO_OUTPUT_STAGE`.",
   });
 
+/** In JSON Schema, the rule services/replay-request.ts enforces: a manual replay names its outputs. */
+export const manualSourceNeedsFromPath = {
+  if: { properties: { replay_source: { const: 'manual' } }, required: ['replay_source'] },
+  then: { required: ['from_path'], properties: { from_path: { type: 'string', minLength: 1 } } },
+};
+
 export const ExecutionReplayRequestSchema = z
   .object({
     replay_source: ReplaySourceSchema,
@@ -266,6 +272,7 @@ export const ExecutionReplayRequestSchema = z
     canary: ReplayCanarySchema.nullable().optional(),
   })
   .openapi('ExecutionReplayRequest', {
+    ...manualSourceNeedsFromPath,
     title: 'ExecutionReplayRequest',
     description:
       "Request to replay a pipeline execution.\n\nThe execution to replay is identified by the execution_id path parameter. Server creates a new execution, starts routes, and publishes replay messages.\n\nFor cross-pipeline replay, provide config_id to use a different pipeline's routes instead of the parent's. Storage reads from the parent execution.",

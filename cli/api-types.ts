@@ -536,7 +536,14 @@ export interface components {
       readonly requested_by?: unknown;
       /** @description true: a parent that has a replay into the same `to_route` that is running (paused too) or interrupted (a resume would take it up) is not replayed again; its item is `skipped` and names that replay in `open_replay_id`. Absent: false. */
       skip_parents_with_open_replays?: boolean;
-    };
+    } & (
+      | {
+          execution_ids: unknown;
+        }
+      | {
+          filter: unknown;
+        }
+    );
     /**
      * BulkReplayResponse
      * @description A bulk replay and its children counted by the status of their records, live.

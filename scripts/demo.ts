@@ -1,5 +1,5 @@
 /**
- * `npm run demo [-- --objects N] [--flat] [--max-messages-per-second R] [--parent ID]`: a replay end
+ * `npm run demo [-- --objects N] [--flat] [--max-messages-per-second R] [--parent ID] [--tag TAG]`: a replay end
  * to end against the running dev stack (`npm run dev`).
  *
  * Registers the `documents-demo` pipeline, starts a parent execution, stores N outputs of
@@ -8,7 +8,8 @@
  * consume the messages and how to look at the workflow with the temporal CLI. `--flat` stores the
  * outputs side by side in one folder (`doc-0000000.json` ...), as a large first replay often has
  * them; `--max-messages-per-second` paces the replay; `--parent` replays the outputs an earlier
- * demo stored for that parent again (no upload: a second, paced run of the same 50,000 objects).
+ * demo stored for that parent again (no upload: a second, paced run of the same 50,000 objects);
+ * `--tag` gives the new parent a tag, by which the api finds it too (the Schemathesis run's parent).
  *
  * Reads `.data/stack.json` (written by `npm run dev`); `API_URL` overrides the api's address. Without
  * stack.json, the S3 settings come from the S3_* variables.
@@ -46,6 +47,8 @@ export interface DemoOptions {
   maxMessagesPerSecond?: number;
   /** Replay this parent (of an earlier demo) again instead of storing new outputs. */
   parentId?: string;
+  /** The new parent's tag (the api takes it wherever it takes the parent's id). */
+  tag?: string;
   log: (line: string) => void;
   /** Give up on the replay after this long (default 120 s). */
   timeoutMs?: number;
@@ -181,6 +184,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     const created = await callApi<{ id: string; status: string }>(api, 'POST', '/api/v1/executions', 201, {
       config_id: config.id,
+      ...(options.tag ? { tag: options.tag } : {}),
     });
     parent = { ...created, config_id: config.id };
     log(`2. created parent execution ${parent.id} -> 201 ${created.status}`);
@@ -297,6 +301,7 @@ async function main(): Promise<void> {
   let flat = false;
   let maxMessagesPerSecond: number | undefined;
   let parentId: string | undefined;
+  let tag: string | undefined;
   try {
     const { values } = parseArgs({
       options: {
@@ -304,6 +309,7 @@ async function main(): Promise<void> {
         flat: { type: 'boolean' },
         'max-messages-per-second': { type: 'string' },
         parent: { type: 'string' },
+        tag: { type: 'string' },
       },
     });
     if (values.objects !== undefined) objects = Number(values.objects);
@@ -311,9 +317,10 @@ async function main(): Promise<void> {
     if (values['max-messages-per-second'] !== undefined)
       maxMessagesPerSecond = Number(values['max-messages-per-second']);
     parentId = values.parent;
+    tag = values.tag;
   } catch (error) {
     fail(
-      `${(error as Error).message}\nusage: npm run demo [-- --objects N] [--flat] [--max-messages-per-second R] [--parent ID]`,
+      `${(error as Error).message}\nusage: npm run demo [-- --objects N] [--flat] [--max-messages-per-second R] [--parent ID] [--tag TAG]`,
       2,
     );
   }
@@ -377,6 +384,7 @@ async function main(): Promise<void> {
       flat,
       maxMessagesPerSecond,
       parentId,
+      tag,
       log,
       // a large replay (npm run demo -- --objects 1000000) takes minutes
       timeoutMs: Math.max(120_000, objects * 2),

@@ -268,6 +268,24 @@ describe('Idempotency-Key', () => {
 });
 
 describe('bad requests', () => {
+  it('a page cursor past any position, or empty: 422, not a failed query or the first page', async () => {
+    const created = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+      replay: REPLAY,
+      filter: { tag_prefix: 'no-parent-has-this-tag' },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(202);
+    const items = `/api/v1/bulk-replays/${created.body.id}/items`;
+    const past = await requestJson(stack, 'GET', `${items}?cursor=2421612018`);
+    expect(past.status, JSON.stringify(past.body)).toBe(422);
+    expect(past.body.detail[0].loc).toEqual(['query', 'cursor']);
+    // an empty cursor is not the first page
+    const empty = await requestJson(stack, 'GET', `${items}?cursor=`);
+    expect(empty.status, JSON.stringify(empty.body)).toBe(422);
+    const last = await requestJson(stack, 'GET', `${items}?cursor=2147483647`);
+    expect(last.status, JSON.stringify(last.body)).toBe(200);
+    expect(last.body).toMatchObject({ items: [], next_cursor: null });
+  });
+
   it.each([
     ['both a list and a filter', { replay: REPLAY, execution_ids: ['x'], filter: { tag_prefix: 'x' } }],
     ['neither a list nor a filter', { replay: REPLAY }],

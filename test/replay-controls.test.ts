@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchAttributes } from '../workflows/search-attributes.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
+import { getExecution } from '../adapters/executions.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 import {
   createExecution,
@@ -20,13 +21,15 @@ import {
 const STAGE = 'markdown_segmented';
 const ROUTE = 'embedding_generator';
 const REPLAY = { replay_source: 'storage', from_stage: STAGE, to_route: ROUTE };
+const PAGE_SIZE = 400;
 
 let stack: TestStack;
 let configId: string;
 
 beforeAll(async () => {
-  // one coordinator per replay: its pages, one after another, are what these tests read
-  stack = await createTestStack({ REPLAY_MAX_PARTITIONS: '1' });
+  // one coordinator per replay: its pages, one after another, are what these tests read; unpaced
+  // pages of 400 keys (no paced page here is larger), so an unpaced replay takes many
+  stack = await createTestStack({ REPLAY_MAX_PARTITIONS: '1', REPLAY_PAGE_SIZE: String(PAGE_SIZE) });
   await stack.startWorker();
   configId = (await registerConfig(stack)).id;
 });
@@ -160,6 +163,46 @@ describe('rate limits', () => {
     });
     expect(tiny.status).toBe(422);
   });
+
+  it('a limit set on an unlimited running replay takes effect within a page', async () => {
+    const RATE = 200;
+    // unpaced, long enough to be still running when the limit arrives (pages of PAGE_SIZE)
+    const parent = await parentWith(15 * PAGE_SIZE);
+    const response = await requestJson(stack, 'POST', `/api/v1/executions/${parent.id}/replay`, REPLAY);
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    const id = response.body.id;
+    // its first page is out: the publishing step runs, unpaced (watched closely: it goes fast)
+    for (let tries = 0; (await getExecution(stack.pool, id))!.published_count === 0; tries += 1) {
+      expect(tries, 'the first page').toBeLessThan(3000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const changed = await requestJson(stack, 'PATCH', `/api/v1/executions/${id}`, {
+      max_messages_per_second: RATE,
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    const changedAt = Date.now();
+    expect(changed.body).toMatchObject({ status: 'running', max_messages_per_second: RATE });
+    // the new limit is in force for the rest of the replay (pages committed after the answer)
+    const committedAfter = async () => (await pagesOf([id])).filter(([at]) => at > changedAt);
+    for (let tries = 0; (await committedAfter()).length < 6; tries += 1) {
+      expect(tries, 'paced pages after the PATCH').toBeLessThan(300);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await requestJson(stack, 'POST', `/api/v1/executions/${id}/cancel`)).status).toBeLessThan(300);
+    const after = await committedAfter();
+    // at most the one unpaced page already on its way, then pages of a second's worth at the new rate
+    expect(after.filter(([, n]) => n > RATE).length).toBeLessThanOrEqual(1);
+    const paced = after.filter(([, n]) => n <= RATE);
+    expect(paceOf(paced) / RATE).toBeLessThan(1.15);
+    // what went out after the answer: one unpaced page, one full bucket, then the rate over the time
+    const [firstAt] = after[0]!;
+    const [lastAt] = after.at(-1)!;
+    const sent = after.reduce((sum, [, n]) => sum + n, 0);
+    expect(sent).toBeLessThanOrEqual(PAGE_SIZE + RATE + (RATE * (lastAt - firstAt)) / 1000);
+    const done = await waitForExecution(stack, id, (record) => record.status !== 'running');
+    expect(done.status).toBe('cancelled');
+    expect(done.published_count).toBeLessThan(parent.keys.length);
+  }, 240_000);
 });
 
 describe('pause', () => {

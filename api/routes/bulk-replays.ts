@@ -97,8 +97,16 @@ const action = (name: 'cancel' | 'resume', summary: string, description: string)
     description,
     request: { params: BulkReplayIdParamSchema },
     responses: {
-      200: { description: 'The bulk replay after the action', content: json(BulkReplayResponseSchema) },
-      202: { description: 'Accepted; not applied yet', content: json(BulkReplayResponseSchema) },
+      200: {
+        description: 'The bulk replay after the action',
+        content: json(BulkReplayResponseSchema),
+        links: bulkReplayLinks,
+      },
+      202: {
+        description: 'Accepted; not applied yet',
+        content: json(BulkReplayResponseSchema),
+        links: bulkReplayLinks,
+      },
       404: errorResponses[404],
       409: { ...errorResponses[409], description: 'The bulk replay has finished' },
       422: errorResponses[422],
@@ -116,7 +124,7 @@ const pauseRoute = createRoute({
     'Its running children are paused (each like a replay pause) and no new child starts until `POST .../resume`. Answers once the workflow has the request. 409 once it has finished.',
   request: { params: BulkReplayIdParamSchema },
   responses: {
-    202: { description: 'Accepted', content: json(BulkReplayResponseSchema) },
+    202: { description: 'Accepted', content: json(BulkReplayResponseSchema), links: bulkReplayLinks },
     404: errorResponses[404],
     409: { ...errorResponses[409], description: 'The bulk replay has finished, or has no running workflow' },
     422: errorResponses[422],

@@ -4,7 +4,7 @@ import { createReplayLifecycle } from '../../services/replay-lifecycle.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { toExecutionResponse } from '../execution-views.ts';
-import { errorResponses, executionLinks, operationIds } from '../responses.ts';
+import { errorResponses, executionLinks, operationIds, replayLinks } from '../responses.ts';
 import { ExecutionIdParamSchema, ExecutionResponseSchema } from '../schemas.ts';
 
 const lifecycleRoute = (action: 'resume' | 'cancel', description: string) =>
@@ -17,16 +17,17 @@ const lifecycleRoute = (action: 'resume' | 'cancel', description: string) =>
       action === 'resume' ? 'Resume an interrupted replay' : 'Cancel a running or interrupted execution',
     description,
     request: { params: ExecutionIdParamSchema },
+    // a resumed replay runs again: its controls apply; a cancelled execution can only be read
     responses: {
       200: {
         description: 'The execution after the action',
         content: { 'application/json': { schema: ExecutionResponseSchema } },
-        links: { GetExecution: executionLinks.GetExecution },
+        links: action === 'resume' ? replayLinks : { GetExecution: executionLinks.GetExecution },
       },
       202: {
         description: 'Accepted; the workflow has not applied it yet',
         content: { 'application/json': { schema: ExecutionResponseSchema } },
-        links: { GetExecution: executionLinks.GetExecution },
+        links: action === 'resume' ? replayLinks : { GetExecution: executionLinks.GetExecution },
       },
       404: errorResponses[404],
       409: { ...errorResponses[409], description: 'The execution is not in a state that allows this action' },

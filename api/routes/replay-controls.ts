@@ -8,7 +8,7 @@ import { createReplayLifecycle } from '../../services/replay-lifecycle.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDependencies } from '../dependencies.ts';
 import { toExecutionDetail } from '../execution-views.ts';
-import { errorResponses, executionLinks, operationIds } from '../responses.ts';
+import { errorResponses, operationIds, replayLinks } from '../responses.ts';
 import { ExecutionDetailSchema, ExecutionIdParamSchema, RateLimitSchema } from '../schemas.ts';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
@@ -23,10 +23,11 @@ const pauseRoute = createRoute({
     'Publishing stops before the next page; the status stays `running` (the contract has no paused status) and `progress.paused` becomes true; the `ReplayStatus` search attribute says `paused`. `POST .../resume` continues it. Pausing a paused replay changes nothing. 409 once the replay has finished.',
   request: { params: ExecutionIdParamSchema },
   responses: {
-    200: { description: 'Paused', content: json(ExecutionDetailSchema), links: executionLinks },
+    200: { description: 'Paused', content: json(ExecutionDetailSchema), links: replayLinks },
     202: {
       description: 'Accepted; the workflow has not applied it yet',
       content: json(ExecutionDetailSchema),
+      links: replayLinks,
     },
     404: errorResponses[404],
     409: { ...errorResponses[409], description: 'Not a replay, or finished' },
@@ -60,7 +61,7 @@ const changeRoute = createRoute({
     200: {
       description: 'The replay with its new limit',
       content: json(ExecutionDetailSchema),
-      links: executionLinks,
+      links: replayLinks,
     },
     404: errorResponses[404],
     409: { ...errorResponses[409], description: 'Not a replay, or finished' },

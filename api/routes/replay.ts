@@ -4,7 +4,7 @@ import type { ApiDependencies } from '../dependencies.ts';
 import { toReplayResponse } from '../execution-views.ts';
 import { idempotencyKeyHeaders } from '../idempotency.ts';
 import { createReplayService } from '../../services/replay-service.ts';
-import { errorResponses, executionLinks, operationIds } from '../responses.ts';
+import { errorResponses, operationIds, replayLinks } from '../responses.ts';
 import {
   ExecutionIdParamSchema,
   ExecutionReplayRequestSchema,
@@ -35,7 +35,7 @@ For cross-pipeline replay, provide config_id in the request body to use a differ
     200: {
       description: 'Successful Response',
       content: { 'application/json': { schema: ReplayExecutionResponseSchema } },
-      links: executionLinks,
+      links: replayLinks,
     },
     ...errorResponses,
   },

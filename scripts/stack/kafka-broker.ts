@@ -26,6 +26,11 @@ export interface KafkaBrokerOptions {
   controllerPort: number;
   /** A SASL_SSL listener on this port too; none when unset. */
   saslPort?: number;
+  /**
+   * A third, plaintext listener on `port` that advertises `advertisedPort`, where a proxy in front
+   * of it listens: clients that bootstrap through the proxy stay on it (tests slow the broker down).
+   */
+  delayedListener?: { port: number; advertisedPort: number };
   dataDir: string;
   logFile: string;
   /** Partitions of topics created without a count (the service's default for new topics). */
@@ -75,15 +80,18 @@ function serverProperties(options: KafkaBrokerOptions, sasl?: SaslListener): str
   const listen = `127.0.0.1:${options.port}`;
   const controller = `127.0.0.1:${options.controllerPort}`;
   const secure = sasl ? `,SASL_SSL://127.0.0.1:${sasl.port}` : '';
+  const delayed = options.delayedListener;
+  const delayedListen = delayed ? `,DELAYED://127.0.0.1:${delayed.port}` : '';
+  const delayedAdvertised = delayed ? `,DELAYED://127.0.0.1:${delayed.advertisedPort}` : '';
   return `# written by scripts/stack/kafka-broker.ts
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@${controller}
-listeners=PLAINTEXT://${listen}${secure},CONTROLLER://${controller}
-advertised.listeners=PLAINTEXT://${listen}${secure}
+listeners=PLAINTEXT://${listen}${secure}${delayedListen},CONTROLLER://${controller}
+advertised.listeners=PLAINTEXT://${listen}${secure}${delayedAdvertised}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,DELAYED:PLAINTEXT,CONTROLLER:PLAINTEXT
 ${sasl ? saslListenerProperties(sasl) : ''}log.dirs=${path.join(options.dataDir, 'log')}
 num.partitions=${options.defaultPartitions ?? 3}
 default.replication.factor=1

@@ -32,6 +32,7 @@ import { startKafkaBroker, type KafkaBroker } from '../../scripts/stack/kafka-br
 import { freePort } from '../../scripts/stack/free-port.ts';
 import { startManagedProcess, type ManagedProcess } from '../../scripts/stack/managed-process.ts';
 import { startLatencyProxy } from '../../scripts/stack/latency-proxy.ts';
+import { startKafkaDelayingProxy, type KafkaDelayingProxy } from './kafka-delaying-proxy.ts';
 import { startS3Server } from '../../scripts/stack/s3-server.ts';
 import { startVersityGw } from '../../scripts/stack/versitygw.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/stack/temporal-dev-server.ts';
@@ -92,7 +93,10 @@ export interface PrivateStack {
   restartBroker(downMs: number): Promise<void>;
   /** Stops the Temporal dev server, waits downMs, starts it again on the same port and SQLite file. */
   restartTemporal(downMs: number): Promise<void>;
-  startWorkerProcess(): WorkerProcess;
+  /** A worker process on this stack's variables, with `overrides` (undefined: unset). */
+  startWorkerProcess(overrides?: Record<string, string | undefined>): WorkerProcess;
+  /** The proxy in front of the broker's delayed listener (a stack started with `kafkaDelayingProxy`). */
+  kafkaProxy?: KafkaDelayingProxy;
   startInProcessWorker(): Promise<InProcessWorker>;
   close(): Promise<void>;
 }
@@ -106,6 +110,11 @@ export interface PrivateStackOptions {
   store?: 's3rver' | 'versitygw';
   /** Puts a latency proxy (scripts/stack/latency-proxy.ts) in front of the store; see setS3Latency. */
   s3LatencyProxy?: boolean;
+  /**
+   * With a kafka transport: a plaintext listener of the broker behind a proxy that can hold Produce
+   * requests (test/support/kafka-delaying-proxy.ts); see `kafkaProxy`.
+   */
+  kafkaDelayingProxy?: boolean;
 }
 
 interface StoreHandle {
@@ -163,10 +172,17 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       freePort(),
       freePort(),
     ]);
+    const kafkaProxy = options.kafkaDelayingProxy
+      ? await startKafkaDelayingProxy(`127.0.0.1:${await freePort()}`)
+      : undefined;
+    if (kafkaProxy) cleanups.push(() => kafkaProxy.close());
     const kafkaOptions = {
       port: brokerPort,
       controllerPort,
       ...(transport === 'kafka-sasl' ? { saslPort } : {}),
+      ...(kafkaProxy
+        ? { delayedListener: { port: kafkaProxy.targetPort, advertisedPort: kafkaProxy.port } }
+        : {}),
       dataDir: path.join(dir, 'kafka'),
       logFile: path.join(dir, 'kafka.log'),
     };
@@ -342,7 +358,8 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
         await sleep(downMs);
         temporalServer = await startTemporalDevServer(temporalOptions);
       },
-      startWorkerProcess() {
+      kafkaProxy,
+      startWorkerProcess(overrides = {}) {
         workerCount += 1;
         const logFile = path.join(dir, `worker-${workerCount}.log`);
         const managed = startManagedProcess('worker', process.execPath, ['--import', 'tsx', 'worker.ts'], {
@@ -352,7 +369,7 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
             PATH: process.env.PATH ?? '',
             HOME: process.env.HOME ?? '',
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-            ...env,
+            ...withOverrides(env, overrides),
           },
         });
         workerProcesses.push(managed);
@@ -411,4 +428,14 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+function withOverrides(
+  env: Record<string, string>,
+  overrides: Record<string, string | undefined>,
+): Record<string, string> {
+  const merged: Record<string, string | undefined> = { ...env, ...overrides };
+  return Object.fromEntries(
+    Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }

@@ -186,12 +186,31 @@ describe('the OpenAPI document', () => {
         }
       }
     }
-    const execution = ['getExecution', 'replayExecution', 'resumeExecution', 'cancelExecution'] as const;
-    for (const creator of ['createExecution', 'replayExecution'] as const) {
-      for (const taker of execution) {
+    const anyExecution = ['getExecution', 'replayExecution', 'previewReplay', 'cancelExecution'] as const;
+    const replayOnly = ['pauseExecution', 'resumeExecution', 'changeExecution'] as const;
+    for (const taker of anyExecution) {
+      expect(linked).toContain(`${operationIds.createExecution} -> ${operationIds[taker]}`);
+    }
+    // a normal execution is not a replay: its controls would answer 409, so no link offers them
+    for (const taker of replayOnly) {
+      expect(linked).not.toContain(`${operationIds.createExecution} -> ${operationIds[taker]}`);
+    }
+    for (const creator of ['replayExecution', 'pauseExecution', 'changeExecution'] as const) {
+      for (const taker of [...anyExecution, ...replayOnly]) {
         expect(linked).toContain(`${operationIds[creator]} -> ${operationIds[taker]}`);
       }
     }
+    for (const taker of [
+      'getBulkReplay',
+      'cancelBulkReplay',
+      'pauseBulkReplay',
+      'resumeBulkReplay',
+    ] as const) {
+      for (const creator of ['createBulkReplay', 'pauseBulkReplay'] as const) {
+        expect(linked).toContain(`${operationIds[creator]} -> ${operationIds[taker]}`);
+      }
+    }
+    expect(linked).toContain(`${operationIds.previewReplay} -> ${operationIds.getReplayPreview}`);
     expect(linked).toContain(`${operationIds.createConfig} -> ${operationIds.getConfig}`);
     expect(linked).toContain(`${operationIds.createConfig} -> ${operationIds.createExecution}`);
   });
