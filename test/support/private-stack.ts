@@ -190,6 +190,8 @@ export async function startPrivateStack(options: PrivateStackOptions = {}): Prom
       port: brokerPort,
       dataDir: path.join(dir, 'elasticmq'),
       logFile: path.join(dir, 'elasticmq.log'),
+      // restartBroker: a FIFO queue must know its persisted messages before a resend reaches it
+      holdUntilRestored: true,
     };
     const s3Options = { port: s3Port, directory: s3Directory, logFile: path.join(dir, 's3.log') };
     const startStore = async (): Promise<StoreHandle> => {
