@@ -14,6 +14,8 @@ import { profileHistories, type HistoryProfile } from './history-profile.ts';
 
 export const ROUTE = 'embedding_generator';
 export const STAGE = 'markdown_segmented';
+/** The output stage of ROUTE: where `select: "missing_outputs"` looks for an input's outputs. */
+export const OUTPUT_STAGE = 'embeddings';
 
 /** Key of the index-th object: 1,000 per sub-folder, as stage outputs usually are (document/segment). */
 export function objectKey(folder: string, index: number): string {

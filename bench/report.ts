@@ -234,6 +234,7 @@ export async function writeResultsMarkdown(results: Record<string, any>, file: s
     ...(results.throughput ? throughputLines(results.throughput) : []),
     ...(results.capacity ? capacityLines(results.capacity) : []),
     ...(results.partitioned ? partitionedLines(results.partitioned) : []),
+    ...(results.selection ? selectionLines(results.selection) : []),
     ...transportLines(results.transports ?? {}),
   ];
   await writeFile(file, `${lines.join('\n')}\n${notes}`);
@@ -327,6 +328,77 @@ function partitionedLines(section: Section): string[] {
               .join(' / ')
           : '',
       ]),
+    ),
+    '',
+  ];
+}
+
+const coresOf = (cores: Record<string, number> | undefined) =>
+  cores
+    ? ['worker', 'postgres', 'store', 'temporal', 'api', 'total']
+        .map((part) => (cores[part] ?? 0).toFixed(2))
+        .join(' / ')
+    : '';
+
+/** `select: missing_outputs` against a plain replay of the same stage, with both listings' rates. */
+function selectionLines(section: Section): string[] {
+  const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const plain = section.plain as Row;
+  const missing = section.missing_outputs as Row;
+  return [
+    '## Selection: `missing_outputs` against a plain replay',
+    '',
+    `${stampOf(section)} Store: ${section.store}. ${section.objects.toLocaleString('en')} inputs, ${section.inputs_with_outputs.toLocaleString('en')} of them with outputs (\`output_match: ${section.output_match}\`: ${section.output_keys.toLocaleString('en')} output keys, some with the input's extension, some another, some a folder per input, a few that answer nothing). Each replay on a fresh publish worker process; peak RSS from /proc (VmRSS every 200 ms and VmHWM).`,
+    '',
+    ...table(
+      [
+        'replay',
+        's',
+        'inputs examined/s',
+        'msgs published',
+        'msgs/s',
+        'partitions',
+        'publish worker RSS start / peak MB',
+        'workflows worker peak MB',
+        'cores: workers / postgres / store / temporal / api / total',
+      ],
+      [
+        ['plain (select all)', plain, plain.msgs_per_s],
+        ['missing_outputs', missing, missing.inputs_examined_per_s],
+      ].map(([name, row, examined]) => [
+        name,
+        (row as Row).seconds,
+        examined,
+        (row as Row).published,
+        (row as Row).msgs_per_s,
+        (row as Row).partitions,
+        `${(row as Row).worker_start_rss_mb} / ${(row as Row).worker_peak_rss_mb}`,
+        (row as Row).workflows_worker_peak_rss_mb,
+        coresOf((row as Row).cores_used),
+      ]),
+    ),
+    '',
+    `Examined/s ÷ plain msgs/s: **${section.examined_vs_plain}** (target ≥ ${section.examined_vs_plain_target}, ${met(section.examined_vs_plain >= section.examined_vs_plain_target)}). Peak RSS ÷ plain: **${section.rss_vs_plain}** (target ≤ ${section.rss_vs_plain_target}, ${met(section.rss_vs_plain <= section.rss_vs_plain_target)}). Published: ${missing.published.toLocaleString('en')} of ${missing.expected.toLocaleString('en')} expected; every published key read back from the queue: each an input without outputs, none twice.`,
+    '',
+    'Two listings against one (one lister, 1,000 keys a call, in the bench process):',
+    '',
+    ...table(
+      [
+        'input stage keys/s',
+        'output stage keys/s',
+        'input listing s',
+        'both listings s',
+        'the merge alone, inputs examined/s',
+      ],
+      [
+        [
+          section.input_list_keys_per_s,
+          section.output_list_keys_per_s,
+          section.listing_seconds_one,
+          section.listing_seconds_two,
+          section.merge_alone_inputs_per_s,
+        ],
+      ],
     ),
     '',
   ];

@@ -11,12 +11,17 @@
  * - partitioned (bench/partitioned.ts, not in the default run): one large replay by partitions and
  *   worker processes, with a latency in front of the store, beside the store's and the queue's
  *   ceilings.
+ * - selection (bench/selection.ts, not in the default run): issue 21's `select: "missing_outputs"`
+ *   on N inputs with outputs for half of them, against a plain replay of the same stage: inputs
+ *   examined per second and the publish worker's peak RSS, each stage's bare listing rate and the
+ *   merge of the two listings alone (1,000,000 inputs unless --objects).
  *
  *   npm run bench                                   # both suites, default sizes
  *   npm run bench -- --suite throughput --objects 20000 --out /tmp/one.json
  *   npm run bench -- --suite throughput --large     # adds 1,000,000
  *   npm run bench -- --suite capacity --start-rates 5,10,20,40 --step-seconds 15
  *   npm run bench -- --suite partitioned --objects 1000000 --partitions 1,4,8 --list-latency-ms 200 --workers 1,2,4
+ *   npm run bench -- --suite selection --objects 1000000
  *   npm run bench -- --store s3rver                 # the embedded dev store instead of versitygw
  *   npm run bench -- --worker-roles together        # one worker process polling both task queues
  *                                                   # (default: a process per role, as npm run dev)
@@ -42,8 +47,10 @@ import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-
 import { startBenchStack, type BenchStack } from './bench-stack.ts';
 import { runCapacity } from './capacity.ts';
 import { runPartitioned } from './partitioned.ts';
+import { runSelection } from './selection.ts';
 import {
   measureListing,
+  OUTPUT_STAGE,
   ROUTE,
   runBaseline,
   runReplay,
@@ -120,10 +127,11 @@ interface Stacked {
 
 const PIPELINE = {
   name: 'bench',
-  stages: ['markdown', STAGE, 'embeddings'],
+  stages: ['markdown', STAGE, OUTPUT_STAGE],
   routes: [
     { name: 'markdown_segmenter', input_stage: 'markdown', output_stage: STAGE },
-    { name: 'embedding_generator', input_stage: STAGE, output_stage: 'embeddings' },
+    // output_match: stem (the default), which the selection suite's missing_outputs reads
+    { name: ROUTE, input_stage: STAGE, output_stage: OUTPUT_STAGE },
   ],
   entry_route: 'markdown_segmenter',
 };
@@ -325,6 +333,17 @@ if (suites.has('partitioned') && transport === 'pgboss') {
     (results.partitioned as { rows?: Record<string, unknown>[] } | undefined)?.rows ?? []
   ).filter((row) => !fresh.has(key(row)));
   results.partitioned = { ...stamp(), rows: [...earlier, ...measured.rows] };
+}
+if (suites.has('selection') && transport === 'pgboss') {
+  results.selection = {
+    ...stamp(),
+    ...(await withStack((stacked) =>
+      runSelection(
+        { ...stacked, log },
+        { objects: values.objects ? numbers(values.objects.join(','))[0]! : 1_000_000 },
+      ),
+    )),
+  };
 }
 if (suites.has('capacity') && transport === 'pgboss') {
   results.capacity = {
