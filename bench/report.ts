@@ -235,6 +235,7 @@ export async function writeResultsMarkdown(results: Record<string, any>, file: s
     ...(results.capacity ? capacityLines(results.capacity) : []),
     ...(results.partitioned ? partitionedLines(results.partitioned) : []),
     ...(results.selection ? selectionLines(results.selection) : []),
+    ...(results.selection_reshaped ? selectionLines(results.selection_reshaped) : []),
     ...transportLines(results.transports ?? {}),
   ];
   await writeFile(file, `${lines.join('\n')}\n${notes}`);
@@ -345,10 +346,15 @@ function selectionLines(section: Section): string[] {
   const met = (ok: boolean) => (ok ? 'met' : '**missed**');
   const plain = section.plain as Row;
   const missing = section.missing_outputs as Row;
+  const reshaped = section.list_latency_ms
+    ? ` (${section.list_latency_ms} ms before every S3 request, at most ${section.max_partitions} partitions)`
+    : section.worker_processes === 'one, both task queues'
+      ? ` (at most ${section.max_partitions} partitions)`
+      : '';
   return [
-    '## Selection: `missing_outputs` against a plain replay',
+    `## Selection: \`missing_outputs\` against a plain replay${reshaped}`,
     '',
-    `${stampOf(section)} Store: ${section.store}. ${section.objects.toLocaleString('en')} inputs, ${section.inputs_with_outputs.toLocaleString('en')} of them with outputs (\`output_match: ${section.output_match}\`: ${section.output_keys.toLocaleString('en')} output keys, some with the input's extension, some another, some a folder per input, a few that answer nothing). Each replay on a fresh publish worker process; peak RSS from /proc (VmRSS every 200 ms and VmHWM).`,
+    `${stampOf(section.worker_processes === 'one, both task queues' ? { ...section, worker_roles: 'together' } : section)} Store: ${section.store}. ${section.objects.toLocaleString('en')} inputs, ${section.inputs_with_outputs.toLocaleString('en')} of them with outputs (\`output_match: ${section.output_match}\`: ${section.output_keys.toLocaleString('en')} output keys, some with the input's extension, some another, some a folder per input, a few that answer nothing). Each replay on a fresh publish worker process; peak RSS from /proc (VmRSS every 200 ms and VmHWM).`,
     '',
     ...table(
       [

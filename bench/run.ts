@@ -22,6 +22,9 @@
  *   npm run bench -- --suite capacity --start-rates 5,10,20,40 --step-seconds 15
  *   npm run bench -- --suite partitioned --objects 1000000 --partitions 1,4,8 --list-latency-ms 200 --workers 1,2,4
  *   npm run bench -- --suite selection --objects 1000000
+ *   npm run bench -- --suite selection --objects 100000 --selection-list-latency-ms 20 --selection-partitions 1
+ *                                                   # through a latency proxy, one partition: the
+ *                                                   # `selection_reshaped` part of results.json
  *   npm run bench -- --store s3rver                 # the embedded dev store instead of versitygw
  *   npm run bench -- --worker-roles together        # one worker process polling both task queues
  *                                                   # (default: a process per role, as npm run dev)
@@ -86,6 +89,9 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '1,4,8' },
     workers: { type: 'string', default: '1,2,4' },
     'list-latency-ms': { type: 'string', default: '200' },
+    // the selection suite: a latency before every S3 request (0: none) and the replays' partitions
+    'selection-list-latency-ms': { type: 'string', default: '0' },
+    'selection-partitions': { type: 'string' },
     // as `npm run dev` runs them: a worker process per role; `together`: one process with both
     'worker-roles': { type: 'string', default: 'split' },
     // one size again on the store npm run dev starts (0: skip); default: the largest size above
@@ -335,12 +341,20 @@ if (suites.has('partitioned') && transport === 'pgboss') {
   results.partitioned = { ...stamp(), rows: [...earlier, ...measured.rows] };
 }
 if (suites.has('selection') && transport === 'pgboss') {
-  results.selection = {
+  const listLatencyMs = Number(values['selection-list-latency-ms']);
+  const partitions = values['selection-partitions'] ? Number(values['selection-partitions']) : undefined;
+  // a run through a latency or with other partitions is its own section: the plain one stays
+  const section = listLatencyMs > 0 || partitions !== undefined ? 'selection_reshaped' : 'selection';
+  results[section] = {
     ...stamp(),
     ...(await withStack((stacked) =>
       runSelection(
         { ...stacked, log },
-        { objects: values.objects ? numbers(values.objects.join(','))[0]! : 1_000_000 },
+        {
+          objects: values.objects ? numbers(values.objects.join(','))[0]! : 1_000_000,
+          listLatencyMs,
+          partitions,
+        },
       ),
     )),
   };

@@ -14,7 +14,10 @@
  *   the peak RSS of the publish worker.
  *
  * Each replay runs on a fresh publish worker process (the same workflows worker), so the two peaks
- * are each their own; RSS is sampled from /proc every 200 ms. The targets: examined/s at least 0.7 of
+ * are each their own; RSS is sampled from /proc every 200 ms. With a listing latency or a number of
+ * partitions (`--selection-list-latency-ms`, `--selection-partitions`), every S3 request of the
+ * listings and the replays goes through a latency proxy (scripts/stack/latency-proxy.ts) and each
+ * replay runs on a fresh single worker process polling both task queues (bench-stack's setTopology). The targets: examined/s at least 0.7 of
  * the plain replay's msgs/s, RSS within 10% of the plain replay's.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -23,10 +26,11 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { publishTaskQueueOf } from '../adapters/config.ts';
 import { getExecution } from '../adapters/executions.ts';
-import type { ObjectStore } from '../adapters/object-store.ts';
+import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { MissingOutputs } from '../services/missing-outputs.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
+import { startLatencyProxy } from '../scripts/stack/latency-proxy.ts';
 import type { BenchStack } from './bench-stack.ts';
 import {
   measureListing,
@@ -143,18 +147,30 @@ async function publishWorkerPolling(context: SelectionContext, pid: number): Pro
 
 const mb = (kb: number) => Math.round(kb / 102.4) / 10;
 
-/** One replay of the input stage on a fresh publish worker, followed until it completes. */
-async function replay(context: SelectionContext, parentId: string, select: 'all' | 'missing_outputs') {
+/**
+ * One replay of the input stage on a fresh publish worker, followed until it completes. With
+ * `topologyEnv`, a fresh single worker process (both roles) and api with these variables.
+ */
+async function replay(
+  context: SelectionContext,
+  parentId: string,
+  select: 'all' | 'missing_outputs',
+  topologyEnv?: Record<string, string>,
+) {
   const { stack, pool } = context;
   // a fresh publish worker: its peak is this replay's alone
-  await stack.worker.stop();
-  const worker = stack.restartWorker();
-  const pid = worker.child.pid!;
+  let worker;
+  if (topologyEnv) [worker] = await stack.setTopology({ workers: 1, env: topologyEnv });
+  else {
+    await stack.worker.stop();
+    worker = stack.restartWorker();
+  }
+  const pid = worker!.child.pid!;
   await publishWorkerPolling(context, pid);
   await sleep(1000); // its first heap settles
   const startRssKb = await residentKb(pid, 'VmRSS');
   let peakRssKb = startRssKb;
-  const workflowsPid = (await stackPids(stack.workDir)).workflows;
+  const workflowsPid = topologyEnv ? undefined : (await stackPids(stack.workDir)).workflows;
   let workflowsPeakKb = workflowsPid ? await residentKb(workflowsPid, 'VmRSS') : 0;
   const sampler = setInterval(() => {
     void residentKb(pid, 'VmRSS').then((kb) => (peakRssKb = Math.max(peakRssKb, kb)));
@@ -250,15 +266,63 @@ function checkPublished(keys: string[], inputFolder: string, objects: number): s
   return problems;
 }
 
-export async function runSelection(context: SelectionContext, options: { objects: number }) {
-  const { stack, log, store } = context;
+export interface SelectionOptions {
+  objects: number;
+  /** Added to every S3 request (listings and replays) by a proxy; 0: none. */
+  listLatencyMs: number;
+  /** REPLAY_MAX_PARTITIONS (and in flight) of both replays; undefined: the stack's default. */
+  partitions?: number;
+}
+
+export async function runSelection(context: SelectionContext, options: SelectionOptions) {
+  const { stack } = context;
+  const reshaped = options.listLatencyMs > 0 || options.partitions !== undefined;
+  const proxy =
+    options.listLatencyMs > 0
+      ? await startLatencyProxy(stack.config.S3_ENDPOINT!, options.listLatencyMs)
+      : undefined;
+  const store = proxy
+    ? new ObjectStore({
+        ...objectStoreOptionsFromConfig(stack.config),
+        endpoint: proxy.url,
+        requestTimeoutMs: 120_000,
+      })
+    : context.store;
+  const topologyEnv = reshaped
+    ? {
+        ...(proxy ? { S3_ENDPOINT: proxy.url } : {}),
+        ...(options.partitions === undefined
+          ? {}
+          : {
+              REPLAY_MAX_PARTITIONS: String(options.partitions),
+              REPLAY_PARTITIONS_IN_FLIGHT: String(options.partitions),
+            }),
+      }
+    : undefined;
+  try {
+    return await measureSelection(context, options, store, topologyEnv);
+  } finally {
+    if (proxy) {
+      store.close();
+      await proxy.close();
+    }
+  }
+}
+
+async function measureSelection(
+  context: SelectionContext,
+  options: SelectionOptions,
+  store: ObjectStore,
+  topologyEnv: Record<string, string> | undefined,
+) {
+  const { stack, log } = context;
   const objects = options.objects;
   const parent = await context.post('/api/v1/executions', { config_id: context.configId });
   const inputFolder = stageFolder(stack.config.S3_PREFIX, parent.id, STAGE);
   const outputFolder = stageFolder(stack.config.S3_PREFIX, parent.id, OUTPUT_STAGE);
   log(`selection: seeding ${objects} inputs`);
   if (stack.bucketDir) await seedOnDisk(stack.bucketDir, inputFolder, 0, objects);
-  else await seedThroughS3(store, inputFolder, 0, objects);
+  else await seedThroughS3(context.store, inputFolder, 0, objects);
   log('selection: seeding the outputs of every second input');
   const outputKeys = await seedOutputs(context, outputFolder, objects);
   const expected = Math.floor(objects / 2);
@@ -276,11 +340,11 @@ export async function runSelection(context: SelectionContext, options: { objects
     throw new Error(`the merge alone found ${merge.missing} missing, ${expected} expected`);
   log(`selection: the merge alone examines ${merge.inputsPerSecond.toFixed(0)} inputs/s; the plain replay`);
 
-  const plain = await replay(context, parent.id, 'all');
+  const plain = await replay(context, parent.id, 'all', topologyEnv);
   if (plain.published !== objects)
     throw new Error(`the plain replay published ${plain.published} of ${objects}`);
   log(`selection: plain ${JSON.stringify(plain)}; the missing_outputs replay`);
-  const missing = await replay(context, parent.id, 'missing_outputs');
+  const missing = await replay(context, parent.id, 'missing_outputs', topologyEnv);
   const keys = await publishedKeys(context, missing.id);
   const problems = checkPublished(keys, inputFolder, objects);
   if (missing.published !== expected || keys.length !== expected || problems.length > 0) {
@@ -303,6 +367,9 @@ export async function runSelection(context: SelectionContext, options: { objects
     objects,
     store: stack.store,
     page_size: Number(stack.config.REPLAY_PAGE_SIZE),
+    list_latency_ms: options.listLatencyMs,
+    max_partitions: options.partitions ?? Number(stack.config.REPLAY_MAX_PARTITIONS),
+    worker_processes: topologyEnv ? 'one, both task queues' : 'a process per role',
     output_match: 'stem',
     inputs_with_outputs: objects - expected,
     output_keys: outputKeys,
