@@ -22,8 +22,6 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
-import type pg from 'pg';
 import { publishTaskQueueOf } from '../adapters/config.ts';
 import { getExecution } from '../adapters/executions.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
@@ -31,7 +29,6 @@ import { stageFolder } from '../adapters/storage-paths.ts';
 import { MissingOutputs } from '../services/missing-outputs.ts';
 import { replayWorkflowId } from '../workflows/definitions.ts';
 import { startLatencyProxy } from '../scripts/stack/latency-proxy.ts';
-import type { BenchStack } from './bench-stack.ts';
 import {
   measureListing,
   objectKey,
@@ -42,18 +39,11 @@ import {
   STAGE,
 } from './measure.ts';
 import { coresUsed, stackCpuSeconds } from './process-cpu.ts';
+import type { CapacityContext } from './capacity.ts';
+import { sleep } from '../adapters/sleep.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export interface SelectionContext {
-  stack: BenchStack;
-  pool: pg.Pool;
-  store: ObjectStore;
-  temporal: Client;
-  configId: string;
-  post(route: string, body: unknown): Promise<{ id: string }>;
-  log(line: string): void;
-}
+/** The bench's context, the same the capacity suite gets. */
+export type SelectionContext = CapacityContext;
 
 /** Whether the index-th input has an output: every second one. */
 const answered = (index: number) => index % 2 === 0;
