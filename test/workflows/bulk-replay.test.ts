@@ -243,6 +243,9 @@ describe.concurrent('a bulk replay', () => {
       });
 
       const running = bulk.children.slice(0, 2).map((child) => child.replay.id);
+      // activities are cancelled with TRY_CANCEL: the workflow closes without waiting for them,
+      // and each one learns of it on its next heartbeat
+      await waitUntil(() => held.state.cancelled.length === 2, 'both publishing steps see the cancel');
       expect(held.state.cancelled.sort()).toEqual([...running].sort());
       expect(
         fakes
