@@ -1,6 +1,6 @@
 /**
  * Durability under worker crashes (docs/design.md section 9): the only worker, a real `npm run worker`
- * process, is killed with SIGKILL at several points of a 20,000-object replay and started again each
+ * process, is killed with SIGKILL at several points of a 10,000-object replay and started again each
  * time. With the default settings, the publishing step lost with it is retried once its heartbeat
  * stops (heartbeat timeout, not the step's whole start-to-close bound); a page whose transaction had
  * committed before the kill is not published again (cursor compare-and-set). And the graceful
@@ -17,7 +17,7 @@ import {
   waitForRecord,
 } from './helpers.ts';
 
-const OBJECTS = 20_000;
+const OBJECTS = 10_000;
 const KILL_AT = [0.15, 0.45, 0.75];
 
 let stack: PrivateStack;
