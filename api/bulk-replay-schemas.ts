@@ -128,7 +128,7 @@ export const BulkReplayResponseSchema = z
     }),
     paused_reason: z.enum(bulkPausedReasons).nullable().openapi({
       description:
-        'Why it is paused: `operator` (`POST .../pause`) or `failed_children` (it paused itself at `pause_after_failed_children`); null while not paused',
+        'Why it is paused: `operator` (`POST .../pause`, or a `pause` signal from the Temporal UI or CLI) or `failed_children` (it paused itself at `pause_after_failed_children`); null while not paused',
     }),
     failed_children: z.number().int().nullable().openapi({
       description: 'The children failed or interrupted it had counted when it paused itself; null otherwise',

@@ -558,7 +558,7 @@ export interface components {
       /** Format: uuid */
       id: string;
       /**
-       * @description Why it is paused: `operator` (`POST .../pause`) or `failed_children` (it paused itself at `pause_after_failed_children`); null while not paused
+       * @description Why it is paused: `operator` (`POST .../pause`, or a `pause` signal from the Temporal UI or CLI) or `failed_children` (it paused itself at `pause_after_failed_children`); null while not paused
        * @enum {string|null}
        */
       paused_reason: 'operator' | 'failed_children' | null;

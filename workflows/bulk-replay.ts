@@ -53,6 +53,11 @@ const CHILD_NOT_STARTED_PATCH = 'bulk-child-not-started-recorded';
 const CANCEL_EARLIER_CHILDREN_PATCH = 'bulk-cancel-earlier-children';
 /** Marks the runs that pause themselves once pause_after_failed_children children failed or were interrupted. */
 const FAILED_CHILDREN_PAUSE_PATCH = 'bulk-pause-after-failed-children';
+/**
+ * Marks the runs that write an operator's pause and a resume to Postgres themselves, so a bare
+ * signal (the Temporal UI's, the `temporal` CLI's) shows in the api's paused_reason too.
+ */
+const OPERATOR_PAUSE_RECORDED_PATCH = 'bulk-operator-pause-recorded';
 
 /**
  * Replays many parents, each as an ordinary replay (its own record, workflow `replay-<id>` and
@@ -119,6 +124,16 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     paused_reason: paused ? pausedReason : null,
     failed_children: failedChildren,
   }));
+  /** The pause writes in signal order: a resume's null never lands before the pause it ends. */
+  let pauseWrites: Promise<unknown> = Promise.resolve();
+  const recordPause = (reason: BulkPausedReason | null) => {
+    if (!patched(OPERATOR_PAUSE_RECORDED_PATCH)) return;
+    const write = () =>
+      statusActivities
+        .setBulkReplayPaused({ bulkReplayId: bulk.id, reason, failedChildren: null })
+        .catch(() => {});
+    pauseWrites = pauseWrites.then(write);
+  };
   const signalChildren = (signal: typeof resumeSignal | typeof pauseSignal) => {
     for (const id of running) {
       void getExternalWorkflowHandle(replayWorkflowId(id))
@@ -139,6 +154,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
       { key: searchAttributes.ReplayStatus, value: status === 'starting' ? 'running' : status },
     ]);
     showDetails();
+    recordPause(null);
   });
   // pauses every running child and starts no new one until a resume
   setHandler(pauseSignal, () => {
@@ -148,6 +164,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     signalChildren(pauseSignal);
     upsertSearchAttributes([{ key: searchAttributes.ReplayStatus, value: 'paused' }]);
     showDetails();
+    recordPause('operator');
   });
 
   /** The Temporal UI's "current details": the children so far, in Markdown. */
@@ -328,6 +345,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
 
     if (!exhausted) {
       await condition(allHandlersFinished);
+      await pauseWrites;
       // the list of parents lives in Postgres now: the next run's input does not carry it again
       await continueAsNew<typeof bulkReplay>({
         ...input,

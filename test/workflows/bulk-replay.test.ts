@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { failureTypes } from '../../domain/replay.ts';
 import { type BulkReplayWorkflowInput } from '../../workflows/bulk-replay.contract.ts';
 import { type PublishPagesInput } from '../../workflows/replay-execution.contract.ts';
-import { bulkProgressQuery, cancelSignal, resumeSignal } from '../../workflows/definitions.ts';
+import { bulkProgressQuery, cancelSignal, pauseSignal, resumeSignal } from '../../workflows/definitions.ts';
 import {
   bulkSettings,
   closeStubWorker,
@@ -347,6 +347,45 @@ describe.concurrent('a bulk replay with pause_after_failed_children', () => {
         'completed',
         'completed',
       ]);
+    });
+  });
+
+  it('writes a bare pause and resume signal (as the Temporal UI sends them) to Postgres, in order', async () => {
+    const fakes = new FakeReplays();
+    const held = heldPublishing(fakes);
+    let bulk!: FakeBulkReplay;
+    const stubs: StubActivities = {};
+    const paused: unknown[] = [];
+    await withStubs(stubs, async (scope) => {
+      bulk = new FakeBulkReplay(scope, newBulkReplay(scope, 1), 2);
+      Object.assign(
+        stubs,
+        activitiesOf(fakes, bulk, {
+          publishPages: held.publishPages,
+          setBulkReplayPaused: async (input) => {
+            paused.push(input);
+          },
+          setReplayPaused: async (input) => input.paused,
+        }),
+      );
+      const { handle } = await startBulkReplay(scope.temporal, scope.taskQueue, {
+        bulk: bulk.bulk,
+        settings: bulkSettings(scope.taskQueue),
+      });
+      await waitUntil(() => held.state.running.length === 1, 'the first child publishes');
+      // no api call: only the signals, as an operator sends them from the UI
+      await handle.signal(pauseSignal);
+      await handle.signal(resumeSignal);
+      await waitUntil(() => paused.length === 2, 'the pause and the resume are written');
+      expect(paused).toEqual([
+        { bulkReplayId: bulk.bulk.id, reason: 'operator', failedChildren: null },
+        { bulkReplayId: bulk.bulk.id, reason: null, failedChildren: null },
+      ]);
+      for (const child of bulk.children) {
+        await waitUntil(() => held.state.running.includes(child.replay.id), 'the child publishes');
+        held.release(child.replay.id);
+      }
+      expect(await handle.result()).toMatchObject({ status: 'completed' });
     });
   });
 
