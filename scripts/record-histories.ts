@@ -25,8 +25,10 @@ import { reconcileClosedReplays } from '../activities/index.ts';
 import {
   bulkReplayWorkflowId,
   partitionWorkflowId,
+  pauseSignal,
   previewWorkflowId,
   replayWorkflowId,
+  resumeSignal,
 } from '../workflows/definitions.ts';
 import setup from '../test/global-setup.ts';
 import {
@@ -373,6 +375,32 @@ const scenarios: Scenario[] = [
       await waitFor(async () => ((await bulkOf()).status === 'cancelled' ? true : undefined));
       await stack.temporal.workflow.getHandle(bulkReplayWorkflowId(bulkId)).result();
       return runsOf(stack, bulkReplayWorkflowId(bulkId), 'bulk-resumed-cancelled');
+    },
+  },
+  {
+    name: 'bulk-paused-resumed',
+    description:
+      'a bulk replay of 2 paced parents, one at a time, paused and resumed by bare signals (as from the Temporal UI): it writes both to Postgres itself',
+    stack: 'paced',
+    async run(stack) {
+      const parents = [await parentWithOutputs(stack, 20), await parentWithOutputs(stack, 20)];
+      const created = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+        replay: { ...REPLAY, max_messages_per_second: 10 },
+        execution_ids: parents,
+        max_concurrent: 1,
+      });
+      await expectStatus(created, 202);
+      const bulkId = created.body.id as string;
+      const bulkOf = async () => (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${bulkId}`)).body;
+      const handle = stack.temporal.workflow.getHandle(bulkReplayWorkflowId(bulkId));
+      await waitFor(async () => ((await bulkOf()).started === 1 ? true : undefined));
+      await handle.signal(pauseSignal);
+      await waitFor(async () => ((await bulkOf()).paused_reason === 'operator' ? true : undefined));
+      await handle.signal(resumeSignal);
+      await waitFor(async () => ((await bulkOf()).paused_reason === null ? true : undefined));
+      await waitFor(async () => ((await bulkOf()).status === 'completed' ? true : undefined));
+      await handle.result();
+      return runsOf(stack, bulkReplayWorkflowId(bulkId), 'bulk-paused-resumed');
     },
   },
 ];

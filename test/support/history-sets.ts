@@ -22,6 +22,7 @@ export const SCENARIOS = [
   'paused-resumed',
   'partition-failed',
   'bulk-resumed-cancelled',
+  'bulk-paused-resumed',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
