@@ -456,6 +456,43 @@ describe('bulk', () => {
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toContain('BULK_REPLAY_FINISHED');
   });
+
+  it('start passes the selection and reason to each child; status shows them', async () => {
+    const before = '2099-01-01T00:00:00Z';
+    const ran = await cli(
+      'bulk',
+      'start',
+      '--executions',
+      parentTag,
+      ...ROUTE_FLAGS,
+      '--select',
+      'missing_outputs',
+      '--modified-before',
+      before,
+      '--reason',
+      're-embed what has no embedding',
+      '--follow',
+      '--json',
+      '--interval',
+      '200',
+    );
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.lines.at(-1)).toMatchObject({ status: 'completed', completed: 1 });
+    const items = await cli('bulk', 'items', ran.lines[0].id, '--json');
+    const child = items.lines[0].execution_id as string;
+    const status = await cli('status', child, '--json');
+    // the parent has no embeddings yet: every object is missing its output
+    expect(status.lines[0]).toMatchObject({
+      status: 'completed',
+      reason: 're-embed what has no embedding',
+      selection: { select: 'missing_outputs', output_stage: 'embeddings', modified_before: before },
+      progress: { published: OBJECTS },
+    });
+    const text = await cli('status', child);
+    expect(text.stdout).toContain(
+      `selects only objects without an output in embeddings (stem), modified in [-, ${before})`,
+    );
+  });
 });
 
 describe('npm run replay', () => {
