@@ -346,10 +346,12 @@ function selectionLines(section: Section): string[] {
   const met = (ok: boolean) => (ok ? 'met' : '**missed**');
   const plain = section.plain as Row;
   const missing = section.missing_outputs as Row;
+  const partitions =
+    section.max_partitions === 1 ? 'one partition' : `at most ${section.max_partitions} partitions`;
   const reshaped = section.list_latency_ms
-    ? ` (${section.list_latency_ms} ms before every S3 request, at most ${section.max_partitions} partitions)`
+    ? ` (${section.list_latency_ms} ms before every S3 request, ${partitions})`
     : section.worker_processes === 'one, both task queues'
-      ? ` (at most ${section.max_partitions} partitions)`
+      ? ` (${partitions})`
       : '';
   return [
     `## Selection: \`missing_outputs\` against a plain replay${reshaped}`,
