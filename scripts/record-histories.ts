@@ -552,9 +552,15 @@ async function runsOf(stack: TestStack, workflowId: string, name: string): Promi
 /** A history as JSON with its payloads decoded: patch ids, local activities' types and results. */
 function readable(history: History): string {
   return JSON.stringify(
-    JSON.parse(historyToJSON(history), (key, value: unknown) =>
-      key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value,
-    ),
+    JSON.parse(historyToJSON(history), (key, value: unknown) => {
+      if (key !== 'data' || typeof value !== 'string') return value;
+      const text = Buffer.from(value, 'base64').toString('utf8');
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
+    }),
   );
 }
 
