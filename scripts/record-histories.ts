@@ -27,9 +27,12 @@ import {
   partitionWorkflowId,
   pauseSignal,
   previewWorkflowId,
+  REPLAY_WORKFLOW_TYPE,
   replayWorkflowId,
   resumeSignal,
 } from '../workflows/definitions.ts';
+import { createApp } from '../api/app.ts';
+import { apiSettingsFromConfig } from '../api/dependencies.ts';
 import setup from '../test/global-setup.ts';
 import {
   HISTORIES_DIR,
@@ -378,6 +381,125 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'preview-cancelled',
+    description:
+      'a replay preview of 5 objects continued as a preview job whose counting step waits on a publish task queue no worker polls, cancelled (as from the Temporal UI or CLI) while it runs: the preview ends cancelled',
+    stack: 'previewJob',
+    async run(stack) {
+      // an api whose preview jobs count where nobody polls, as test/replay-preview.test.ts builds it
+      const settings = apiSettingsFromConfig(stack.config);
+      const app = createApp({
+        pool: stack.pool,
+        temporal: stack.temporal,
+        objectStore: stack.objectStore,
+        routeTransport: stack.routeTransport,
+        logger: stack.logger,
+        settings: {
+          ...settings,
+          replay: {
+            ...settings.replay,
+            publishTaskQueue: `${settings.replay.publishTaskQueue}-nobody-polls`,
+          },
+        },
+      });
+      const parent = await parentWithOutputs(stack, 5);
+      const started = await app.request(`/api/v1/executions/${parent}/replay/preview`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...stack.authHeaders },
+        body: JSON.stringify(REPLAY),
+      });
+      const body = (await started.json()) as { id: string };
+      await expectStatus({ status: started.status, body }, 202);
+      const handle = stack.temporal.workflow.getHandle(previewWorkflowId(body.id));
+      // the workflow is waiting on its counting step
+      await waitFor(async () => ((await handle.describe()).raw.pendingActivities?.length ? true : undefined));
+      await handle.cancel();
+      const outcome = await handle.result();
+      if (outcome.status !== 'cancelled') throw new Error(`unexpected preview ${JSON.stringify(outcome)}`);
+      const shown = await requestJson(stack, 'GET', `/api/v1/replay-previews/${body.id}`);
+      if (shown.body.status !== 'cancelled')
+        throw new Error(`unexpected preview ${JSON.stringify(shown.body)}`);
+      const history = readable(await handle.fetchHistory());
+      if (!history.includes('workflowExecutionCancelRequestedEventAttributes'))
+        throw new Error('the preview was not asked to cancel');
+      if (!history.includes('"preview-cancel-recorded"') || !history.includes('"cancelReplayPreview"'))
+        throw new Error('the preview did not take the recorded-cancel branch');
+      return runsOf(stack, previewWorkflowId(body.id), 'preview-cancelled');
+    },
+  },
+  {
+    name: 'bulk-child-not-started',
+    description:
+      'a bulk replay of 2 parents, one at a time, whose second child workflow could not be started (its workflow id taken while the first child ran): its item fails with REPLAY_NOT_STARTED and the bulk replay completes',
+    stack: 'paced',
+    async run(stack) {
+      const parents = [await parentWithOutputs(stack, 24), await parentWithOutputs(stack, 2)];
+      const created = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+        replay: { ...REPLAY, max_messages_per_second: 4 },
+        execution_ids: parents,
+        max_concurrent: 1,
+      });
+      await expectStatus(created, 202);
+      const bulkId = created.body.id as string;
+      // both parents are checked in one window: the second child's id is kept before it starts, while
+      // the first child publishes (24 messages at 4 a second)
+      const secondChild = await waitFor(async () => {
+        const found = await stack.pool.query<{ execution_id: string | null }>(
+          'SELECT execution_id::text FROM bulk_replay_items WHERE bulk_replay_id = $1 AND position = 1',
+          [bulkId],
+        );
+        return found.rows[0]?.execution_id ?? undefined;
+      });
+      // the id is taken by a workflow that never runs (a task queue no worker polls), closed at once
+      const taken = await stack.temporal.workflow.start(REPLAY_WORKFLOW_TYPE, {
+        workflowId: replayWorkflowId(secondChild),
+        taskQueue: `${stack.config.TEMPORAL_TASK_QUEUE}-nobody-polls`,
+        args: [],
+      });
+      await taken.terminate('recording a bulk child whose workflow id is taken');
+      const done = await waitFor(async () => {
+        const bulk = await requestJson(stack, 'GET', `/api/v1/bulk-replays/${bulkId}`);
+        return bulk.body.status === 'completed' ? bulk.body : undefined;
+      });
+      if (done.completed !== 1 || done.failed !== 1)
+        throw new Error(`unexpected bulk replay ${JSON.stringify(done)}`);
+      const history = readable(
+        await stack.temporal.workflow.getHandle(bulkReplayWorkflowId(bulkId)).fetchHistory(),
+      );
+      if (!history.includes('startChildWorkflowExecutionFailedEventAttributes'))
+        throw new Error('no child start failed');
+      if (!history.includes('"bulk-child-not-started-recorded"') || !history.includes('"refuseBulkChild"'))
+        throw new Error('the bulk replay did not take the recorded-not-started branch');
+      return runsOf(stack, bulkReplayWorkflowId(bulkId), 'bulk-child-not-started');
+    },
+  },
+  {
+    name: 'canary-paused',
+    description:
+      'a replay of 6 objects, 1 a page, with a canary of 2 messages nobody answers within 2 s: it pauses itself (reason canary), is resumed through the api, and completes',
+    stack: 'long',
+    async run(stack) {
+      const parent = await parentWithOutputs(stack, 6);
+      const started = await requestJson(stack, 'POST', `/api/v1/executions/${parent}/replay`, {
+        ...REPLAY,
+        canary: { messages: 2, within_seconds: 2, min_output_ratio: 0.5 },
+      });
+      await expectStatus(started, 200);
+      const id = started.body.id as string;
+      const paused = await waitForExecution(stack, id, (record) => record.paused);
+      if (paused.paused_reason !== 'canary' || paused.published_count !== 2)
+        throw new Error(`unexpected pause ${JSON.stringify(paused)}`);
+      const resumed = await requestJson(stack, 'POST', `/api/v1/executions/${id}/resume`);
+      if (resumed.status !== 200 && resumed.status !== 202) await expectStatus(resumed, 200);
+      const done = await waitForExecution(stack, id, (record) => record.status === 'completed');
+      if (done.published_count !== 6) throw new Error(`unexpected replay ${JSON.stringify(done)}`);
+      const history = readable(await stack.temporal.workflow.getHandle(replayWorkflowId(id)).fetchHistory());
+      if (!history.includes('"replay-canary"') || !history.includes('"activity_type":"setReplayPaused"'))
+        throw new Error('the replay did not pause itself for its canary');
+      return runsOf(stack, replayWorkflowId(id), 'canary-paused');
+    },
+  },
+  {
     name: 'bulk-paused-resumed',
     description:
       'a bulk replay of 2 paced parents, one at a time, paused and resumed by bare signals (as from the Temporal UI): it writes both to Postgres itself',
@@ -453,6 +575,21 @@ async function runsOf(stack: TestStack, workflowId: string, name: string): Promi
     workflow_id: workflowId,
     run_id: runId,
   }));
+}
+
+/** A history as JSON with its payloads decoded: patch ids, local activities' types and results. */
+function readable(history: History): string {
+  return JSON.stringify(
+    JSON.parse(historyToJSON(history), (key, value: unknown) => {
+      if (key !== 'data' || typeof value !== 'string') return value;
+      const text = Buffer.from(value, 'base64').toString('utf8');
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text;
+      }
+    }),
+  );
 }
 
 function git(...args: string[]): string {

@@ -22,6 +22,9 @@ export const SCENARIOS = [
   'paused-resumed',
   'partition-failed',
   'bulk-resumed-cancelled',
+  'preview-cancelled',
+  'bulk-child-not-started',
+  'canary-paused',
   'bulk-paused-resumed',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
