@@ -53,6 +53,12 @@ class OutputStream {
   /** What the stream still yields: every output from `from` on, or after `taken` once one was taken. */
   private from: string | null = null;
   private taken: string | null = null;
+  /**
+   * The next listing call, asked for as soon as a page comes back truncated, so the store lists the
+   * next page while this one is merged (the input listing and the publishing go on meanwhile): one
+   * page ahead, dropped if a seek moves the stream elsewhere.
+   */
+  private ahead: { startAfter: string | null; page: Promise<ListPage> } | null = null;
 
   constructor(
     private readonly store: OutputStore,
@@ -97,13 +103,29 @@ class OutputStream {
         this.next += 1;
       if (this.next < this.buffer.length || this.exhausted) break;
       const startAfter = this.startAfter === null ? null : this.folder + this.startAfter;
-      const page = await this.store.listPage(this.folder, startAfter, OUTPUT_KEYS_PER_CALL);
+      const page = await this.listPage(startAfter);
       this.buffer = page.objects.map((object) => object.key.slice(this.folder.length));
       this.next = 0;
       if (page.lastKey !== null) this.startAfter = page.lastKey.slice(this.folder.length);
       this.exhausted = !page.isTruncated;
+      if (!this.exhausted && page.lastKey !== null) this.listAhead(page.lastKey);
     }
     return this.next < this.buffer.length ? this.buffer[this.next]! : null;
+  }
+
+  /** The page after `startAfter` (full key): the one listed ahead if it is that one. */
+  private listPage(startAfter: string | null): Promise<ListPage> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead && ahead.startAfter === startAfter) return ahead.page;
+    return this.store.listPage(this.folder, startAfter, OUTPUT_KEYS_PER_CALL);
+  }
+
+  private listAhead(startAfter: string): void {
+    const page = this.store.listPage(this.folder, startAfter, OUTPUT_KEYS_PER_CALL);
+    // a page listed ahead and then dropped must not fail the process: its error surfaces when used
+    page.catch(() => {});
+    this.ahead = { startAfter, page };
   }
 
   take(): void {

@@ -130,6 +130,23 @@ describe('missing outputs: one merge of two listings', () => {
     expect(store.calls).toBeLessThanOrEqual(4);
   });
 
+  it('asks for the next output page as soon as a page comes back truncated, and uses it', async () => {
+    const inputs = Array.from({ length: 500 }, (_, index) => `doc-${String(index).padStart(5, '0')}.pdf`);
+    const outputs = inputs
+      .filter((_, index) => index % 2 === 0)
+      .map((input) => input.replace('.pdf', '.json'));
+    const store = memoryStore(outputs, 100);
+    const merge = new MissingOutputs(store, FOLDER, 'stem');
+    // the first 50 inputs are answered by the first page (100 outputs): the second is already asked for
+    const first = await merge.answered(inputs.slice(0, 50));
+    expect(store.calls).toBe(2);
+    const rest = await merge.answered(inputs.slice(50));
+    const result = inputs.filter((_, index) => !(index < 50 ? first[index] : rest[index - 50]));
+    expect(result).toEqual(bruteForce(inputs, outputs));
+    // 250 outputs, 100 a call: each page listed once, the one asked ahead included
+    expect(store.calls).toBe(3);
+  });
+
   it('lists from a key on, that key included', () => {
     expect(listingFrom('')).toBeNull();
     expect(compareKeys(listingFrom('ab')!, 'ab')).toBeLessThan(0);
