@@ -172,7 +172,7 @@ export async function bulkReplay(input: BulkReplayWorkflowInput): Promise<BulkRe
     const total = summary?.total ?? 0;
     setCurrentDetails(
       [
-        `**${paused ? `paused (${pausedReason === 'failed_children' ? `${failedChildren} children failed or interrupted` : 'operator'})` : status}**: ${total} parents; ${closedChildren} children finished, ${running.size} running (at most ${bulk.max_concurrent}), ${nextPosition} parents looked at`,
+        `**${paused && (status === 'running' || status === 'starting') ? `paused (${pausedReason === 'failed_children' ? `${failedChildren} children failed or interrupted` : 'operator'})` : status}**: ${total} parents; ${closedChildren} children finished, ${running.size} running (at most ${bulk.max_concurrent}), ${nextPosition} parents looked at`,
         `step: \`${step}\``,
         lastError ? `last error: ${lastError}` : '',
       ]

@@ -185,9 +185,11 @@ export async function replayExecution(input: ReplayWorkflowInput): Promise<Repla
   /** The Temporal UI's "current details": where the replay is, and how it is paced, in Markdown. */
   function showDetails(): void {
     const pace = maxRate === null ? 'no replay limit' : `at most ${maxRate} msgs/s`;
+    // a replay that ended while paused (cancelled, failed) says how it ended, not that it is paused
+    const showPaused = paused && (status === 'running' || status === 'starting');
     setCurrentDetails(
       [
-        `**${paused ? `paused (${pausedReason ?? 'operator'})` : status}**: ${published.toLocaleString('en')} messages published, ${listed.toLocaleString('en')} keys listed`,
+        `**${showPaused ? `paused (${pausedReason ?? 'operator'})` : status}**: ${published.toLocaleString('en')} messages published, ${listed.toLocaleString('en')} keys listed`,
         canaryState ? canaryLine(canaryState) : '',
         `pace: ${pace} (the route's limit holds too); step: \`${step}\`${partitions >= 2 ? `; ${partitions} partitions, ${runningPartitions.size} running` : ''}`,
         cursor === null ? '' : `cursor: \`${cursor}\``,

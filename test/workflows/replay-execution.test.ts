@@ -389,6 +389,39 @@ describe.concurrent('a replay, operated mid-replay', () => {
     });
   });
 
+  it('cancelled while paused: its current details (the Temporal UI) say cancelled, not paused', async () => {
+    const fakes = new FakeReplays(() => 3);
+    const firstPage = deferred();
+    const pauses: boolean[] = [];
+    const activities = fakes.activities({
+      async publishPages(input) {
+        const result = await fakes.publishPages({ ...input, maxPages: 1 });
+        firstPage.resolve();
+        if (!result.finished) await heartbeatUntil(new Promise((resolve) => setTimeout(resolve, 300)));
+        return result;
+      },
+      async setReplayPaused({ paused }) {
+        pauses.push(paused);
+        return paused;
+      },
+    });
+    await withStubs(activities, async ({ temporal, taskQueue, newReplay }) => {
+      const { handle } = await startReplay(temporal, taskQueue, {
+        execution: newReplay(),
+        settings: replaySettings(taskQueue),
+      });
+      await firstPage.promise;
+      await handle.signal(pauseSignal);
+      await waitUntil(() => pauses.length === 1, 'the pause reaches Postgres');
+      const details = async () =>
+        (await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata')).currentDetails;
+      expect(await details()).toMatch(/^\*\*paused \(operator\)\*\*/);
+      await handle.signal(cancelSignal);
+      expect(await handle.result()).toMatchObject({ status: 'cancelled' });
+      expect(await details()).toMatch(/^\*\*cancelled\*\*/);
+    });
+  });
+
   it('takes a new rate mid-replay (setRate update and signal): Postgres first, then the answer', async () => {
     const fakes = new FakeReplays(() => 2);
     const rates: (number | null)[] = [];
