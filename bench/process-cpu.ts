@@ -1,7 +1,7 @@
 /**
  * CPU time of the stack's processes, read from /proc (Linux): taken before and after a measured step,
  * it says where the machine's cores went (the Temporal server, the worker, the api, Postgres, the
- * store), the profile a missed capacity target is explained with.
+ * store, the broker), the profile a missed capacity target is explained with.
  */
 import { readdir, readFile } from 'node:fs/promises';
 
@@ -10,6 +10,8 @@ const TICKS_PER_SECOND = 100;
 
 /** Which part of the stack a command line belongs to; undefined: not the stack's. */
 function partOf(commandLine: string, workDir: string): string | undefined {
+  // the route transport's broker (Kafka, ElasticMQ): a JVM whose settings are in the stack's folder
+  if (commandLine.includes(workDir) && /\bkafka\.Kafka\b|org\.elasticmq\./.test(commandLine)) return 'broker';
   if (commandLine.includes('temporal') && commandLine.includes('start-dev')) {
     return commandLine.includes(workDir) ? 'temporal' : undefined;
   }
