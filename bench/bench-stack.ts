@@ -46,6 +46,16 @@ export interface BenchStack {
    * these variables over the stack's (a latency proxy as S3_ENDPOINT, REPLAY_MAX_PARTITIONS...).
    */
   setTopology(topology: { workers: number; env?: Record<string, string> }): Promise<ManagedProcess[]>;
+  /**
+   * Replaces the api and the worker processes by the same ones (a process per role when split), all
+   * with these variables over the stack's; `{}`: the stack's own again. Returns the new workers.
+   */
+  setAppEnv(env: Record<string, string>): Promise<ManagedProcess[]>;
+  /**
+   * With the Kafka transport: the client settings of the broker's SASL_SSL listener (SCRAM-SHA-512
+   * and TLS with the broker's CA), to give setAppEnv; the stack's own settings use the plaintext one.
+   */
+  kafkaSaslSslEnv?: Record<string, string>;
   workDir: string;
   temporalCli: string;
   close(): Promise<void>;
@@ -116,16 +126,27 @@ export async function startBenchStack(options: {
   // the broker of the route transport, on this machine like the rest
   let transportEnv: Record<string, string> = {};
   let broker = 'pg-boss';
+  let kafkaSaslSslEnv: Record<string, string> | undefined;
   if (options.transport === 'kafka') {
     const kafka = await startKafkaBroker({
       port: await freePort(),
       controllerPort: await freePort(),
+      // a SASL_SSL listener beside the plaintext one, as managed Kafka services offer
+      saslPort: await freePort(),
       dataDir: path.join(workDir, 'kafka'),
       logFile: path.join(workDir, 'kafka.log'),
       log: options.log,
     });
     stops.push(kafka.stop);
     transportEnv = { ROUTE_TRANSPORT: 'kafka', KAFKA_BROKERS: kafka.brokers };
+    if (kafka.saslSsl)
+      kafkaSaslSslEnv = {
+        KAFKA_BROKERS: kafka.saslSsl.brokers,
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: kafka.saslSsl.username,
+        KAFKA_SASL_PASSWORD: kafka.saslSsl.password,
+        KAFKA_TLS_CA_FILE: kafka.saslSsl.caFile,
+      };
     broker = `Kafka ${KAFKA.version} (KRaft, 1 node, 3 partitions)`;
   } else if (options.transport === 'sqs') {
     const sqs = await startElasticMq({
@@ -181,10 +202,12 @@ export async function startBenchStack(options: {
   const { codePath } = await writeWorkflowBundle(workDir);
   const childEnv = { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: codePath };
   let apps: ManagedProcess[] = [];
+  // setAppEnv's variables: every process started after it (restartWorker's too) gets them
+  let appEnv: Record<string, string> = {};
   const startNode = (name: string, file: string, overrides: Record<string, string> = {}) => {
     const child = startManagedProcess(name, process.execPath, ['--import', 'tsx', path.join(ROOT, file)], {
       logFile: path.join(workDir, `${name}.log`),
-      env: { ...childEnv, ...overrides },
+      env: { ...childEnv, ...appEnv, ...overrides },
       cwd: ROOT,
     });
     apps.push(child);
@@ -231,6 +254,16 @@ export async function startBenchStack(options: {
       await waitForPort('127.0.0.1', apiPort, 60_000);
       return workers;
     },
+    async setAppEnv(overrides) {
+      await Promise.all(apps.map((app) => app.stop()));
+      apps = [];
+      appEnv = overrides;
+      workers = startWorkers();
+      startNode('api', 'api/main.ts');
+      await waitForPort('127.0.0.1', apiPort, 60_000);
+      return workers;
+    },
+    ...(kafkaSaslSslEnv ? { kafkaSaslSslEnv } : {}),
     workDir,
     temporalCli,
     async close() {

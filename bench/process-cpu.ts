@@ -1,7 +1,7 @@
 /**
  * CPU time of the stack's processes, read from /proc (Linux): taken before and after a measured step,
  * it says where the machine's cores went (the Temporal server, the worker, the api, Postgres, the
- * store), the profile a missed capacity target is explained with.
+ * store, the broker), the profile a missed capacity target is explained with.
  */
 import { readdir, readFile } from 'node:fs/promises';
 
@@ -10,6 +10,8 @@ const TICKS_PER_SECOND = 100;
 
 /** Which part of the stack a command line belongs to; undefined: not the stack's. */
 function partOf(commandLine: string, workDir: string): string | undefined {
+  // the route transport's broker (Kafka, ElasticMQ): a JVM whose settings are in the stack's folder
+  if (commandLine.includes(workDir) && /\bkafka\.Kafka\b|org\.elasticmq\./.test(commandLine)) return 'broker';
   if (commandLine.includes('temporal') && commandLine.includes('start-dev')) {
     return commandLine.includes(workDir) ? 'temporal' : undefined;
   }
@@ -22,19 +24,41 @@ function partOf(commandLine: string, workDir: string): string | undefined {
   return undefined;
 }
 
-/** CPU seconds so far of each part of the stack (and of the bench process itself, as `bench`). */
+/**
+ * CPU seconds so far of each part of the stack (and of the bench process itself, as `bench`): the
+ * processes this bench process started, and theirs (Postgres's backends), whatever else runs on a
+ * shared machine (another bench's worker, api or Postgres has the same command line).
+ */
 export async function stackCpuSeconds(workDir: string): Promise<Record<string, number>> {
-  const totals: Record<string, number> = {};
+  const processes = new Map<number, { parent: number; ticks: number }>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const commandLine = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      const part = Number(entry) === process.pid ? 'bench' : partOf(commandLine, workDir);
-      if (!part) continue;
       const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
       // fields after the command name (which may hold spaces) start at state, field 3
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
+      processes.set(Number(entry), {
+        parent: Number(fields[1]),
+        ticks: Number(fields[11]) + Number(fields[12]),
+      });
+    } catch {
+      // the process ended while it was read
+    }
+  }
+  const isOurs = (pid: number): boolean => {
+    for (let seen = 0, at = pid; at > 1 && seen < 64; seen += 1) {
+      if (at === process.pid) return true;
+      at = processes.get(at)?.parent ?? 0;
+    }
+    return false;
+  };
+  const totals: Record<string, number> = {};
+  for (const [pid, { ticks }] of processes) {
+    if (!isOurs(pid)) continue;
+    try {
+      const commandLine = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      const part = pid === process.pid ? 'bench' : partOf(commandLine, workDir);
+      if (!part) continue;
       totals[part] = (totals[part] ?? 0) + ticks / TICKS_PER_SECOND;
     } catch {
       // the process ended while it was read

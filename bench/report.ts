@@ -248,7 +248,7 @@ function transportLines(transports: Record<string, Section>): string[] {
   return [
     '## Route transports',
     '',
-    'Replay into a broker (`npm run bench -- --transport kafka|sqs`) against a plain produce loop into the same broker, same topic or queue, same client, in the same run.',
+    'Replay into a broker (`npm run bench -- --transport kafka|kafka-sasl|sqs`) against a plain produce loop into the same broker, same topic or queue, same client, in the same run (`kafka_sasl_ssl`: both over the SASL_SSL listener).',
     '',
     ...table(
       [
@@ -279,6 +279,44 @@ function transportLines(transports: Record<string, Section>): string[] {
           `${run.slice_ms_mean ?? ''} / ${run.slice_gap_ms_mean ?? ''}`,
         ]),
       ),
+    ),
+    '',
+    ...kafkaSaslSslLines(transports.kafka_sasl_ssl),
+  ];
+}
+
+const KAFKA_CPU_PARTS = ['worker', 'broker', 'bench', 'postgres', 'store', 'temporal', 'api'];
+
+/** Kafka over SASL_SSL against the plain produce loop over it, and both over plaintext in the same run. */
+function kafkaSaslSslLines(section: Section | undefined): string[] {
+  if (!section) return [];
+  const rows = (label: string, runs: Row[]) =>
+    runs.flatMap((run) =>
+      (['replay', 'baseline'] as const).map((step) => [
+        label,
+        run.objects,
+        step === 'replay' ? 'replay' : 'produce loop',
+        run[`${step}_msgs_per_s`],
+        step === 'replay' ? run.ratio : '',
+        ...KAFKA_CPU_PARTS.map((part) => (run[`${step}_cores`]?.[part] ?? 0).toFixed(2)),
+        (run[`${step}_cores`]?.total ?? 0).toFixed(2),
+      ]),
+    );
+  return [
+    '### Kafka over SASL_SSL',
+    '',
+    `${stampOf(section)} Store: ${section.store}. ${section.broker}. The api and the workers started again for each listener; the plain produce loop in the bench process through the same adapter, built from the same settings.`,
+    '',
+    `Replay ${section.replay_msgs_per_s} msgs/s against a plain produce loop over the same SASL_SSL listener at ${section.produce_loop_msgs_per_s} msgs/s: **${section.ratio}** (target ≥ ${section.target}, ${section.target_met ? 'met' : '**missed**'}).`,
+    '',
+    'Both over each listener in the same run, with the cores each process kept busy (from /proc over the step; the loop runs in `bench`; 2 cores at most):',
+    '',
+    ...table(
+      ['listener', 'objects', 'step', 'msgs/s', 'ratio', ...KAFKA_CPU_PARTS, 'total'],
+      [
+        ...rows('plaintext', (section.plaintext_runs ?? []) as Row[]),
+        ...rows('SASL_SSL', section.runs as Row[]),
+      ],
     ),
     '',
   ];

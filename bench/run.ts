@@ -32,6 +32,11 @@
  *                                                   # ElasticMQ) against a plain produce loop into
  *                                                   # it; 100,000 objects unless --objects; written
  *                                                   # to the `transports` part of results.json
+ *   npm run bench -- --transport kafka-sasl         # the same into Kafka over its SASL_SSL listener
+ *                                                   # (SCRAM-SHA-512, TLS): the replay against a
+ *                                                   # plain produce loop over that listener, each
+ *                                                   # first over the plaintext one in the same run
+ *                                                   # (the cost of SASL_SSL); `transports.kafka_sasl_ssl`
  */
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -40,16 +45,19 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
 import type pg from 'pg';
+import { parseConfig, publishTaskQueueOf } from '../adapters/config.ts';
 import { createPool } from '../adapters/database.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { createRouteTransport, type RouteTransport } from '../adapters/route-transport.ts';
 import { stageFolder } from '../adapters/storage-paths.ts';
 import { connectTemporalClient } from '../adapters/temporal-connection.ts';
+import { sleep } from '../adapters/sleep.ts';
 import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-latency.ts';
 import { startBenchStack, type BenchStack } from './bench-stack.ts';
 import { runCapacity } from './capacity.ts';
 import { runPartitioned } from './partitioned.ts';
+import { coresUsed, stackCpuSeconds } from './process-cpu.ts';
 import { runSelection } from './selection.ts';
 import {
   measureListing,
@@ -98,8 +106,13 @@ const { values } = parseArgs({
     'default-store-objects': { type: 'string' },
   },
 });
-const transport = values.transport as 'pgboss' | 'kafka' | 'sqs';
-if (!['pgboss', 'kafka', 'sqs'].includes(transport)) throw new Error('--transport is pgboss, kafka or sqs');
+// kafka-sasl: the kafka transport, measured over the broker's SASL_SSL listener (and its plaintext one)
+const transportArg = values.transport as 'pgboss' | 'kafka' | 'kafka-sasl' | 'sqs';
+if (!['pgboss', 'kafka', 'kafka-sasl', 'sqs'].includes(transportArg))
+  throw new Error('--transport is pgboss, kafka, kafka-sasl or sqs');
+const transport = transportArg === 'kafka-sasl' ? 'kafka' : transportArg;
+/** The issue's target for a replay over SASL_SSL against a plain produce loop over the same listener. */
+const KAFKA_SASL_SSL_TARGET = 0.8;
 const numbers = (list: string) => list.split(',').filter(Boolean).map(Number);
 const suites = new Set(values.suite.split(','));
 const workerRoles = values['worker-roles'];
@@ -216,6 +229,9 @@ async function measureSize(
   const listing = await measureListing(store, folder);
   log(`${objects}: listing ${listing.keysPerSecond.toFixed(0)} keys/s; baseline`);
   await routeTransport.ensureRoute(ROUTE);
+  // the cores each process kept busy in each step (the plain loop runs in the bench process)
+  const cpuBeforeBaseline = await stackCpuSeconds(stack.workDir);
+  const baselineStarted = performance.now();
   const baseline = await runBaseline({
     store,
     pool,
@@ -224,7 +240,14 @@ async function measureSize(
     parentId: parent.id,
     configId,
   });
+  const baselineCores = coresUsed(
+    cpuBeforeBaseline,
+    await stackCpuSeconds(stack.workDir),
+    (performance.now() - baselineStarted) / 1000,
+  );
   log(`${objects}: baseline ${(baseline.messages / baseline.seconds).toFixed(0)} msgs/s; replay`);
+  const cpuBeforeReplay = await stackCpuSeconds(stack.workDir);
+  const replayStarted = performance.now();
   const replay = await runReplay({
     apiUrl: stack.apiUrl,
     apiKey: stack.apiKey,
@@ -234,6 +257,12 @@ async function measureSize(
     workerPid: stack.worker.child.pid!,
     expected: objects,
   });
+  // runReplay's end includes reading the histories back: a few ms of mostly idle cores
+  const replayCores = coresUsed(
+    cpuBeforeReplay,
+    await stackCpuSeconds(stack.workDir),
+    (performance.now() - replayStarted) / 1000,
+  );
   if (replay.published !== objects || baseline.messages !== objects) {
     throw new Error(`published ${replay.published} (replay) / ${baseline.messages} (baseline) of ${objects}`);
   }
@@ -251,6 +280,8 @@ async function measureSize(
     max_history_events: replay.maxHistoryEvents,
     page_size: Number(stack.config.REPLAY_PAGE_SIZE),
     ...replay.profile,
+    baseline_cores: baselineCores,
+    replay_cores: replayCores,
   };
   log(JSON.stringify(row));
   return row;
@@ -280,6 +311,80 @@ async function throughputSuite(stacked: Stacked) {
   return { store: stack.store, runs, api_latency: latency };
 }
 
+/** Waits until each of these worker processes polls its task queue (workflow tasks or publishing). */
+async function workersPolling(temporal: Client, config: BenchStack['config'], pids: number[]): Promise<void> {
+  const queues = [
+    { name: config.TEMPORAL_TASK_QUEUE, taskQueueType: 1 }, // TASK_QUEUE_TYPE_WORKFLOW
+    { name: publishTaskQueueOf(config), taskQueueType: 2 }, // TASK_QUEUE_TYPE_ACTIVITY
+  ];
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const identities: string[] = [];
+    for (const { name, taskQueueType } of queues) {
+      const { pollers } = await temporal.workflowService.describeTaskQueue({
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: { name },
+        taskQueueType,
+      });
+      identities.push(...(pollers ?? []).map((poller) => poller.identity ?? ''));
+    }
+    if (pids.every((pid) => identities.some((identity) => identity.startsWith(`${pid}@`)))) return;
+    await sleep(200);
+  }
+  throw new Error(`worker processes ${pids.join(', ')} are not polling`);
+}
+
+/**
+ * The Kafka transport over the broker's SASL_SSL listener (SCRAM-SHA-512, TLS): each size's replay
+ * and plain produce loop first over the plaintext listener, then, with the api and the workers
+ * started again with the SASL_SSL settings, over that listener, the loop through the same adapter
+ * built from the same settings. Fresh processes for both, so that neither side is warmer.
+ */
+async function kafkaSaslSslSuite(stacked: Stacked) {
+  const { stack, pool, temporal } = stacked;
+  const saslEnv = stack.kafkaSaslSslEnv;
+  if (!saslEnv) throw new Error('the Kafka broker has no SASL_SSL listener (see the bench log)');
+  const restartApps = async (env: Record<string, string>) => {
+    const workers = await stack.setAppEnv(env);
+    await workersPolling(
+      temporal,
+      stack.config,
+      workers.map((worker) => worker.child.pid!),
+    );
+  };
+  log('kafka: the api and the workers on the plaintext listener');
+  await restartApps({});
+  const plaintextRuns = [];
+  for (const objects of sizes) plaintextRuns.push(await measureSize(stacked, objects));
+  log(`kafka: the api and the workers on the SASL_SSL listener (${saslEnv.KAFKA_BROKERS})`);
+  await restartApps(saslEnv);
+  const saslConfig = parseConfig({ ...stack.env, ...saslEnv });
+  const saslTransport = createRouteTransport(saslConfig, pool, createLogger('warn', { process: 'bench' }));
+  await saslTransport.start();
+  const runs = [];
+  try {
+    for (const objects of sizes)
+      runs.push(await measureSize({ ...stacked, routeTransport: saslTransport }, objects));
+  } finally {
+    await saslTransport.close().catch(() => {});
+  }
+  // the issue's figure: the largest size
+  const largest = runs.at(-1)!;
+  return {
+    store: stack.store,
+    broker: `${stack.broker}, SASL_SSL listener: SCRAM-SHA-512, TLS with the broker's own CA`,
+    replay_msgs_per_s: largest.replay_msgs_per_s,
+    produce_loop_msgs_per_s: largest.baseline_msgs_per_s,
+    ratio: largest.ratio,
+    target: KAFKA_SASL_SSL_TARGET,
+    target_met: largest.ratio >= KAFKA_SASL_SSL_TARGET,
+    runs,
+    api_latency: [],
+    // the same sizes over the plaintext listener, in this run, on this stack
+    plaintext_runs: plaintextRuns,
+  };
+}
+
 // each suite replaces its own section of the results; the others (and other suites' runs) stay
 const results: Record<string, unknown> = JSON.parse(await readFile(out, 'utf8').catch(() => '{}'));
 // results of the first version kept one suite at the top level
@@ -290,7 +395,12 @@ if (results.runs) {
 }
 results.machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 const stamp = () => ({ date: new Date().toISOString(), commit: commit(), worker_roles: workerRoles });
-if (transport !== 'pgboss') {
+if (transportArg === 'kafka-sasl') {
+  // its own row beside the plaintext Kafka one, which it leaves as it is
+  const transports = (results.transports ?? {}) as Record<string, unknown>;
+  transports.kafka_sasl_ssl = { ...stamp(), ...(await withStack(kafkaSaslSslSuite)) };
+  results.transports = transports;
+} else if (transport !== 'pgboss') {
   // a run of one broker transport: its rows, beside the others'
   const transports = (results.transports ?? {}) as Record<string, unknown>;
   transports[transport] = {
