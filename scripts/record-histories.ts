@@ -525,6 +525,64 @@ const scenarios: Scenario[] = [
       return runsOf(stack, bulkReplayWorkflowId(bulkId), 'bulk-paused-resumed');
     },
   },
+  {
+    name: 'bulk-failed-children-paused',
+    description:
+      'a bulk replay of 3 parents, one at a time, with pause_after_failed_children 1: its second child could not be started (its workflow id taken), so it pauses itself (reason failed_children), is resumed through the api, and completes the third',
+    stack: 'paced',
+    async run(stack) {
+      const parents = [
+        await parentWithOutputs(stack, 24),
+        await parentWithOutputs(stack, 2),
+        await parentWithOutputs(stack, 2),
+      ];
+      const created = await requestJson(stack, 'POST', '/api/v1/bulk-replays', {
+        replay: { ...REPLAY, max_messages_per_second: 4 },
+        execution_ids: parents,
+        max_concurrent: 1,
+        pause_after_failed_children: 1,
+      });
+      await expectStatus(created, 202);
+      const bulkId = created.body.id as string;
+      const bulkOf = async () => (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${bulkId}`)).body;
+      // as in bulk-child-not-started: the second child's workflow id is taken while the first publishes
+      const secondChild = await waitFor(async () => {
+        const found = await stack.pool.query<{ execution_id: string | null }>(
+          'SELECT execution_id::text FROM bulk_replay_items WHERE bulk_replay_id = $1 AND position = 1',
+          [bulkId],
+        );
+        return found.rows[0]?.execution_id ?? undefined;
+      });
+      const taken = await stack.temporal.workflow.start(REPLAY_WORKFLOW_TYPE, {
+        workflowId: replayWorkflowId(secondChild),
+        taskQueue: `${stack.config.TEMPORAL_TASK_QUEUE}-nobody-polls`,
+        args: [],
+      });
+      await taken.terminate('recording a bulk replay that pauses for its failed children');
+      const paused = await waitFor(async () => {
+        const bulk = await bulkOf();
+        return bulk.paused_reason === 'failed_children' ? bulk : undefined;
+      });
+      if (paused.failed_children !== 1) throw new Error(`unexpected pause ${JSON.stringify(paused)}`);
+      const resumed = await requestJson(stack, 'POST', `/api/v1/bulk-replays/${bulkId}/resume`);
+      if (resumed.status !== 200 && resumed.status !== 202) await expectStatus(resumed, 200);
+      const done = await waitFor(async () => {
+        const bulk = await bulkOf();
+        return bulk.status === 'completed' ? bulk : undefined;
+      });
+      if (done.completed !== 2 || done.failed !== 1)
+        throw new Error(`unexpected bulk replay ${JSON.stringify(done)}`);
+      const history = readable(
+        await stack.temporal.workflow.getHandle(bulkReplayWorkflowId(bulkId)).fetchHistory(),
+      );
+      if (
+        !history.includes('"bulk-pause-after-failed-children"') ||
+        !history.includes('"setBulkReplayPaused"')
+      )
+        throw new Error('the bulk replay did not pause itself for its failed children');
+      return runsOf(stack, bulkReplayWorkflowId(bulkId), 'bulk-failed-children-paused');
+    },
+  },
 ];
 
 const configs = new Map<TestStack, string>();

@@ -26,6 +26,7 @@ export const SCENARIOS = [
   'bulk-child-not-started',
   'canary-paused',
   'bulk-paused-resumed',
+  'bulk-failed-children-paused',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
