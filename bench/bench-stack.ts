@@ -1,6 +1,7 @@
 /**
- * The benchmark's own stack, built from the same modules as `npm run dev`: the Temporal dev server,
- * an embedded Postgres, an S3 store (s3rver, or versitygw when its binary is given), plus the worker
+ * The benchmark's own stack, built from the same modules as `npm run dev`: the Temporal dev server
+ * (or, with `temporal: 'cluster'`, the cluster `npm run dev -- --temporal cluster` starts: four
+ * services on the stack's Postgres, mTLS), an embedded Postgres, an S3 store (s3rver, or versitygw when its binary is given), plus the worker
  * and the api as separate processes, as in production, so their memory and latency are their own.
  */
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -19,10 +20,12 @@ import { ELASTICMQ, KAFKA } from '../scripts/stack/broker-jars.ts';
 import { freePort, waitForPort } from '../scripts/stack/free-port.ts';
 import { startManagedProcess, type ManagedProcess } from '../scripts/stack/managed-process.ts';
 import { startS3Server, S3RVER_CREDENTIALS } from '../scripts/stack/s3-server.ts';
+import { startTemporalCluster } from '../scripts/stack/temporal-cluster.ts';
 import { startTemporalDevServer } from '../scripts/stack/temporal-dev-server.ts';
 import { startVersityGw } from '../scripts/stack/versitygw.ts';
 import { startDefaultStore } from '../scripts/stack/default-store.ts';
 import { findTemporalCli } from '../scripts/temporal-binary.ts';
+import { findTemporalServer } from '../scripts/temporal-server-binary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -33,6 +36,8 @@ export interface BenchStack {
   /** Bearer key the bench's requests send. */
   apiKey: string;
   store: 's3rver' | 'versitygw';
+  /** The Temporal the stack runs on: the dev server (SQLite, one process) or the cluster. */
+  temporal: 'dev' | 'cluster';
   /** The route transport's broker (`pg-boss` for the default transport). */
   broker: string;
   /** For versitygw: the folder holding the bucket's objects (objects can be seeded there directly). */
@@ -69,25 +74,44 @@ export async function startBenchStack(options: {
   transport?: 'pgboss' | 'kafka' | 'sqs';
   /** Two worker processes, one per role (`workflows`, `publish`), instead of one with both. */
   splitRoles?: boolean;
+  /** `cluster`: scripts/stack/temporal-cluster.ts on the stack's Postgres, as `npm run dev -- --temporal cluster`. */
+  temporal?: 'dev' | 'cluster';
   log: (line: string) => void;
 }): Promise<BenchStack> {
   const workDir = await mkdtemp(path.join(tmpdir(), 'execution-replay-bench-'));
   await chmod(workDir, 0o755);
   const stops: (() => Promise<void>)[] = [];
+  const temporalKind = options.temporal ?? 'dev';
   const temporalCli = await findTemporalCli(options.log);
-  const temporal = await startTemporalDevServer({
-    binary: temporalCli,
-    port: await freePort(),
-    dbFile: path.join(workDir, 'temporal.db'),
-    logFile: path.join(workDir, 'temporal.log'),
-  });
-  stops.push(temporal.stop);
+  // the cluster keeps its state in the stack's Postgres: Postgres first (stopped last)
   const postgres = await startEmbeddedPostgres({
     dataDir: path.join(workDir, 'pg'),
     port: await freePort(),
     database: 'bench',
   });
   stops.push(postgres.stop);
+  // the TEMPORAL_* variables of the api and the workers, as scripts/dev.ts passes them
+  let temporalEnv: Record<string, string>;
+  if (temporalKind === 'cluster') {
+    const cluster = await startTemporalCluster({
+      binaries: await findTemporalServer(options.log),
+      dir: path.join(workDir, 'temporal-cluster'),
+      postgresUrl: postgres.url,
+      frontendPort: await freePort(),
+      log: options.log,
+    });
+    stops.unshift(cluster.stop);
+    temporalEnv = cluster.env;
+  } else {
+    const temporal = await startTemporalDevServer({
+      binary: temporalCli,
+      port: await freePort(),
+      dbFile: path.join(workDir, 'temporal.db'),
+      logFile: path.join(workDir, 'temporal.log'),
+    });
+    stops.unshift(temporal.stop);
+    temporalEnv = { TEMPORAL_ADDRESS: temporal.address };
+  }
   let s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; stop: () => Promise<void> };
   let storeKind: 's3rver' | 'versitygw';
   let bucketsDir: string | undefined;
@@ -169,7 +193,7 @@ export async function startBenchStack(options: {
   const apiPort = await freePort();
   const apiKey = generateApiKey();
   const env: Record<string, string> = {
-    TEMPORAL_ADDRESS: temporal.address,
+    ...temporalEnv,
     TEMPORAL_TASK_QUEUE: 'bench',
     DATABASE_URL: postgres.url,
     DATABASE_POOL_MAX: '10',
@@ -232,6 +256,7 @@ export async function startBenchStack(options: {
     apiUrl: `http://127.0.0.1:${apiPort}`,
     apiKey,
     store: storeKind,
+    temporal: temporalKind,
     broker,
     bucketDir: bucketsDir ? path.join(bucketsDir, env.S3_BUCKET!) : undefined,
     get worker() {

@@ -58,6 +58,8 @@ export interface CapacityContext {
   /** POST to the api (authenticated); throws unless 2xx. */
   post(route: string, body: unknown): Promise<{ id: string }>;
   log(line: string): void;
+  /** Counters (a database's transactions...) read before and after each start rate's step: given per start. */
+  counters?(): Promise<Record<string, number>>;
 }
 
 /** One client: each request sent when the previous one has answered; their latencies' p50 and p99. */
@@ -114,15 +116,19 @@ export async function runCapacity(context: CapacityContext, options: CapacityOpt
       log(`start rate ${rate}/s: ceiling`);
       const probes: string[] = [];
       let cpuBefore = await stackCpuSeconds(stack.workDir);
+      let countersBefore = await context.counters?.();
       const ceiling = await openLoop(rate, options.stepSeconds, () => startProbe(temporal, probes));
       const ceilingDrain = await drainProbes(temporal, probes);
       const ceilingCpu = cpuMsPerRequest(cpuBefore, await stackCpuSeconds(stack.workDir), ceiling.ok);
+      const ceilingCounters = await countersPerStart(context, countersBefore, ceiling.ok);
       log(`start rate ${rate}/s: replay`);
       const since = await latestExecutionId(pool);
       cpuBefore = await stackCpuSeconds(stack.workDir);
+      countersBefore = await context.counters?.();
       const replay = await openLoop(rate, options.stepSeconds, () => postReplay(stack, small));
       const replayDrain = await drainReplays(pool, since);
       const replayCpu = cpuMsPerRequest(cpuBefore, await stackCpuSeconds(stack.workDir), replay.ok);
+      const replayCounters = await countersPerStart(context, countersBefore, replay.ok);
       startRates.push({
         rate,
         ceiling: {
@@ -130,12 +136,14 @@ export async function runCapacity(context: CapacityContext, options: CapacityOpt
           completed: ceilingDrain.completed,
           drain_seconds: ceilingDrain.seconds,
           cpu_ms_per_start: ceilingCpu,
+          ...(ceilingCounters ? { counters_per_start: ceilingCounters } : {}),
         },
         replay: {
           ...replay,
           completed: replayDrain.completed,
           drain_seconds: replayDrain.seconds,
           cpu_ms_per_start: replayCpu,
+          ...(replayCounters ? { counters_per_start: replayCounters } : {}),
         },
       });
       log(JSON.stringify(startRates.at(-1)));
@@ -221,6 +229,22 @@ export async function runCapacity(context: CapacityContext, options: CapacityOpt
   } finally {
     await ceilingWorker.stop();
   }
+}
+
+/** The context's counters since `before`, per start (one decimal); undefined without counters. */
+async function countersPerStart(
+  context: CapacityContext,
+  before: Record<string, number> | undefined,
+  starts: number,
+): Promise<Record<string, number> | undefined> {
+  if (!before || !context.counters) return undefined;
+  const after = await context.counters();
+  return Object.fromEntries(
+    Object.entries(after).map(([name, value]) => [
+      name,
+      Math.round(((value - (before[name] ?? 0)) / Math.max(1, starts)) * 10) / 10,
+    ]),
+  );
 }
 
 function startCeilingWorker(stack: BenchStack): ManagedProcess {

@@ -21,7 +21,7 @@ const rolesOf = (section: Section) =>
       ? ' Workers: one process polling both task queues.'
       : '';
 const stampOf = (section: Section) =>
-  `Date: ${section.date}. Commit: \`${section.commit}\`.${rolesOf(section)}`;
+  `Date: ${section.date}. Commit: \`${section.commit}\`.${rolesOf(section)}${section.temporal === 'cluster' ? ' On the Temporal cluster (`--temporal cluster`), not the dev server.' : ''}`;
 
 const THROUGHPUT_HEADER = [
   'objects',
@@ -139,6 +139,203 @@ function cpuLines(rows: Row[]): string[] {
   ];
 }
 
+// the processes of either stack: the dev server is one `temporal` process, the cluster four
+const CLUSTER_CPU_PARTS = [
+  'temporal',
+  'temporal_frontend',
+  'temporal_history',
+  'temporal_matching',
+  'temporal_worker',
+  'postgres_temporal',
+  'postgres',
+  'worker',
+  'api',
+  'store',
+  'ceiling_worker',
+  'bench',
+];
+const SIDES = [
+  ['dev', 'dev server'],
+  ['cluster', 'cluster'],
+] as const;
+
+/** The Temporal server's processes together: the dev server, or the cluster's services and their Postgres backends. */
+const temporalShare = (cpu: Record<string, number>) =>
+  Object.entries(cpu)
+    .filter(([part]) => part.startsWith('temporal') || part === 'postgres_temporal')
+    .reduce((sum, [, value]) => sum + value, 0);
+
+/** The cluster suite: the same start rates and large replay on the dev server and on the cluster. */
+function clusterLines(section: Section): string[] {
+  const sides = SIDES.filter(([key]) => section[key]);
+  const rateRows = (key: string) => (section[key]?.start_rates ?? []) as Row[];
+  const rates = [...new Set(sides.flatMap(([key]) => rateRows(key).map((row) => row.rate as number)))];
+  const at = (key: string, rate: number) => rateRows(key).find((row) => row.rate === rate);
+  const lines = [
+    '## The Temporal cluster against the dev server',
+    '',
+    `${stampOf(section)} Store: ${section.dev?.store ?? section.cluster?.store}. In one run, one after the other on this machine, each on a fresh stack: ${sides.map(([key, name]) => `the ${name} (${section[key].temporal}; ${section[key].seconds} s, other processes on the machine kept ${section[key].other_processes_cores} cores busy meanwhile)`).join(', then ')}. Open loop as in the capacity suite, 10-object replays; the large replay as in the throughput suite.`,
+    '',
+    ...sides.map(
+      ([key, name]) =>
+        `One client on the idle stack, ${name}: replay p50 ${section[key].idle.replay.p50_ms} ms, p99 ${section[key].idle.replay.p99_ms} ms; bare ceiling p50 ${section[key].idle.ceiling.p50_ms} ms, p99 ${section[key].idle.ceiling.p99_ms} ms.`,
+    ),
+    '',
+    ...table(
+      [
+        'starts/s',
+        ...sides.flatMap(([, name]) => [
+          `${name}: replay p50 / p99 ms`,
+          `${name}: errors`,
+          `${name}: ceiling p50 / p99 ms`,
+        ]),
+      ],
+      rates.map((rate) => [
+        rate,
+        ...sides.flatMap(([key]) => {
+          const row = at(key, rate);
+          return row
+            ? [
+                `${row.replay.p50_ms} / ${row.replay.p99_ms}`,
+                errorsOf(row.replay),
+                `${row.ceiling.p50_ms} / ${row.ceiling.p99_ms}`,
+              ]
+            : ['', '', ''];
+        }),
+      ]),
+    ),
+    '',
+    `Start capacity (highest rate with p99 < 250 ms and no error): ${sides.map(([key, name]) => `${name} replay **${section[key].capacity.replay_starts_per_s}/s** (bare ceiling ${section[key].capacity.ceiling_starts_per_s}/s)`).join('; ')}.`,
+    '',
+    "CPU per replay start (ms of CPU time each process spent per answered start over the step and its drain, from /proc; `postgres_temporal`: the backends serving the cluster's databases):",
+    '',
+    ...table(
+      ['starts/s', 'stack', 'Temporal with its Postgres', ...CLUSTER_CPU_PARTS, 'total'],
+      rates.flatMap((rate) =>
+        sides.flatMap(([key, name]) => {
+          const cpu = at(key, rate)?.replay.cpu_ms_per_start as Record<string, number> | undefined;
+          return cpu
+            ? [
+                [
+                  rate,
+                  name,
+                  temporalShare(cpu),
+                  ...CLUSTER_CPU_PARTS.map((part) => cpu[part] ?? 0),
+                  cpu.total,
+                ],
+              ]
+            : [];
+        }),
+      ),
+    ),
+    '',
+  ];
+  const idle = sides.filter(([key]) => section[key].idle_background);
+  if (idle.length) {
+    lines.push(
+      `With nothing to do (${section[idle[0]![0]].idle_background.seconds} s of an idle stack after the start rates), CPU ms a second each process spent, and Postgres a second; a step's figures per start include this share:`,
+      '',
+      ...table(
+        [
+          'stack',
+          ...CLUSTER_CPU_PARTS,
+          'total',
+          'write transactions/s',
+          'WAL KB/s',
+          'temporal db transactions/s',
+        ],
+        idle.map(([key, name]) => {
+          const { cpu_ms_per_s: cpu, postgres_per_s: pg } = section[key].idle_background as Row;
+          return [
+            name,
+            ...CLUSTER_CPU_PARTS.map((part) => cpu[part] ?? 0),
+            cpu.total,
+            pg.write_xacts,
+            pg.wal_kb,
+            pg.temporal_xacts ?? '',
+          ];
+        }),
+      ),
+      '',
+    );
+  }
+  const counted = rates.filter((rate) => at('cluster', rate)?.replay.counters_per_start);
+  if (counted.length) {
+    lines.push(
+      "What each start costs the stack's Postgres (per answered start; write transactions and WAL exact, each database's transactions from pg_stat_database, flushed up to 10 s late, so a step's share may move to the next):",
+      '',
+      ...table(
+        [
+          'starts/s',
+          'stack',
+          'path',
+          'write transactions',
+          'WAL KB',
+          'service db transactions',
+          'temporal db transactions',
+          'temporal_visibility db transactions',
+        ],
+        counted.flatMap((rate) =>
+          sides.flatMap(([key, name]) =>
+            (['ceiling', 'replay'] as const).flatMap((path) => {
+              const counters = at(key, rate)?.[path].counters_per_start as Record<string, number> | undefined;
+              return counters
+                ? [
+                    [
+                      rate,
+                      name,
+                      path,
+                      counters.write_xacts,
+                      counters.wal_kb,
+                      counters.service_xacts,
+                      counters.temporal_xacts ?? '',
+                      counters.temporal_visibility_xacts ?? '',
+                    ],
+                  ]
+                : [];
+            }),
+          ),
+        ),
+      ),
+      '',
+    );
+  }
+  const large = sides.filter(([key]) => section[key].throughput);
+  if (large.length) {
+    const cpuParts = CLUSTER_CPU_PARTS.filter((part) =>
+      large.some(([key]) => section[key].throughput.replay_cpu_us_per_msg?.[part]),
+    );
+    lines.push(
+      `One replay of ${section.objects.toLocaleString('en')} objects (the throughput suite's measurement, plain loop in the same stack):`,
+      '',
+      ...table(
+        ['stack', ...THROUGHPUT_HEADER],
+        large.map(([key, name]) => [name, ...throughputRow(section[key].throughput)]),
+      ),
+      '',
+      'CPU per message of that replay (µs of CPU time per published message, from /proc, from the `POST` to its completion), and its Postgres per 1,000 messages:',
+      '',
+      ...table(
+        ['stack', ...cpuParts, 'total', 'write transactions', 'WAL KB', 'temporal db transactions'],
+        large.map(([key, name]) => {
+          const { replay_cpu_us_per_msg: cpu = {}, postgres_per_1000_msgs: pg = {} } = section[key]
+            .throughput as Row;
+          return [
+            name,
+            ...cpuParts.map((part) => cpu[part] ?? 0),
+            cpu.total,
+            pg.write_xacts,
+            pg.wal_kb,
+            pg.temporal_xacts ?? '',
+          ];
+        }),
+      ),
+      '',
+    );
+  }
+  return lines;
+}
+
 function capacityLines(section: Section): string[] {
   const lines = [
     '## Capacity: starts per second, recovery, bulk replays',
@@ -233,6 +430,7 @@ export async function writeResultsMarkdown(results: Record<string, any>, file: s
     '',
     ...(results.throughput ? throughputLines(results.throughput) : []),
     ...(results.capacity ? capacityLines(results.capacity) : []),
+    ...(results.cluster ? clusterLines(results.cluster) : []),
     ...(results.partitioned ? partitionedLines(results.partitioned) : []),
     ...(results.selection ? selectionLines(results.selection) : []),
     ...(results.selection_reshaped ? selectionLines(results.selection_reshaped) : []),

@@ -11,6 +11,10 @@
  * - partitioned (bench/partitioned.ts, not in the default run): one large replay by partitions and
  *   worker processes, with a latency in front of the store, beside the store's and the queue's
  *   ceilings.
+ * - cluster (bench/cluster.ts, not in the default run): in one run, on the dev server stack and then
+ *   on the Temporal cluster's (four services, Postgres persistence, mTLS): the capacity suite's start
+ *   rates with each process's CPU per start, and one replay of --cluster-objects (1,000,000) with its
+ *   CPU per message; written to the `cluster` part of results.json.
  * - selection (bench/selection.ts, not in the default run): issue 21's `select: "missing_outputs"`
  *   on N inputs with outputs for half of them, against a plain replay of the same stage: inputs
  *   examined per second and the publish worker's peak RSS, each stage's bare listing rate and the
@@ -25,6 +29,10 @@
  *   npm run bench -- --suite selection --objects 100000 --selection-list-latency-ms 20 --selection-partitions 1
  *                                                   # through a latency proxy, one partition: the
  *                                                   # `selection_reshaped` part of results.json
+ *   npm run bench -- --suite cluster                # dev server, then cluster, in one run
+ *   npm run bench -- --suite cluster --cluster-objects 100000 --cluster-start-rates 5,10,20
+ *   npm run bench -- --suite capacity --temporal cluster
+ *                                                   # any suite on the cluster (its section says so)
  *   npm run bench -- --store s3rver                 # the embedded dev store instead of versitygw
  *   npm run bench -- --worker-roles together        # one worker process polling both task queues
  *                                                   # (default: a process per role, as npm run dev)
@@ -56,8 +64,9 @@ import { sleep } from '../adapters/sleep.ts';
 import { measureReplayLatency, profileFirstTasks, type LatencyRow } from './api-latency.ts';
 import { startBenchStack, type BenchStack } from './bench-stack.ts';
 import { runCapacity } from './capacity.ts';
+import { runClusterSide } from './cluster.ts';
+import { coresUsed, cpuUsPerMessage, stackCpuSeconds } from './process-cpu.ts';
 import { runPartitioned } from './partitioned.ts';
-import { coresUsed, stackCpuSeconds } from './process-cpu.ts';
 import { runSelection } from './selection.ts';
 import {
   measureListing,
@@ -104,6 +113,11 @@ const { values } = parseArgs({
     'worker-roles': { type: 'string', default: 'split' },
     // one size again on the store npm run dev starts (0: skip); default: the largest size above
     'default-store-objects': { type: 'string' },
+    // the Temporal the suites run on: dev (the dev server) or cluster (scripts/stack/temporal-cluster.ts)
+    temporal: { type: 'string', default: 'dev' },
+    // the cluster suite: its start rates and the size of its large replay (0: skip it)
+    'cluster-start-rates': { type: 'string', default: '5,10,15,20,25,30' },
+    'cluster-objects': { type: 'string', default: '1000000' },
   },
 });
 // kafka-sasl: the kafka transport, measured over the broker's SASL_SSL listener (and its plaintext one)
@@ -113,6 +127,9 @@ if (!['pgboss', 'kafka', 'kafka-sasl', 'sqs'].includes(transportArg))
 const transport = transportArg === 'kafka-sasl' ? 'kafka' : transportArg;
 /** The issue's target for a replay over SASL_SSL against a plain produce loop over the same listener. */
 const KAFKA_SASL_SSL_TARGET = 0.8;
+const temporalKind = values.temporal as 'dev' | 'cluster';
+if (temporalKind !== 'dev' && temporalKind !== 'cluster')
+  throw new Error(`--temporal is dev or cluster, not ${values.temporal}`);
 const numbers = (list: string) => list.split(',').filter(Boolean).map(Number);
 const suites = new Set(values.suite.split(','));
 const workerRoles = values['worker-roles'];
@@ -162,9 +179,10 @@ if (values.store === 'versitygw' && !versitygw)
 /** A fresh stack for one suite: measurements of one suite never see another's data. */
 async function withStack<T>(
   work: (stacked: Stacked) => Promise<T>,
-  stackOptions: { defaultStore?: boolean } = {},
+  stackOptions: { defaultStore?: boolean; temporal?: 'dev' | 'cluster' } = {},
 ): Promise<T> {
   const stack = await startBenchStack({
+    temporal: temporalKind,
     ...stackOptions,
     versitygw,
     log,
@@ -172,7 +190,7 @@ async function withStack<T>(
     transport,
     splitRoles: workerRoles === 'split',
   });
-  log(`stack ready in ${stack.workDir} (store: ${stack.store})`);
+  log(`stack ready in ${stack.workDir} (store: ${stack.store}, Temporal: ${stack.temporal})`);
   // the stack's processes run in process groups of their own: an interrupted bench stops them
   const interrupted = (signal: NodeJS.Signals) => {
     log(`${signal}: stopping the stack`);
@@ -212,10 +230,14 @@ async function withStack<T>(
   }
 }
 
-/** One size of the throughput suite: the store's rates, the plain loop and the replay, in one run. */
+/**
+ * One size of the throughput suite: the store's rates, the plain loop and the replay, in one run; the
+ * replay's CPU per message of each process, and `counters` (the cluster suite's Postgres) per 1,000.
+ */
 async function measureSize(
   { stack, pool, routeTransport, store, temporal, configId, post }: Stacked,
   objects: number,
+  counters?: () => Promise<Record<string, number>>,
 ) {
   const parent = await post('/api/v1/executions', { config_id: configId });
   const folder = stageFolder(stack.config.S3_PREFIX, parent.id, STAGE);
@@ -246,7 +268,8 @@ async function measureSize(
     (performance.now() - baselineStarted) / 1000,
   );
   log(`${objects}: baseline ${(baseline.messages / baseline.seconds).toFixed(0)} msgs/s; replay`);
-  const cpuBeforeReplay = await stackCpuSeconds(stack.workDir);
+  const cpuBefore = await stackCpuSeconds(stack.workDir);
+  const countersBefore = await counters?.();
   const replayStarted = performance.now();
   const replay = await runReplay({
     apiUrl: stack.apiUrl,
@@ -257,12 +280,11 @@ async function measureSize(
     workerPid: stack.worker.child.pid!,
     expected: objects,
   });
-  // runReplay's end includes reading the histories back: a few ms of mostly idle cores
-  const replayCores = coresUsed(
-    cpuBeforeReplay,
-    await stackCpuSeconds(stack.workDir),
-    (performance.now() - replayStarted) / 1000,
-  );
+  // read after runReplay's history fetch: its CPU (a few ms a run) is counted with the replay's
+  const cpuAfter = await stackCpuSeconds(stack.workDir);
+  const countersAfter = await counters?.();
+  // over the wall time, the history fetch's mostly idle cores included
+  const replayCores = coresUsed(cpuBefore, cpuAfter, (performance.now() - replayStarted) / 1000);
   if (replay.published !== objects || baseline.messages !== objects) {
     throw new Error(`published ${replay.published} (replay) / ${baseline.messages} (baseline) of ${objects}`);
   }
@@ -282,6 +304,18 @@ async function measureSize(
     ...replay.profile,
     baseline_cores: baselineCores,
     replay_cores: replayCores,
+    replay_cpu_us_per_msg: cpuUsPerMessage(cpuBefore, cpuAfter, objects),
+    replay_cores_used: coresUsed(cpuBefore, cpuAfter, replay.seconds),
+    ...(countersBefore && countersAfter
+      ? {
+          postgres_per_1000_msgs: Object.fromEntries(
+            Object.entries(countersAfter).map(([name, value]) => [
+              name,
+              round(((value - (countersBefore[name] ?? 0)) / objects) * 1000, 2),
+            ]),
+          ),
+        }
+      : {}),
   };
   log(JSON.stringify(row));
   return row;
@@ -394,7 +428,13 @@ if (results.runs) {
   for (const key of ['date', 'commit', 'store', 'runs', 'api_latency']) delete results[key];
 }
 results.machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
-const stamp = () => ({ date: new Date().toISOString(), commit: commit(), worker_roles: workerRoles });
+const stamp = () => ({
+  date: new Date().toISOString(),
+  commit: commit(),
+  worker_roles: workerRoles,
+  // a suite run on the cluster says so (the cluster suite runs both, each part saying which)
+  ...(temporalKind === 'cluster' ? { temporal: 'cluster' } : {}),
+});
 if (transportArg === 'kafka-sasl') {
   // its own row beside the plaintext Kafka one, which it leaves as it is
   const transports = (results.transports ?? {}) as Record<string, unknown>;
@@ -467,6 +507,33 @@ if (suites.has('selection') && transport === 'pgboss') {
         },
       ),
     )),
+  };
+}
+if (suites.has('cluster') && transport === 'pgboss') {
+  const options = {
+    idleRequests: Number(values['idle-requests']),
+    rates: numbers(values['cluster-start-rates']),
+    stepSeconds: Number(values['step-seconds']),
+    objects: Number(values['cluster-objects']),
+    idleSeconds: 15,
+  };
+  const sides: Record<string, unknown> = {};
+  // the dev server first, then the cluster, each on a fresh stack, one after the other on this machine
+  for (const kind of ['dev', 'cluster'] as const) {
+    log(`cluster suite: on the ${kind === 'dev' ? 'dev server' : 'cluster'}`);
+    sides[kind] = await withStack(
+      (stacked) =>
+        runClusterSide({ ...stacked, log }, options, (objects, counters) =>
+          measureSize(stacked, objects, counters),
+        ),
+      { temporal: kind },
+    );
+  }
+  const { temporal: _temporal, ...stamped } = stamp();
+  results.cluster = {
+    ...stamped,
+    objects: options.objects,
+    ...sides,
   };
 }
 if (suites.has('capacity') && transport === 'pgboss') {
