@@ -441,22 +441,8 @@ const scenarios: Scenario[] = [
       });
       await expectStatus(created, 202);
       const bulkId = created.body.id as string;
-      // both parents are checked in one window: the second child's id is kept before it starts, while
-      // the first child publishes (24 messages at 4 a second)
-      const secondChild = await waitFor(async () => {
-        const found = await stack.pool.query<{ execution_id: string | null }>(
-          'SELECT execution_id::text FROM bulk_replay_items WHERE bulk_replay_id = $1 AND position = 1',
-          [bulkId],
-        );
-        return found.rows[0]?.execution_id ?? undefined;
-      });
-      // the id is taken by a workflow that never runs (a task queue no worker polls), closed at once
-      const taken = await stack.temporal.workflow.start(REPLAY_WORKFLOW_TYPE, {
-        workflowId: replayWorkflowId(secondChild),
-        taskQueue: `${stack.config.TEMPORAL_TASK_QUEUE}-nobody-polls`,
-        args: [],
-      });
-      await taken.terminate('recording a bulk child whose workflow id is taken');
+      // the second child's id is taken while the first child publishes (24 messages at 4 a second)
+      await takeSecondChildWorkflowId(stack, bulkId);
       const done = await waitFor(async () => {
         const bulk = await requestJson(stack, 'GET', `/api/v1/bulk-replays/${bulkId}`);
         return bulk.body.status === 'completed' ? bulk.body : undefined;
@@ -546,19 +532,7 @@ const scenarios: Scenario[] = [
       const bulkId = created.body.id as string;
       const bulkOf = async () => (await requestJson(stack, 'GET', `/api/v1/bulk-replays/${bulkId}`)).body;
       // as in bulk-child-not-started: the second child's workflow id is taken while the first publishes
-      const secondChild = await waitFor(async () => {
-        const found = await stack.pool.query<{ execution_id: string | null }>(
-          'SELECT execution_id::text FROM bulk_replay_items WHERE bulk_replay_id = $1 AND position = 1',
-          [bulkId],
-        );
-        return found.rows[0]?.execution_id ?? undefined;
-      });
-      const taken = await stack.temporal.workflow.start(REPLAY_WORKFLOW_TYPE, {
-        workflowId: replayWorkflowId(secondChild),
-        taskQueue: `${stack.config.TEMPORAL_TASK_QUEUE}-nobody-polls`,
-        args: [],
-      });
-      await taken.terminate('recording a bulk replay that pauses for its failed children');
+      await takeSecondChildWorkflowId(stack, bulkId);
       const paused = await waitFor(async () => {
         const bulk = await bulkOf();
         return bulk.paused_reason === 'failed_children' ? bulk : undefined;
@@ -584,6 +558,27 @@ const scenarios: Scenario[] = [
     },
   },
 ];
+
+/**
+ * Makes a bulk replay's second child unable to start: both parents are checked in one window, so its
+ * execution id is known before it starts, and its workflow id is taken by a workflow that never runs
+ * (a task queue no worker polls), closed at once.
+ */
+async function takeSecondChildWorkflowId(stack: TestStack, bulkId: string): Promise<void> {
+  const secondChild = await waitFor(async () => {
+    const found = await stack.pool.query<{ execution_id: string | null }>(
+      'SELECT execution_id::text FROM bulk_replay_items WHERE bulk_replay_id = $1 AND position = 1',
+      [bulkId],
+    );
+    return found.rows[0]?.execution_id ?? undefined;
+  });
+  const taken = await stack.temporal.workflow.start(REPLAY_WORKFLOW_TYPE, {
+    workflowId: replayWorkflowId(secondChild),
+    taskQueue: `${stack.config.TEMPORAL_TASK_QUEUE}-nobody-polls`,
+    args: [],
+  });
+  await taken.terminate('recording a bulk child whose workflow id is taken');
+}
 
 const configs = new Map<TestStack, string>();
 async function configOf(stack: TestStack): Promise<string> {
