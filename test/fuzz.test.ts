@@ -53,6 +53,8 @@ let configId: string;
 let otherConfigId: string;
 const accepted = { executions: new Set<string>(), configs: new Set<string>() };
 const acceptedList: string[] = [];
+/** Ids the api has handed out, so the operations on them reach more than their 404. */
+const handedOut = { bulkReplays: [] as string[], previews: [] as string[] };
 
 beforeAll(async () => {
   stack = await createTestStack({ REPLAY_PAGE_SIZE: '10' });
@@ -99,6 +101,7 @@ const refName = (ref: string) => ref.slice(ref.lastIndexOf('/') + 1);
 /** Values that make a request reach the deep checks: real ids, stages, routes, tags, paths. */
 function hints(): Record<string, fc.Arbitrary<unknown>> {
   const knownExecution = fc.nat().map((index) => acceptedList[index % acceptedList.length] ?? parentId);
+  const knownOf = (ids: string[]) => fc.nat().map((index) => ids[index % ids.length] ?? UNKNOWN_ID);
   const mostly = <T>(likely: fc.Arbitrary<T>, others: fc.Arbitrary<T>) =>
     fc.oneof({ arbitrary: likely, weight: 3 }, { arbitrary: others, weight: 1 });
   return {
@@ -106,6 +109,12 @@ function hints(): Record<string, fc.Arbitrary<unknown>> {
       fc.constantFrom(parentId, 'fuzz-parent'),
       fc.oneof(fc.constant(UNKNOWN_ID), knownExecution),
     ),
+    execution_ids: fc.array(mostly(fc.constantFrom(parentId, 'fuzz-parent'), fc.constant(UNKNOWN_ID)), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+    bulk_replay_id: mostly(knownOf(handedOut.bulkReplays), fc.constant(UNKNOWN_ID)),
+    preview_id: mostly(knownOf(handedOut.previews), fc.constant(UNKNOWN_ID)),
     config_id: mostly(fc.constant(configId), fc.constantFrom(otherConfigId, UNKNOWN_ID)),
     parent_execution_id: fc.oneof(fc.constant(parentId), knownExecution),
     from_stage: mostly(fc.constant('markdown_segmented'), fc.constantFrom('markdown', 'embeddings', 'nope')),
@@ -166,10 +175,32 @@ function bodyHints(): Record<string, fc.Arbitrary<unknown>> {
   return { PipelineConfigCreate: validConfig };
 }
 
+/** An object schema with one of its alternatives applied: its fields required, its `not null`s kept. */
+function constrained(base: Schema, alternative: Schema): Schema {
+  const properties: Record<string, Schema> = { ...base.properties };
+  for (const [key, rule] of Object.entries((alternative.properties ?? {}) as Record<string, Schema>)) {
+    const property = properties[key];
+    if (rule.not?.type === 'null' && property && Array.isArray(property.type))
+      properties[key] = { ...property, type: property.type.filter((type: string) => type !== 'null') };
+  }
+  return {
+    ...base,
+    properties,
+    required: [...new Set([...(base.required ?? []), ...(alternative.required ?? [])])],
+  };
+}
+
 function stringOf(schema: Schema): fc.Arbitrary<string> {
   if (schema.format === 'uuid') return fc.uuid();
   if (schema.format === 'date-time')
-    return fc.date({ noInvalidDate: true }).map((date) => date.toISOString());
+    // RFC 3339 has four-digit years: toISOString() writes others as +275760-…
+    return fc
+      .date({
+        noInvalidDate: true,
+        min: new Date('1970-01-01T00:00:00Z'),
+        max: new Date('9999-12-31T23:59:59Z'),
+      })
+      .map((date) => date.toISOString());
   const min = schema.minLength ?? 0;
   const max = schema.maxLength ?? Infinity;
   if (schema.pattern) {
@@ -201,9 +232,14 @@ function genericOf(
   context: Parameters<typeof arbitraryOf>[2],
   depth: number,
 ): fc.Arbitrary<unknown> {
-  const alternatives = schema.anyOf ?? schema.oneOf;
+  const alternatives: Schema[] | undefined = schema.anyOf ?? schema.oneOf;
+  if (alternatives && schema.properties) {
+    // alternatives beside properties only constrain them (which fields are required, and not null)
+    const { anyOf: _anyOf, oneOf: _oneOf, ...base } = schema;
+    return fc.oneof(...alternatives.map((item) => genericOf(constrained(base, item), context, depth)));
+  }
   if (alternatives)
-    return fc.oneof(...alternatives.map((item: Schema) => arbitraryOf(item, undefined, context, depth)));
+    return fc.oneof(...alternatives.map((item) => arbitraryOf(item, undefined, context, depth)));
   if (schema.enum) return fc.constantFrom(...schema.enum);
   if (schema.const !== undefined) return fc.constant(schema.const);
   const types: string[] = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
@@ -217,7 +253,15 @@ function genericOf(
     case 'integer':
       return fc.integer({ min: schema.minimum ?? -1000, max: schema.maximum ?? 1000 });
     case 'number':
-      return fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 });
+      return fc.double({
+        noNaN: true,
+        noDefaultInfinity: true,
+        // JSON Schema 2020: exclusiveMinimum and exclusiveMaximum are bounds of their own
+        min: schema.minimum ?? schema.exclusiveMinimum ?? -1e6,
+        max: schema.maximum ?? schema.exclusiveMaximum ?? 1e6,
+        minExcluded: schema.minimum === undefined && schema.exclusiveMinimum !== undefined,
+        maxExcluded: schema.maximum === undefined && schema.exclusiveMaximum !== undefined,
+      });
     case 'string':
       return stringOf(schema);
     case 'array':
@@ -227,9 +271,10 @@ function genericOf(
       });
     case 'object': {
       if (schema.properties) {
-        const entries = Object.entries(schema.properties as Record<string, Schema>).map(
-          ([key, item]) => [key, arbitraryOf(item, key, context, depth + 1)] as const,
-        );
+        // a readOnly property is the service's to set: a request that sends it is refused (422)
+        const entries = Object.entries(schema.properties as Record<string, Schema>)
+          .filter(([, item]) => !item.readOnly)
+          .map(([key, item]) => [key, arbitraryOf(item, key, context, depth + 1)] as const);
         return fc.record(Object.fromEntries(entries), { requiredKeys: schema.required ?? [] });
       }
       // a record (additionalProperties)
@@ -581,6 +626,8 @@ describe('fuzzing from /openapi.json', () => {
         expect(validate(body), `${JSON.stringify(validate.errors)}\n${what}`).toBe(true);
 
         if (response.status >= 200 && response.status < 300) {
+          if (sent.operation === 'POST /api/v1/bulk-replays') handedOut.bulkReplays.push(body.id);
+          if (sent.operation.endsWith('/replay/preview')) handedOut.previews.push(body.id);
           if (sent.operation === 'POST /api/v1/configs') accepted.configs.add(body.id);
           else if (typeof body.id === 'string' && !accepted.executions.has(body.id)) {
             accepted.executions.add(body.id);
@@ -614,6 +661,7 @@ describe('fuzzing from /openapi.json', () => {
     expect(tally.size).toBe(operations.length);
     // the valid ones did reach the deep checks and start replays
     expect(tally.get('POST /api/v1/executions/{execution_id}/replay')?.get(200) ?? 0).toBeGreaterThan(0);
+    expect(tally.get('POST /api/v1/bulk-replays')?.get(202) ?? 0).toBeGreaterThan(0);
 
     // once the accepted replays have finished: every row and message belongs to an accepted request
     const deadline = Date.now() + 60_000;
