@@ -57,6 +57,20 @@ export function objectStoreOptionsFromConfig(config: AppConfig): ObjectStoreOpti
   };
 }
 
+/**
+ * A kept-alive connection the store closed while it sat idle: the request never reached the store,
+ * so sending it once more, on a fresh connection, is safe for every call here (each is idempotent).
+ */
+export function isStaleConnection(error: unknown): boolean {
+  const failure = error as { code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  if (failure?.$metadata?.httpStatusCode) return false; // the store answered
+  return (
+    failure?.code === 'ECONNRESET' ||
+    failure?.code === 'EPIPE' ||
+    /socket hang up/i.test(failure?.message ?? '')
+  );
+}
+
 function isMissingBucket(error: unknown): boolean {
   const failure = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return (
@@ -91,15 +105,27 @@ export class ObjectStore {
     });
   }
 
+  /** Makes one call, once more on a fresh connection when a kept-alive one turns out closed. */
+  async #call<Output>(send: () => Promise<Output>): Promise<Output> {
+    try {
+      return await send();
+    } catch (error) {
+      if (!isStaleConnection(error)) throw error;
+      return await send();
+    }
+  }
+
   /** One page of keys under keyPrefix, strictly after startAfter, in S3's (UTF-8 binary) order. */
   async listPage(keyPrefix: string, startAfter: string | null, maxKeys: number): Promise<ListPage> {
-    const response = await this.client.send(
-      new ListObjectsV2Command({
-        Bucket: this.bucket,
-        Prefix: keyPrefix,
-        StartAfter: startAfter ?? undefined,
-        MaxKeys: maxKeys,
-      }),
+    const response = await this.#call(() =>
+      this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: keyPrefix,
+          StartAfter: startAfter ?? undefined,
+          MaxKeys: maxKeys,
+        }),
+      ),
     );
     const objects = (response.Contents ?? []).map((item) => ({
       key: item.Key!,
@@ -119,13 +145,15 @@ export class ObjectStore {
    * to 1,000 entries; `complete` is false when the listing was cut off there.
    */
   async listFolders(keyPrefix: string): Promise<FolderListing> {
-    const response = await this.client.send(
-      new ListObjectsV2Command({
-        Bucket: this.bucket,
-        Prefix: keyPrefix,
-        Delimiter: '/',
-        MaxKeys: 1000,
-      }),
+    const response = await this.#call(() =>
+      this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: keyPrefix,
+          Delimiter: '/',
+          MaxKeys: 1000,
+        }),
+      ),
     );
     return {
       folders: (response.CommonPrefixes ?? []).map((entry) => entry.Prefix!).filter(Boolean),
@@ -140,18 +168,22 @@ export class ObjectStore {
   }
 
   async putObject(key: string, body: string | Uint8Array, contentType = 'application/json'): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    await this.#call(() =>
+      this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+      ),
     );
   }
 
   async getObjectText(key: string): Promise<string> {
-    const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    return (await response.Body?.transformToString('utf-8')) ?? '';
+    return await this.#call(async () => {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return (await response.Body?.transformToString('utf-8')) ?? '';
+    });
   }
 
   async ping(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    await this.#call(() => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
   }
 
   /** Creates the bucket when HeadBucket says it is missing (404); any other failure is thrown as it is. */
