@@ -8,6 +8,8 @@ import {
   MAX_NAME_REFERENCE_LENGTH,
   MAX_TAG_LENGTH,
   requestedByRefused,
+  storable,
+  unstorableMessage,
 } from './schemas.ts';
 
 export const DEFAULT_MAX_CONCURRENT = 10;
@@ -32,6 +34,7 @@ export const BulkReplayFilterSchema = z
       .string()
       .min(1)
       .max(MAX_TAG_LENGTH)
+      .refine(storable, unstorableMessage)
       .nullable()
       .optional()
       .openapi({ description: 'Executions whose tag starts with this text' }),
@@ -53,7 +56,8 @@ export const BulkReplayRequestSchema = z
   .object({
     replay: BulkReplayFieldsSchema,
     execution_ids: z
-      .array(z.string().min(1).max(MAX_NAME_REFERENCE_LENGTH))
+      // a name Postgres cannot store names no execution: refused here, not by the bulk replay's first write
+      .array(z.string().min(1).max(MAX_NAME_REFERENCE_LENGTH).refine(storable, unstorableMessage))
       .min(1)
       .max(MAX_BULK_REPLAY_PARENTS)
       .nullable()

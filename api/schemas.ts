@@ -47,10 +47,10 @@ function nestingDepth(value: unknown, limit: number): number {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Whether a string can be stored as Postgres text or jsonb: no NUL, no lone surrogate. */
-function storable(text: string): boolean {
+export function storable(text: string): boolean {
   return !text.includes('\0') && !LONE_SURROGATE.test(text);
 }
-const unstorableMessage = 'Value error, must not contain NUL characters or lone surrogates';
+export const unstorableMessage = 'Value error, must not contain NUL characters or lone surrogates';
 
 /** The first key or string value (depth-first, depth already bounded) that Postgres cannot store. */
 function hasUnstorableText(value: unknown): boolean {
