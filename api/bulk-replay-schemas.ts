@@ -8,9 +8,9 @@ import {
   MAX_NAME_REFERENCE_LENGTH,
   MAX_TAG_LENGTH,
   requestedByRefused,
-  storable,
   unstorableMessage,
 } from './schemas.ts';
+import { storable } from '../domain/stored-text.ts';
 
 export const DEFAULT_MAX_CONCURRENT = 10;
 export const MAX_MAX_CONCURRENT = 200;

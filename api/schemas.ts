@@ -5,6 +5,7 @@
 import { z } from '@hono/zod-openapi';
 import { outputMatchRules } from '../domain/output-correspondence.ts';
 import { executionStatuses, replaySources } from '../domain/replay.ts';
+import { storable } from '../domain/stored-text.ts';
 import { replaySelects } from '../domain/replay-selection.ts';
 import {
   canaryOutcomes,
@@ -44,12 +45,6 @@ function nestingDepth(value: unknown, limit: number): number {
   return 1 + deepest;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Whether a string can be stored as Postgres text or jsonb: no NUL, no lone surrogate. */
-export function storable(text: string): boolean {
-  return !text.includes('\0') && !LONE_SURROGATE.test(text);
-}
 export const unstorableMessage = 'Value error, must not contain NUL characters or lone surrogates';
 
 /** The first key or string value (depth-first, depth already bounded) that Postgres cannot store. */
@@ -527,7 +522,8 @@ export const ExecutionCreateSchema = z
 export const ExecutionListQuerySchema = z.object({
   parent_execution_id: z.uuid().optional(),
   status: z.enum(executionStatuses).optional(),
-  tag: z.string().min(1).max(MAX_TAG_LENGTH).refine(storable, unstorableMessage).optional(),
+  // any text: one no tag can hold (a NUL, a lone surrogate) matches nothing
+  tag: z.string().min(1).max(MAX_TAG_LENGTH).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional().openapi({ description: 'next_cursor of the previous page' }),
 });

@@ -14,6 +14,7 @@ import {
 import { newExecutionId, replayMessageId } from '../adapters/ids.ts';
 import { getPipelineConfig } from '../adapters/pipeline-configs.ts';
 import type { OutgoingMessage } from '../adapters/route-queue.ts';
+import { storable } from '../domain/stored-text.ts';
 import type { ServiceDependencies } from './dependencies.ts';
 import { withTimeout } from './dependency-timeout.ts';
 import { DependencyUnavailable, ServiceError, tagTakenError } from './errors.ts';
@@ -112,6 +113,8 @@ export function createExecutionService(
       filter: Omit<ExecutionFilter, 'limit' | 'before_id'>,
       page: { limit: number; cursor?: string },
     ) {
+      // no tag holds text Postgres cannot store, and Postgres would refuse to compare it
+      if (filter.tag !== undefined && !storable(filter.tag)) return { items: [], next_cursor: null };
       const records = await listExecutions(pool, {
         ...filter,
         before_id: page.cursor,
