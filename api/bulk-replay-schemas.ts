@@ -18,6 +18,12 @@ export const MAX_MAX_CONCURRENT = 200;
 /** A replay request's fields every child shares; no tag (tags name one execution). */
 export const BulkReplayFieldsSchema = ExecutionReplayRequestSchema.omit({ tag: true })
   .strict()
+  // a replay answers a stage or route its config lacks with 400; a bulk replay stores them first
+  .superRefine((fields, context) => {
+    for (const key of ['from_stage', 'to_route'] as const)
+      if (!storable(fields[key]))
+        context.addIssue({ code: 'custom', path: [key], message: unstorableMessage });
+  })
   .openapi('BulkReplayFields', {
     ...manualSourceNeedsFromPath,
     title: 'BulkReplayFields',

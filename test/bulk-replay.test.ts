@@ -297,6 +297,8 @@ describe('bad requests', () => {
     ['a parent named with a NUL', { replay: REPLAY, execution_ids: ['x', 'a\u0000b'] }],
     ['a parent named with a lone surrogate', { replay: REPLAY, execution_ids: ['\ud800x'] }],
     ['a filter tag prefix with a NUL', { replay: REPLAY, filter: { tag_prefix: 'a\u0000' } }],
+    ['a from_stage with a NUL', { replay: { ...REPLAY, from_stage: 'a\u0000' }, execution_ids: ['x'] }],
+    ['a to_route with a lone surrogate', { replay: { ...REPLAY, to_route: '\udc00' }, execution_ids: ['x'] }],
   ])('%s: 422 in the FastAPI shape', async (_name, body) => {
     const before = await stack.pool.query('SELECT count(*)::int AS n FROM bulk_replays');
     const response = await requestJson(stack, 'POST', '/api/v1/bulk-replays', body);
