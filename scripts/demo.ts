@@ -78,11 +78,12 @@ function seconds(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(1)} s`;
 }
 
-async function callApi<T>(
+/** One call to the api; throws DemoError unless it answers `expected`. */
+export async function callApi<T>(
   api: { url: string; key?: string },
   method: 'GET' | 'POST',
   path: string,
-  expected: number,
+  expected: number | number[],
   body?: unknown,
 ): Promise<T> {
   const apiUrl = api.url;
@@ -109,7 +110,7 @@ async function callApi<T>(
   } catch {
     parsed = text;
   }
-  if (response.status !== expected) {
+  if (![expected].flat().includes(response.status)) {
     const detail = (parsed as { detail?: unknown } | undefined)?.detail ?? parsed;
     throw new DemoError(
       `${method} ${path} answered ${response.status} (expected ${expected}): ${JSON.stringify(detail)}`,
@@ -264,7 +265,7 @@ export function objectStoreOptionsOfStack(s3: StackS3): ObjectStoreOptions {
 }
 
 /** The part of `.data/stack.json` the demo reads. */
-interface StackFile {
+export interface StackFile {
   api_url?: string;
   api_key?: string;
   temporal_address?: string;
@@ -277,10 +278,10 @@ interface StackFile {
 const DATA_DIR = path.resolve(
   process.env.DEV_DATA_DIR || fileURLToPath(new URL('../.data', import.meta.url)),
 );
-const STACK_FILE = path.join(DATA_DIR, 'stack.json');
+export const STACK_FILE = path.join(DATA_DIR, 'stack.json');
 const STACK_ENV_FILE = path.join(DATA_DIR, 'stack.env');
 
-async function readStackFile(): Promise<StackFile | undefined> {
+export async function readStackFile(): Promise<StackFile | undefined> {
   let text: string;
   try {
     text = await readFile(STACK_FILE, 'utf8');
