@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { sleep } from '../adapters/sleep.ts';
 import { runMigrations } from '../adapters/migrate.ts';
 import { apiKeyLine, generateApiKey } from '../api/auth.ts';
 import { freePort, waitForPort } from '../scripts/stack/free-port.ts';
@@ -20,7 +21,6 @@ import { DOCUMENTS_PIPELINE } from './support/fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const GRACE_SECONDS = 60;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let dir: string;
 let port: number;

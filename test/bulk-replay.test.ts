@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../adapters/sleep.ts';
 import { replayMessageId } from '../adapters/ids.ts';
 import { createTestStack, type TestStack } from './support/test-stack.ts';
 import {
@@ -28,7 +29,6 @@ const SUMMARY_KEYS = [
   'status',
   'total',
 ];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let stack: TestStack;
 let configId: string;

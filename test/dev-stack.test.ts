@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../adapters/sleep.ts';
 import { freePort } from '../scripts/stack/free-port.ts';
 import {
   DEV_PORT_VARIABLES,
@@ -20,8 +21,6 @@ import {
  * `npm run dev` end to end: its own stack on free ports and a fresh data dir (not the suite's shared
  * services), a clean stop on SIGINT, and a second start on the same data dir that still has the data.
  */
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const STACK_KEYS = [
   'transport',

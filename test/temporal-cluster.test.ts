@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { sleep } from '../adapters/sleep.ts';
 import { ObjectStore, objectStoreOptionsFromConfig } from '../adapters/object-store.ts';
 import { startTemporalCluster, type TemporalCluster } from '../scripts/stack/temporal-cluster.ts';
 import { findTemporalServer } from '../scripts/temporal-server-binary.ts';
@@ -26,7 +27,6 @@ import {
 const STAGE = 'markdown_segmented';
 const ROUTE = 'embedding_generator';
 const REPLAY = { replay_source: 'storage', from_stage: STAGE, to_route: ROUTE } as const;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let cluster: TemporalCluster;
 let stack: TestStack;

@@ -4,6 +4,8 @@
  */
 import { expect } from 'vitest';
 import { temporal } from '@temporalio/proto';
+export { sleep } from '../../adapters/sleep.ts';
+import { sleep } from '../../adapters/sleep.ts';
 import { getExecution, type ExecutionRecord } from '../../adapters/executions.ts';
 import { replayWorkflowId } from '../../workflows/definitions.ts';
 import { seedOutputs } from '../support/fixtures.ts';
@@ -21,8 +23,6 @@ const PIPELINE = {
   ],
   entry_route: 'markdown_segmenter',
 };
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function request(
   stack: Pick<PrivateStack, 'app'>,

@@ -8,10 +8,10 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '../../adapters/sleep.ts';
 import { freePort } from '../../scripts/stack/free-port.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const DEV_PORT_VARIABLES = [
   'DEV_API_PORT',

@@ -17,6 +17,7 @@ import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/w
 import type pg from 'pg';
 import pino from 'pino';
 import { inject } from 'vitest';
+import { sleep } from '../../adapters/sleep.ts';
 import { parseConfig, type AppConfig } from '../../adapters/config.ts';
 import { createPool } from '../../adapters/database.ts';
 import type { Logger } from '../../adapters/logger.ts';
@@ -41,7 +42,6 @@ import './stack-info.ts';
 import { transportEnv, type TestTransport } from './transports.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface WorkerProcess {
   pid: number;

@@ -12,6 +12,8 @@ import { defaultPayloadConverter, type UpdateDefinition, type Workflow } from '@
 import type { History } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
+export { sleep } from '../../adapters/sleep.ts';
+import { sleep } from '../../adapters/sleep.ts';
 import type { BulkCancelActivities, ReplayActivities } from '../../activities/index.ts';
 import {
   failureTypes,
@@ -48,8 +50,6 @@ export type StubActivities = Partial<ReplayActivities & BulkCancelActivities>;
 
 /** Keys one fake page holds. */
 export const KEYS_PER_PAGE = 10;
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function waitUntil(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
