@@ -73,7 +73,8 @@ export function createStartActivities({ pool, routeTransport, logger }: ReplayAc
 
     /**
      * The state a new run needs to go on with a replay whose workflow closed outside our control
-     * (terminated, timed out, history lost): the cursor and counters kept in Postgres.
+     * (terminated, timed out, history lost): the cursor and counters kept in Postgres. It also marks
+     * the replay running again; the name stays, being the activity type in histories in flight.
      */
     async loadReplayState(input: { executionId: string }): Promise<StartedReplay> {
       const record = await setExecutionStatus(pool, input.executionId, 'running', null);
