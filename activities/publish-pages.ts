@@ -25,6 +25,8 @@ import { routeDestination } from '../adapters/route-transport.ts';
 import { replayListing, type ReplayListing } from '../adapters/storage-paths.ts';
 import { resolveReplaySource } from '../services/replay-source.ts';
 import { objectSelection, type ObjectSelection } from '../services/replay-selection.ts';
+import { listingAhead } from '../services/listing-ahead.ts';
+import type { OutputStore } from '../services/missing-outputs.ts';
 import { failureTypes } from '../domain/replay.ts';
 import { buildReplayMessages } from '../domain/replay-message.ts';
 import { type PublishPagesInput, type PublishPagesResult } from '../workflows/replay-execution.contract.ts';
@@ -157,6 +159,7 @@ export function createPublishActivities({
    * commits its whole range whatever it kept.
    */
   async function listPage(
+    store: OutputStore,
     listing: ReplayListing,
     selection: ObjectSelection,
     startAfter: string | null,
@@ -168,7 +171,7 @@ export function createPublishActivities({
     let isTruncated = true;
     let listed = 0;
     while (isTruncated && listed < maxKeys) {
-      const page = await objectStore.listPage(listing.listPrefix, lastKey, Math.min(1000, maxKeys - listed));
+      const page = await store.listPage(listing.listPrefix, lastKey, Math.min(1000, maxKeys - listed));
       for (const object of page.objects) {
         if (endAt !== null && compareKeys(object.key, endAt) > 0) {
           // past the partition's range: the next partition's keys
@@ -398,8 +401,12 @@ export function createPublishActivities({
         record.parent_execution_id!,
         selectionOf(record),
       );
+      // missing_outputs merges the output listing into each page: the input listing goes one call
+      // ahead, so that the two listings run side by side rather than in turn
+      const inputs =
+        selectionOf(record)?.select === 'missing_outputs' ? listingAhead(objectStore) : objectStore;
       const list = (startAfter: string | null, maxKeys: number) =>
-        listPage(listing, selection, startAfter, maxKeys, scope.endAt);
+        listPage(inputs, listing, selection, startAfter, maxKeys, scope.endAt);
       let routeLimit = await destinationLimitOf(record);
       const sliceEnds = Date.now() + input.sliceSeconds * 1000;
 
