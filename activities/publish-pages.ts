@@ -401,10 +401,12 @@ export function createPublishActivities({
         record.parent_execution_id!,
         selectionOf(record),
       );
-      // missing_outputs merges the output listing into each page: the input listing goes one call
-      // ahead, so that the two listings run side by side rather than in turn
+      // missing_outputs merges the output listing into each page: the input listing runs up to a
+      // page ahead, so that the two listings run side by side rather than in turn
       const inputs =
-        selectionOf(record)?.select === 'missing_outputs' ? listingAhead(objectStore) : objectStore;
+        selectionOf(record)?.select === 'missing_outputs'
+          ? listingAhead(objectStore, Math.ceil(input.pageSize / 1000))
+          : objectStore;
       const list = (startAfter: string | null, maxKeys: number) =>
         listPage(inputs, listing, selection, startAfter, maxKeys, scope.endAt);
       let routeLimit = await destinationLimitOf(record);

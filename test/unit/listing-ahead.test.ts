@@ -39,6 +39,30 @@ describe('listingAhead', () => {
     expect(third.isTruncated).toBe(false);
   });
 
+  it('runs up to depth calls ahead, each once, and goes on as the caller reads them', async () => {
+    const backing = store(95);
+    const listing = listingAhead(backing, 3);
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+    let page = await listing.listPage('p/', null, 10);
+    await settle();
+    // three calls ahead of the caller, no more
+    expect(backing.calls).toEqual(['null:10', 'p/k009:10', 'p/k019:10', 'p/k029:10']);
+    const keys = page.objects.map((object) => object.key);
+    while (page.isTruncated) {
+      page = await listing.listPage('p/', page.lastKey, 10);
+      keys.push(...page.objects.map((object) => object.key));
+      await settle();
+      expect(backing.calls.length).toBeLessThanOrEqual(Math.min(10, keys.length / 10 + 3));
+    }
+    expect(keys).toEqual(Array.from({ length: 95 }, (_, index) => `p/k${String(index).padStart(3, '0')}`));
+    // every call once, none past the end
+    expect(backing.calls).toEqual(
+      Array.from({ length: 10 }, (_, index) =>
+        index === 0 ? 'null:10' : `p/k${String(index * 10 - 1).padStart(3, '0')}:10`,
+      ),
+    );
+  });
+
   it('makes a call asked for elsewhere as asked, and drops the one ahead', async () => {
     const backing = store(25);
     const listing = listingAhead(backing);
