@@ -5,14 +5,18 @@
  * for anything else drops the calls ahead and is made as asked.
  */
 import type { ListPage } from '../adapters/object-store.ts';
-import type { OutputStore } from './missing-outputs.ts';
+
+/** The store call a listing makes: one page of keys under a prefix, after a key. */
+export interface KeyListing {
+  listPage(keyPrefix: string, startAfter: string | null, maxKeys: number): Promise<ListPage>;
+}
 
 interface CallAhead {
   startAfter: string;
   page: Promise<ListPage>;
 }
 
-export function listingAhead(store: OutputStore, depth = 1): OutputStore {
+export function listingAhead(store: KeyListing, depth = 1): KeyListing {
   /** The calls made ahead, in order; each starts where the one before it ended. */
   let ahead: CallAhead[] = [];
   let keyPrefix = '';

@@ -14,14 +14,12 @@
  * behind what the previous batch read (a stem that is a prefix of the previous batch's last key:
  * `a.pdf` after `a-b.pdf`) lists again from there; every other batch goes on where the last stopped.
  */
-import type { ListPage } from '../adapters/object-store.ts';
+import { listingAhead, type KeyListing } from './listing-ahead.ts';
 import { compareKeys } from '../domain/key-order.ts';
 import { inputMatchKey, matchKeysAnsweredBy, type OutputMatchRule } from '../domain/output-correspondence.ts';
 
 /** The store call the merge makes: one page of keys under a prefix, after a key. */
-export interface OutputStore {
-  listPage(keyPrefix: string, startAfter: string | null, maxKeys: number): Promise<ListPage>;
-}
+export type OutputStore = KeyListing;
 
 /** Keys per listing call of the outputs (S3's most). */
 const OUTPUT_KEYS_PER_CALL = 1000;
@@ -54,16 +52,18 @@ class OutputStream {
   private from: string | null = null;
   private taken: string | null = null;
   /**
-   * The next listing call, asked for as soon as a page comes back truncated, so the store lists the
-   * next page while this one is merged (the input listing and the publishing go on meanwhile): one
-   * page ahead, dropped if a seek moves the stream elsewhere.
+   * The store, one listing call ahead: the next call is asked for as soon as a page comes back
+   * truncated, so the store lists it while this one is merged (the input listing and the publishing
+   * go on meanwhile); dropped if a seek moves the stream elsewhere.
    */
-  private ahead: { startAfter: string | null; page: Promise<ListPage> } | null = null;
+  private readonly store: KeyListing;
 
   constructor(
-    private readonly store: OutputStore,
+    store: OutputStore,
     private readonly folder: string,
-  ) {}
+  ) {
+    this.store = listingAhead(store);
+  }
 
   /** Makes the stream yield every output from `key` on (relative to the folder). */
   seek(key: string): void {
@@ -103,29 +103,13 @@ class OutputStream {
         this.next += 1;
       if (this.next < this.buffer.length || this.exhausted) break;
       const startAfter = this.startAfter === null ? null : this.folder + this.startAfter;
-      const page = await this.listPage(startAfter);
+      const page = await this.store.listPage(this.folder, startAfter, OUTPUT_KEYS_PER_CALL);
       this.buffer = page.objects.map((object) => object.key.slice(this.folder.length));
       this.next = 0;
       if (page.lastKey !== null) this.startAfter = page.lastKey.slice(this.folder.length);
       this.exhausted = !page.isTruncated;
-      if (!this.exhausted && page.lastKey !== null) this.listAhead(page.lastKey);
     }
     return this.next < this.buffer.length ? this.buffer[this.next]! : null;
-  }
-
-  /** The page after `startAfter` (full key): the one listed ahead if it is that one. */
-  private listPage(startAfter: string | null): Promise<ListPage> {
-    const ahead = this.ahead;
-    this.ahead = null;
-    if (ahead && ahead.startAfter === startAfter) return ahead.page;
-    return this.store.listPage(this.folder, startAfter, OUTPUT_KEYS_PER_CALL);
-  }
-
-  private listAhead(startAfter: string): void {
-    const page = this.store.listPage(this.folder, startAfter, OUTPUT_KEYS_PER_CALL);
-    // a page listed ahead and then dropped must not fail the process: its error surfaces when used
-    page.catch(() => {});
-    this.ahead = { startAfter, page };
   }
 
   take(): void {
