@@ -18,7 +18,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ObjectStore } from '../adapters/object-store.ts';
-import { callApi, DemoError, objectStoreOptionsOfStack, readStackFile, runDemo, STACK_FILE } from './demo.ts';
+import {
+  callApi,
+  DemoError,
+  objectStoreOptionsOfStack,
+  readStackFile,
+  runDemo,
+  STACK_FILE,
+  type StackFile,
+} from './demo.ts';
 
 const PARENT_TAG = 'fuzz-parent';
 const FIXTURES_DIR = fileURLToPath(new URL('../.data/fuzz/', import.meta.url));
@@ -37,7 +45,7 @@ function dictionary(values: string[]): string {
   );
 }
 
-async function parentOf(api: Api, stack: NonNullable<Awaited<ReturnType<typeof readStackFile>>>) {
+async function parentOf(api: Api, stack: StackFile) {
   try {
     return await callApi<{ id: string; config_id: string }>(
       api,
